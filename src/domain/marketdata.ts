@@ -1,0 +1,44 @@
+/** Top of book. Sizes in the market's amount unit (base or contracts). */
+export interface BookTicker {
+  symbol: string;
+  bid: number;
+  bidSize: number;
+  ask: number;
+  askSize: number;
+  /** Venue time of the quote, epoch ms. */
+  timestamp: number;
+}
+
+export type PriceLevel = [price: number, size: number];
+
+export interface OrderBook {
+  symbol: string;
+  /** Best first. */
+  bids: PriceLevel[];
+  asks: PriceLevel[];
+  timestamp: number;
+}
+
+export interface FundingRate {
+  symbol: string;
+  /** Rate for the coming interval as a fraction; > 0 means longs pay shorts. */
+  rate: number;
+  nextFundingTimestamp: number;
+  intervalMs: number;
+  markPrice?: number;
+  timestamp: number;
+}
+
+export function mid(t: Pick<BookTicker, 'bid' | 'ask'>): number {
+  return (t.bid + t.ask) / 2;
+}
+
+/** Size-weighted micro-price: leans toward the side with less displayed size. */
+export function microPrice(t: BookTicker): number {
+  const w = t.bidSize + t.askSize;
+  return w > 0 ? (t.bid * t.askSize + t.ask * t.bidSize) / w : mid(t);
+}
+
+export function spreadBps(t: Pick<BookTicker, 'bid' | 'ask'>): number {
+  return ((t.ask - t.bid) / mid(t)) * 1e4;
+}

@@ -1,0 +1,45 @@
+/**
+ * Float-only arithmetic helpers. Quantities and prices are JS doubles; they are snapped to the
+ * market's tick or step at the exchange boundary. The epsilon absorbs representation error
+ * (0.1 + 0.2) so that a value already on the grid never moves to the neighbouring tick.
+ */
+const EPS = 1e-9;
+
+export type RoundingMode = 'floor' | 'ceil' | 'nearest';
+
+/** Number of decimals needed to print `step` exactly (0.001 → 3, 5 → 0, 1e-8 → 8). */
+export function decimalsOf(step: number): number {
+  if (!Number.isFinite(step) || step <= 0) throw new RangeError(`step must be a positive number, got ${step}`);
+  const s = step.toExponential();
+  const [mantissa = '', expPart = '0'] = s.split('e');
+  const exp = Number(expPart);
+  const mantDecimals = (mantissa.split('.')[1] ?? '').length;
+  return Math.max(0, mantDecimals - exp);
+}
+
+/** Snap `value` to a multiple of `step`. */
+export function roundToStep(value: number, step: number, mode: RoundingMode, decimals = decimalsOf(step)): number {
+  const units = value / step;
+  let n: number;
+  if (mode === 'floor') n = Math.floor(units + EPS);
+  else if (mode === 'ceil') n = Math.ceil(units - EPS);
+  else n = Math.round(units);
+  return Number((n * step).toFixed(decimals));
+}
+
+/** True when `value` is a whole multiple of `step` (within float tolerance). */
+export function isOnStep(value: number, step: number): boolean {
+  const units = value / step;
+  // Division error grows with the magnitude of `units` (≈ 4e-16 relative); half a unit off is a real miss.
+  return Math.abs(units - Math.round(units)) <= Math.max(1e-9, Math.abs(units) * 1e-12);
+}
+
+/** Relative-and-absolute closeness for comparing accumulated money values. */
+export function approxEqual(a: number, b: number, relTol = 1e-9, absTol = 1e-9): boolean {
+  return Math.abs(a - b) <= Math.max(absTol, relTol * Math.max(Math.abs(a), Math.abs(b)));
+}
+
+/** Treat dust below half a step as zero, e.g. for a position after many partial fills. */
+export function isDust(value: number, step: number): boolean {
+  return Math.abs(value) < step / 2;
+}

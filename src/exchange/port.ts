@@ -1,0 +1,66 @@
+import type {
+  Balances,
+  BookTicker,
+  ExchangeError,
+  FundingRate,
+  Market,
+  Order,
+  OrderBook,
+  OrderRef,
+  OrderRequest,
+  Position,
+} from '../domain/index.ts';
+
+export {
+  DuplicateClientOrderId,
+  ExchangeError,
+  ExchangeNotAvailable,
+  InsufficientFunds,
+  InvalidOrder,
+  NetworkError,
+  OrderImmediatelyFillable,
+  OrderNotFound,
+  RateLimitExceeded,
+  RequestTimeout,
+} from '../domain/errors.ts';
+
+/**
+ * Receives a stream's updates. After `error` the subscription is over (the stream dropped):
+ * the consumer resubscribes and reconciles with REST, since updates during the gap are lost.
+ */
+export interface StreamSink<T> {
+  data(value: T): void;
+  error?(e: ExchangeError): void;
+}
+
+export interface Subscription {
+  close(): void;
+}
+
+/**
+ * One venue account. Every adapter (simulated, remote simulated, ccxt) implements this, and
+ * every actor that touches an exchange goes through it.
+ *
+ * Streams are callback based rather than ccxt-style `await watchX()` loops: a backtest pushes
+ * a million quotes per second through them, and a callback costs a call where a promise per
+ * update costs an allocation and a microtask.
+ */
+export interface ExchangeClient {
+  readonly venue: string;
+  loadMarkets(reload?: boolean): Promise<Record<string, Market>>;
+  /** Markets loaded by loadMarkets; throws for an unknown symbol. */
+  market(symbol: string): Market;
+  watchBookTicker(symbol: string, sink: StreamSink<BookTicker>): Subscription;
+  watchOrderBook?(symbol: string, sink: StreamSink<OrderBook>, depth?: number): Subscription;
+  /** Places an order. The request must carry a clientOrderId; on an outcome-unknown error, ask fetchOrder. */
+  createOrder(req: OrderRequest): Promise<Order>;
+  cancelOrder(ref: OrderRef, symbol: string): Promise<Order>;
+  fetchOrder(ref: OrderRef, symbol: string): Promise<Order>;
+  fetchOpenOrders(symbol?: string): Promise<Order[]>;
+  /** Every change to any order of this account (fills, cancels, expiries). */
+  watchOrders(sink: StreamSink<Order>): Subscription;
+  fetchBalance(): Promise<Balances>;
+  fetchPositions(symbols?: string[]): Promise<Position[]>;
+  fetchFundingRate(symbol: string): Promise<FundingRate>;
+  close(): Promise<void>;
+}

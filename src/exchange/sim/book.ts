@@ -1,0 +1,121 @@
+import type { BookTicker, OrderBook, PriceLevel, Side } from '../../domain/index.ts';
+
+export interface BookFill {
+  price: number;
+  amount: number;
+}
+
+/**
+ * The simulator's view of one market's book: the last top of book (or L2 when the source has
+ * depth), plus how much of each displayed level our own taker orders already consumed since
+ * that update. Without the consumption a second order in the same instant would fill against
+ * liquidity that the first one took.
+ */
+export class SimBook {
+  bid = Number.NaN;
+  bidSize = 0;
+  ask = Number.NaN;
+  askSize = 0;
+  timestamp = 0;
+  /** Best bid/size before the last update, for the queue model. */
+  prevBid = Number.NaN;
+  prevBidSize = 0;
+  prevAsk = Number.NaN;
+  prevAskSize = 0;
+  private bidLevels: PriceLevel[] | undefined;
+  private askLevels: PriceLevel[] | undefined;
+  private bidTaken: number[] = [];
+  private askTaken: number[] = [];
+
+  constructor(readonly symbol: string) {}
+
+  hasQuote(): boolean {
+    return this.bid > 0 && this.ask > 0;
+  }
+
+  mid(): number {
+    return (this.bid + this.ask) / 2;
+  }
+
+  applyTicker(t: BookTicker): void {
+    this.rememberPrevious();
+    this.bid = t.bid;
+    this.bidSize = t.bidSize;
+    this.ask = t.ask;
+    this.askSize = t.askSize;
+    this.timestamp = t.timestamp;
+    this.bidLevels = undefined;
+    this.askLevels = undefined;
+    this.bidTaken.length = 0;
+    this.askTaken.length = 0;
+  }
+
+  applyOrderBook(b: OrderBook): void {
+    this.rememberPrevious();
+    const bb = b.bids[0];
+    const ba = b.asks[0];
+    this.bid = bb ? bb[0] : Number.NaN;
+    this.bidSize = bb ? bb[1] : 0;
+    this.ask = ba ? ba[0] : Number.NaN;
+    this.askSize = ba ? ba[1] : 0;
+    this.timestamp = b.timestamp;
+    this.bidLevels = b.bids.map((l) => [l[0], l[1]] as PriceLevel);
+    this.askLevels = b.asks.map((l) => [l[0], l[1]] as PriceLevel);
+    this.bidTaken.length = 0;
+    this.askTaken.length = 0;
+  }
+
+  ticker(): BookTicker {
+    return {
+      symbol: this.symbol,
+      bid: this.bid,
+      bidSize: this.bidSize,
+      ask: this.ask,
+      askSize: this.askSize,
+      timestamp: this.timestamp,
+    };
+  }
+
+  /**
+   * Liquidity a taker on `side` can reach at prices no worse than `limit` (undefined = any):
+   * a buy walks the asks, a sell walks the bids. With `consume` the taken size is removed
+   * until the next book update.
+   */
+  take(side: Side, amount: number, limit: number | undefined, consume: boolean): BookFill[] {
+    const levels = this.levels(side);
+    const taken = side === 'buy' ? this.askTaken : this.bidTaken;
+    const fills: BookFill[] = [];
+    let left = amount;
+    for (let i = 0; i < levels.length && left > 1e-12; i++) {
+      const [price, size] = levels[i]!;
+      if (!(price > 0)) break;
+      if (limit !== undefined && (side === 'buy' ? price > limit : price < limit)) break;
+      const avail = size - (taken[i] ?? 0);
+      if (avail <= 1e-12) continue;
+      const q = Math.min(avail, left);
+      fills.push({ price, amount: q });
+      left -= q;
+      if (consume) taken[i] = (taken[i] ?? 0) + q;
+    }
+    return fills;
+  }
+
+  /** Remove `amount` of displayed liquidity at prices through `limit` without producing fills (queue ahead). */
+  consume(side: Side, amount: number, limit: number): number {
+    let eaten = 0;
+    for (const f of this.take(side, amount, limit, true)) eaten += f.amount;
+    return eaten;
+  }
+
+  private levels(takerSide: Side): PriceLevel[] {
+    if (takerSide === 'buy') return this.askLevels ?? [[this.ask, this.askSize]];
+    return this.bidLevels ?? [[this.bid, this.bidSize]];
+  }
+
+  private rememberPrevious(): void {
+    this.prevBid = this.bid;
+    this.prevBidSize = this.bidSize;
+    this.prevAsk = this.ask;
+    this.prevAskSize = this.askSize;
+  }
+}
