@@ -1,0 +1,54 @@
+import { UsageError } from './args.ts';
+import { paperCommand, paperHelp } from './commands/paper.ts';
+import { venueCommand, venueHelp } from './commands/venue.ts';
+
+const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
+  paper: { run: paperCommand, help: paperHelp, summary: 'paper trading on simulated venues (npm start)' },
+  venue: { run: venueCommand, help: venueHelp, summary: 'the simulated venues as a standalone HTTP + WebSocket service' },
+};
+
+const usage = `statearb — crypto trading strategies as XState state machines
+
+Usage: statearb <command> [options]     (statearb <command> --help for its options)
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .join('\n')}
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad input.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const cmd = commands[name];
+  if (!cmd) throw new UsageError(`unknown command "${name}"; run statearb --help for the list`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${cmd.help}\n`);
+    return 0;
+  }
+  return cmd.run(rest);
+}
+
+function isArgError(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (isArgError(e)) {
+      process.stderr.write(`statearb: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`statearb: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
