@@ -1,6 +1,6 @@
 import { VirtualClock } from '../src/clock/clock.ts';
 import type { BookTicker } from '../src/domain/index.ts';
-import { SimExchangeClient, type SimClientOptions } from '../src/exchange/sim/client.ts';
+import { type SimClientOptions, SimExchangeClient } from '../src/exchange/sim/client.ts';
 import { simMarket } from '../src/exchange/sim/markets.ts';
 import { SimVenue, type SimVenueOptions } from '../src/exchange/sim/venue.ts';
 

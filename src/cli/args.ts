@@ -6,7 +6,13 @@ export class UsageError extends Error {
   }
 }
 
-export function intFlag(name: string, raw: string | undefined, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function intFlag(
+  name: string,
+  raw: string | undefined,
+  def: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined) return def;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max)
@@ -14,7 +20,13 @@ export function intFlag(name: string, raw: string | undefined, def: number, min 
   return n;
 }
 
-export function numFlag(name: string, raw: string | undefined, def: number, min = 0, max = Number.POSITIVE_INFINITY): number {
+export function numFlag(
+  name: string,
+  raw: string | undefined,
+  def: number,
+  min = 0,
+  max = Number.POSITIVE_INFINITY,
+): number {
   if (raw === undefined) return def;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min || n > max)
@@ -22,11 +34,20 @@ export function numFlag(name: string, raw: string | undefined, def: number, min 
   return n;
 }
 
-export function listFlag(name: string, raw: string | undefined, def: string[], pattern = /^[a-z0-9_-]+$/i): string[] {
+export function listFlag(
+  name: string,
+  raw: string | undefined,
+  def: string[],
+  pattern = /^[a-z0-9_-]+$/i,
+): string[] {
   if (raw === undefined) return def;
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(`--${name}: expected a comma-separated list, got "${raw}"`);
-  for (const it of items) if (!pattern.test(it)) throw new UsageError(`--${name}: "${it}" is not a valid name`);
+  for (const it of items)
+    if (!pattern.test(it)) throw new UsageError(`--${name}: "${it}" is not a valid name`);
   return items;
 }
 
@@ -38,14 +59,18 @@ export function balancesFlag(raw: string | undefined, def: Record<string, number
     const [asset, amount] = part.split('=');
     const n = Number(amount);
     if (!asset || !/^[A-Z0-9]+$/.test(asset) || !Number.isFinite(n) || n < 0)
-      throw new UsageError(`--balances: expected ASSET=AMOUNT[,ASSET=AMOUNT…] with amounts ≥ 0, got "${part}"`);
+      throw new UsageError(
+        `--balances: expected ASSET=AMOUNT[,ASSET=AMOUNT…] with amounts ≥ 0, got "${part}"`,
+      );
     out[asset] = n;
   }
   return out;
 }
 
 /** `5/1000` → at most 5 requests per 1000 ms */
-export function rateLimitFlag(raw: string | undefined): { maxRequests: number; windowMs: number } | undefined {
+export function rateLimitFlag(
+  raw: string | undefined,
+): { maxRequests: number; windowMs: number } | undefined {
   if (raw === undefined) return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(raw);
   if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)

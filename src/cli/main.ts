@@ -2,10 +2,15 @@ import { UsageError } from './args.ts';
 import { paperCommand, paperHelp } from './commands/paper.ts';
 import { venueCommand, venueHelp } from './commands/venue.ts';
 
-const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
-  paper: { run: paperCommand, help: paperHelp, summary: 'paper trading on simulated venues (npm start)' },
-  venue: { run: venueCommand, help: venueHelp, summary: 'the simulated venues as a standalone HTTP + WebSocket service' },
-};
+const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> =
+  {
+    paper: { run: paperCommand, help: paperHelp, summary: 'paper trading on simulated venues (npm start)' },
+    venue: {
+      run: venueCommand,
+      help: venueHelp,
+      summary: 'the simulated venues as a standalone HTTP + WebSocket service',
+    },
+  };
 
 const usage = `statearb — crypto trading strategies as XState state machines
 

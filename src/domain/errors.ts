@@ -88,7 +88,8 @@ export interface SerializedError {
 
 /** Wire form of an error, for the standalone venue's HTTP API. */
 export function serializeError(e: unknown): SerializedError {
-  if (e instanceof RateLimitExceeded) return { name: e.name, message: e.message, retryAfterMs: e.retryAfterMs };
+  if (e instanceof RateLimitExceeded)
+    return { name: e.name, message: e.message, retryAfterMs: e.retryAfterMs };
   if (e instanceof DuplicateClientOrderId)
     return { name: e.name, message: e.message, clientOrderId: e.clientOrderId };
   if (e instanceof InvalidOrder && e.field !== undefined)

@@ -90,7 +90,10 @@ export function checkOrderLimits(
   if (!Number.isFinite(req.amount) || req.amount <= 0)
     return { field: 'amount', reason: `amount must be a positive number, got ${req.amount}` };
   if (!isOnStep(req.amount, m.precision.amount))
-    return { field: 'amount', reason: `amount ${req.amount} is not a multiple of the step ${m.precision.amount}` };
+    return {
+      field: 'amount',
+      reason: `amount ${req.amount} is not a multiple of the step ${m.precision.amount}`,
+    };
   if (req.amount < m.limits.amount.min - 1e-12)
     return { field: 'amount', reason: `amount ${req.amount} is below the minimum ${m.limits.amount.min}` };
   if (m.limits.amount.max !== undefined && req.amount > m.limits.amount.max)
@@ -99,7 +102,10 @@ export function checkOrderLimits(
     if (req.price === undefined || !Number.isFinite(req.price) || req.price <= 0)
       return { field: 'price', reason: `limit order needs a positive price, got ${req.price}` };
     if (!isOnStep(req.price, m.precision.price))
-      return { field: 'price', reason: `price ${req.price} is not a multiple of the tick ${m.precision.price}` };
+      return {
+        field: 'price',
+        reason: `price ${req.price} is not a multiple of the tick ${m.precision.price}`,
+      };
   }
   const px = req.type === 'limit' ? req.price : refPrice;
   if (px !== undefined) {

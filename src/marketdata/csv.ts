@@ -78,7 +78,8 @@ async function* streamRows<T>(
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (!sawHeader) {
       const h = text.replace(/^\uFEFF/, '').trim();
-      if (h !== header) throw new CsvFormatError(file, lineNo, `expected header "${header}", found "${h.slice(0, 120)}"`);
+      if (h !== header)
+        throw new CsvFormatError(file, lineNo, `expected header "${header}", found "${h.slice(0, 120)}"`);
       sawHeader = true;
       return;
     }
@@ -192,7 +193,13 @@ export function readFundingCsv(
         const ts = Number(f[0]);
         const rate = Number(f[3]);
         const next = Number(f[4]);
-        if (f[0] === '' || f[3] === '' || !Number.isFinite(ts) || !Number.isFinite(rate) || !Number.isFinite(next))
+        if (
+          f[0] === '' ||
+          f[3] === '' ||
+          !Number.isFinite(ts) ||
+          !Number.isFinite(rate) ||
+          !Number.isFinite(next)
+        )
           return void skip(stats, 'unparsable number', line, text);
         const venue = f[1]!;
         const symbol = f[2]!;

@@ -163,14 +163,17 @@ export class SyntheticMarket implements MarketDataSource {
     this.logPrice = c.assets.map((a) => Math.log(a.price));
     this.stepVol = c.assets.map((a) => a.annualVol * Math.sqrt(c.stepMs / YEAR_MS));
     this.premium = c.venues.map((_, vi) =>
-      c.assets.map(() => new Ou(vi === 0 ? { ...c.venuePremium, shocksPerHour: 0 } : c.venuePremium, c.stepMs, this.rng)),
+      c.assets.map(
+        () => new Ou(vi === 0 ? { ...c.venuePremium, shocksPerHour: 0 } : c.venuePremium, c.stepMs, this.rng),
+      ),
     );
     this.basis = c.venues.map(() => c.assets.map(() => new Ou(c.basis, c.stepMs, this.rng)));
     this.jumpP = (c.jumps.perHour * c.stepMs) / HOUR_MS;
     this.burstP = (c.bursts.perHour * c.stepMs) / HOUR_MS;
     this.burstDecay = Math.exp((-c.stepMs * Math.LN2) / (c.bursts.halfLifeMin * 60_000));
     const byKey = new Map((c.markets ?? []).map((m) => [`${m.venue}|${m.symbol}`, m]));
-    const marketFor = (venue: string, symbol: string) => byKey.get(`${venue}|${symbol}`) ?? simMarket(venue, symbol);
+    const marketFor = (venue: string, symbol: string) =>
+      byKey.get(`${venue}|${symbol}`) ?? simMarket(venue, symbol);
     this.inst = [];
     c.venues.forEach((v, venueIdx) => {
       c.assets.forEach((a, assetIdx) => {
@@ -251,18 +254,21 @@ export class SyntheticMarket implements MarketDataSource {
     const out = this.queue;
     for (const ins of this.inst) {
       if (!this.first && !rng.chance(c.updateProbability)) continue;
-      const spot = Math.exp(this.logPrice[ins.assetIdx]!) * (1 + this.premium[ins.venueIdx]![ins.assetIdx]!.x / 1e4);
+      const spot =
+        Math.exp(this.logPrice[ins.assetIdx]!) * (1 + this.premium[ins.venueIdx]![ins.assetIdx]!.x / 1e4);
       let mid = spot;
       if (ins.kind === 'swap') mid = spot * (1 + this.basis[ins.venueIdx]![ins.assetIdx]!.x / 1e4);
       else if (ins.kind === 'future') {
         const years = Math.max(0, (ins.expiry! - t) / YEAR_MS);
-        mid = spot * (1 + (this.basis[ins.venueIdx]![ins.assetIdx]!.x + c.futuresCarryBpsPerYear * years) / 1e4);
+        mid =
+          spot * (1 + (this.basis[ins.venueIdx]![ins.assetIdx]!.x + c.futuresCarryBpsPerYear * years) / 1e4);
       }
       const half = (mid * ins.spreadBps * (0.5 + rng.next()) * Math.sqrt(volMult)) / 2e4;
       const bid = roundToStep(mid - half, ins.tick, 'floor');
       let ask = roundToStep(mid + half, ins.tick, 'ceil');
       if (ask <= bid) ask = roundToStep(bid + ins.tick, ins.tick, 'nearest');
-      const size = () => Math.max(ins.lot, roundToStep(rng.logNormal(ins.medianSize, 0.8), ins.lot, 'nearest'));
+      const size = () =>
+        Math.max(ins.lot, roundToStep(rng.logNormal(ins.medianSize, 0.8), ins.lot, 'nearest'));
       const q: QuoteEvent = {
         kind: 'quote',
         venue: ins.venue,
@@ -271,7 +277,8 @@ export class SyntheticMarket implements MarketDataSource {
         bidSize: size(),
         ask,
         askSize: size(),
-        timestamp: t + Math.floor(rng.next() * c.stepMs),
+        // The first step opens every book at the start time; later quotes spread over the step.
+        timestamp: this.first ? t : t + Math.floor(rng.next() * c.stepMs),
       };
       out.push(q);
     }

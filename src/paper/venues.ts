@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Clock } from '../clock/clock.ts';
-import { SimExchangeClient, type LatencyConfig } from '../exchange/sim/client.ts';
+import { type LatencyConfig, SimExchangeClient } from '../exchange/sim/client.ts';
 import { type FaultConfig, FaultInjector } from '../exchange/sim/faults.ts';
 import { simMarket, standardSymbols } from '../exchange/sim/markets.ts';
 import { SimVenue, type SimVenueState } from '../exchange/sim/venue.ts';

@@ -37,7 +37,19 @@ function exitCode(c: ChildProcess): Promise<number | null> {
 describe('statearb venue (standalone simulated venue process)', () => {
   it('serves clients, saves on SIGTERM and resumes accounts and resting orders from --state', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'statearb-venue-')), 'venues.json');
-    const args = ['venue', '--port', '0', '--state', state, '--venues', 'binance', '--assets', 'BTC', '--step-ms', '50'];
+    const args = [
+      'venue',
+      '--port',
+      '0',
+      '--state',
+      state,
+      '--venues',
+      'binance',
+      '--assets',
+      'BTC',
+      '--step-ms',
+      '50',
+    ];
     let proc = run(args);
     const ready = JSON.parse(await firstLine(proc));
     expect(ready).toMatchObject({ event: 'listening', venues: ['binance'], restored: false });
@@ -55,7 +67,14 @@ describe('statearb venue (standalone simulated venue process)', () => {
     });
     // a bid far below the market rests; a market buy fills now
     const price = Math.floor(bid * 0.5);
-    await client.createOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', price, amount: 0.01, clientOrderId: 'keep1' });
+    await client.createOrder({
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      type: 'limit',
+      price,
+      amount: 0.01,
+      clientOrderId: 'keep1',
+    });
     const filled = await client.createOrder({
       symbol: 'BTC/USDT',
       side: 'buy',

@@ -68,7 +68,9 @@ describe('recorded-quote CSV replay', () => {
     const p = file('bad.csv', 'time,venue,symbol\n1,a,b\n');
     await expect(collect(readQuotesCsv(p).batches())).rejects.toThrow(CsvFormatError);
     await expect(collect(readQuotesCsv(p).batches())).rejects.toThrow(/bad\.csv:1: expected header/);
-    await expect(collect(readQuotesCsv(join(dir, 'nope.csv')).batches())).rejects.toThrow(/nope\.csv.*not found/);
+    await expect(collect(readQuotesCsv(join(dir, 'nope.csv')).batches())).rejects.toThrow(
+      /nope\.csv.*not found/,
+    );
   });
 
   it('streams a large file in batches and filters by time range', async () => {
@@ -88,11 +90,23 @@ describe('recorded-quote CSV replay', () => {
   });
 
   it('merges funding rows into the quote stream in time order', async () => {
-    const q = file('m.csv', 'ts,venue,symbol,bid,bid_size,ask,ask_size\n1,b,BTC/USDT:USDT,1,1,2,1\n5,b,BTC/USDT:USDT,1,1,2,1\n9,b,BTC/USDT:USDT,1,1,2,1\n');
-    const f = file('f.csv', 'ts,venue,symbol,rate,next_funding_ts\n5,b,BTC/USDT:USDT,0.0001,28800000\n7,b,BTC/USDT:USDT,0.0002,28800000\n');
+    const q = file(
+      'm.csv',
+      'ts,venue,symbol,bid,bid_size,ask,ask_size\n1,b,BTC/USDT:USDT,1,1,2,1\n5,b,BTC/USDT:USDT,1,1,2,1\n9,b,BTC/USDT:USDT,1,1,2,1\n',
+    );
+    const f = file(
+      'f.csv',
+      'ts,venue,symbol,rate,next_funding_ts\n5,b,BTC/USDT:USDT,0.0001,28800000\n7,b,BTC/USDT:USDT,0.0002,28800000\n',
+    );
     const src = csvReplaySource(q, f);
     const events = await collect(src.batches());
-    expect(events.map((e) => `${e.kind}@${e.timestamp}`)).toEqual(['quote@1', 'quote@5', 'funding@5', 'funding@7', 'quote@9']);
+    expect(events.map((e) => `${e.kind}@${e.timestamp}`)).toEqual([
+      'quote@1',
+      'quote@5',
+      'funding@5',
+      'funding@7',
+      'quote@9',
+    ]);
     expect(src.stats.map((s) => s.rowsEmitted)).toEqual([3, 2]);
   });
 });

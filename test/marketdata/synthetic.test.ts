@@ -43,7 +43,11 @@ describe('synthetic market', () => {
   });
 
   it('keeps spot and perp on a common walk with a mean-reverting basis that sometimes opens wide', () => {
-    const m = new SyntheticMarket({ seed: 11, endTs: Date.UTC(2026, 0, 1, 12), assets: [{ base: 'BTC', price: 60_000, annualVol: 0.6 }] });
+    const m = new SyntheticMarket({
+      seed: 11,
+      endTs: Date.UTC(2026, 0, 1, 12),
+      assets: [{ base: 'BTC', price: 60_000, annualVol: 0.6 }],
+    });
     const mids = new Map<string, number>();
     const basis: number[] = [];
     const xvenue: number[] = [];
@@ -81,7 +85,10 @@ describe('synthetic market', () => {
   it('batches() yields the same events as next()', async () => {
     const a = take(new SyntheticMarket({ seed: 2, endTs: Date.UTC(2026, 0, 1, 0, 5) }), 1e9);
     const b: MarketEvent[] = [];
-    for await (const batch of new SyntheticMarket({ seed: 2, endTs: Date.UTC(2026, 0, 1, 0, 5) }).batches(100)) b.push(...batch);
+    for await (const batch of new SyntheticMarket({ seed: 2, endTs: Date.UTC(2026, 0, 1, 0, 5) }).batches(
+      100,
+    ))
+      b.push(...batch);
     expect(b).toEqual(a);
     expect((a[0] as QuoteEvent).kind).toBe('quote');
   });

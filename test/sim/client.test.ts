@@ -92,7 +92,10 @@ describe('simulated exchange client: faults', () => {
 
   it('seeded random faults replay identically', async () => {
     async function run(seed: number): Promise<string[]> {
-      const faults = new FaultInjector({ seed, rates: { timeoutAfterPlace: 0.2, reject: 0.2, unavailable: 0.1 } });
+      const faults = new FaultInjector({
+        seed,
+        rates: { timeoutAfterPlace: 0.2, reject: 0.2, unavailable: 0.1 },
+      });
       const { venue, clock, client } = makeClient({}, { faults, requestTimeoutMs: 100 });
       venue.onBookTicker(quote(SPOT, 60_000, 60_010, 100, 100));
       const out: string[] = [];

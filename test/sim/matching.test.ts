@@ -12,7 +12,13 @@ describe('simulated venue: spot matching', () => {
   it('fills a market buy at the ask up to displayed size and expires the rest, fee in quote', () => {
     const { venue } = makeVenue();
     venue.onBookTicker(quote(SPOT, 60_000, 60_010, 2, 0.3));
-    const o = venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', amount: 0.5, clientOrderId: 'a1' });
+    const o = venue.placeOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'market',
+      amount: 0.5,
+      clientOrderId: 'a1',
+    });
     expect(o.status).toBe('expired');
     expect(o.filled).toBeCloseTo(0.3, 12);
     expect(o.trades).toHaveLength(1);
@@ -38,7 +44,13 @@ describe('simulated venue: spot matching', () => {
       ],
       timestamp: 0,
     });
-    const o = venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', amount: 0.5, clientOrderId: 'l2' });
+    const o = venue.placeOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'market',
+      amount: 0.5,
+      clientOrderId: 'l2',
+    });
     expect(o.status).toBe('closed');
     expect(o.trades.map((t) => [t.price, Number(t.amount.toFixed(8))])).toEqual([
       [60_000, 0.1],
@@ -51,12 +63,30 @@ describe('simulated venue: spot matching', () => {
   it('consumed liquidity stays consumed until the next quote', () => {
     const { venue } = makeVenue();
     venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.3));
-    const a = venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', amount: 0.2, clientOrderId: 'c1' });
-    const b = venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', amount: 0.2, clientOrderId: 'c2' });
+    const a = venue.placeOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'market',
+      amount: 0.2,
+      clientOrderId: 'c1',
+    });
+    const b = venue.placeOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'market',
+      amount: 0.2,
+      clientOrderId: 'c2',
+    });
     expect(a.filled).toBeCloseTo(0.2, 12);
     expect(b.filled).toBeCloseTo(0.1, 12);
     venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.3));
-    const c = venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', amount: 0.2, clientOrderId: 'c3' });
+    const c = venue.placeOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'market',
+      amount: 0.2,
+      clientOrderId: 'c3',
+    });
     expect(c.filled).toBeCloseTo(0.2, 12);
   });
 
@@ -177,13 +207,19 @@ describe('simulated venue: spot matching', () => {
     const { venue } = makeVenue();
     venue.onBookTicker(quote(SPOT, 60_000, 60_010));
     const base = { symbol: SPOT, side: 'buy' as const, type: 'limit' as const, price: 60_000 };
-    expect(() => venue.placeOrder({ ...base, amount: 0.000015, clientOrderId: 'x1' })).toThrow(/multiple of the step/);
-    expect(() => venue.placeOrder({ ...base, price: 60_000.005, amount: 0.001, clientOrderId: 'x2' })).toThrow(
-      /multiple of the tick/,
+    expect(() => venue.placeOrder({ ...base, amount: 0.000015, clientOrderId: 'x1' })).toThrow(
+      /multiple of the step/,
     );
-    expect(() => venue.placeOrder({ ...base, amount: 0.00005, clientOrderId: 'x3' })).toThrow(/notional .* below/);
+    expect(() =>
+      venue.placeOrder({ ...base, price: 60_000.005, amount: 0.001, clientOrderId: 'x2' }),
+    ).toThrow(/multiple of the tick/);
+    expect(() => venue.placeOrder({ ...base, amount: 0.00005, clientOrderId: 'x3' })).toThrow(
+      /notional .* below/,
+    );
     venue.placeOrder({ ...base, amount: 0.001, clientOrderId: 'dup' });
-    expect(() => venue.placeOrder({ ...base, amount: 0.001, clientOrderId: 'dup' })).toThrow(DuplicateClientOrderId);
+    expect(() => venue.placeOrder({ ...base, amount: 0.001, clientOrderId: 'dup' })).toThrow(
+      DuplicateClientOrderId,
+    );
     try {
       venue.placeOrder({ ...base, amount: 0.000015, clientOrderId: 'x4' });
     } catch (e) {
@@ -219,7 +255,13 @@ describe('simulated venue: spot matching', () => {
     expect(c.status).toBe('canceled');
     expect(venue.balances().BTC!.used).toBe(0);
     expect(() => venue.cancelOrder({ id: o.id })).toThrow(/is canceled/);
-    const m = venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', amount: 0.1, clientOrderId: 'f9' });
+    const m = venue.placeOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'market',
+      amount: 0.1,
+      clientOrderId: 'f9',
+    });
     expect(() => venue.cancelOrder({ id: m.id })).toThrow(OrderNotFound);
     expect(() => venue.fetchOrder({ clientOrderId: 'never' })).toThrow(OrderNotFound);
   });
@@ -227,7 +269,14 @@ describe('simulated venue: spot matching', () => {
   it('queue model: a resting bid fills only after the size displayed ahead of it has traded', () => {
     const { venue } = makeVenue({ queueModel: 'queue' });
     venue.onBookTicker(quote(SPOT, 60_000, 60_010, 2, 1));
-    venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'limit', price: 60_000, amount: 0.5, clientOrderId: 'q1' });
+    venue.placeOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'limit',
+      price: 60_000,
+      amount: 0.5,
+      clientOrderId: 'q1',
+    });
     venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1.5, 1)); // 0.5 traded ahead of us
     venue.onBookTicker(quote(SPOT, 59_990, 60_000, 1, 1)); // ask crosses with 1.0: 1.5 still ahead → 1.0 eaten
     expect(venue.fetchOrder({ clientOrderId: 'q1' }).filled).toBe(0);
@@ -240,7 +289,14 @@ describe('simulated venue: spot matching', () => {
   it('cross model fills the same order on the first crossing quote', () => {
     const { venue } = makeVenue();
     venue.onBookTicker(quote(SPOT, 60_000, 60_010, 2, 1));
-    venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'limit', price: 60_000, amount: 0.5, clientOrderId: 'q1' });
+    venue.placeOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'limit',
+      price: 60_000,
+      amount: 0.5,
+      clientOrderId: 'q1',
+    });
     venue.onBookTicker(quote(SPOT, 59_990, 60_000, 1, 1));
     expect(venue.fetchOrder({ clientOrderId: 'q1' }).status).toBe('closed');
   });
@@ -276,7 +332,13 @@ describe('simulated venue: perpetuals', () => {
     const { venue } = makeVenue({ clock });
     venue.onBookTicker(quote(PERP, 50_000, 50_000.2, 10, 10));
     venue.placeOrder({ symbol: PERP, side: 'sell', type: 'market', amount: 2, clientOrderId: 'fs' });
-    venue.onFundingRate({ symbol: PERP, rate: 0.0003, nextFundingTimestamp: 0, intervalMs: 8 * 3_600_000, timestamp: start });
+    venue.onFundingRate({
+      symbol: PERP,
+      rate: 0.0003,
+      nextFundingTimestamp: 0,
+      intervalMs: 8 * 3_600_000,
+      timestamp: start,
+    });
     const before = venue.balances().USDT!.total;
     await clock.advanceTo(start + 30 * 60_000);
     venue.onBookTicker(quote(PERP, 50_999.9, 51_000.1, 10, 10)); // mark 51 000 at funding time
@@ -309,7 +371,14 @@ describe('simulated venue: perpetuals', () => {
     const { venue } = makeVenue();
     venue.onBookTicker(quote(PERP, 50_000, 50_000.1, 10, 10));
     expect(() =>
-      venue.placeOrder({ symbol: PERP, side: 'sell', type: 'market', amount: 1, reduceOnly: true, clientOrderId: 'r0' }),
+      venue.placeOrder({
+        symbol: PERP,
+        side: 'sell',
+        type: 'market',
+        amount: 1,
+        reduceOnly: true,
+        clientOrderId: 'r0',
+      }),
     ).toThrow(/would not reduce/);
     venue.placeOrder({ symbol: PERP, side: 'buy', type: 'market', amount: 1, clientOrderId: 'r1' });
     const o = venue.placeOrder({
@@ -329,7 +398,14 @@ describe('simulated venue: perpetuals', () => {
     venue.onBookTicker(quote(SPOT, 60_000, 60_010));
     venue.onBookTicker(quote(PERP, 60_050, 60_051, 5, 5));
     venue.placeOrder({ symbol: PERP, side: 'sell', type: 'market', amount: 0.5, clientOrderId: 'a' });
-    venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'limit', price: 59_000, amount: 0.2, clientOrderId: 'b' });
+    venue.placeOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'limit',
+      price: 59_000,
+      amount: 0.2,
+      clientOrderId: 'b',
+    });
     const state = JSON.parse(JSON.stringify(venue.toState()));
     const { venue: v2 } = makeVenue({ clock });
     v2.loadState(state);
@@ -337,7 +413,14 @@ describe('simulated venue: perpetuals', () => {
     expect(v2.positions()).toEqual(venue.positions());
     expect(v2.fetchOpenOrders()).toEqual(venue.fetchOpenOrders());
     expect(() =>
-      v2.placeOrder({ symbol: SPOT, side: 'buy', type: 'limit', price: 59_000, amount: 0.2, clientOrderId: 'b' }),
+      v2.placeOrder({
+        symbol: SPOT,
+        side: 'buy',
+        type: 'limit',
+        price: 59_000,
+        amount: 0.2,
+        clientOrderId: 'b',
+      }),
     ).toThrow(DuplicateClientOrderId);
     v2.onBookTicker(quote(SPOT, 58_900, 58_990, 1, 1));
     expect(v2.fetchOrder({ clientOrderId: 'b' }).status).toBe('closed');

@@ -49,10 +49,19 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('time' as const), ms: fc.integer({ min: 1, max: 6 * 3_600_000 }) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('funding' as const), rate: fc.integer({ min: -30, max: 30 }).map((n) => n / 1e5) }),
+    arbitrary: fc.record({
+      kind: fc.constant('time' as const),
+      ms: fc.integer({ min: 1, max: 6 * 3_600_000 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('funding' as const),
+      rate: fc.integer({ min: -30, max: 30 }).map((n) => n / 1e5),
+    }),
   },
 );
 
@@ -98,8 +107,22 @@ function runActions(actions: Action[], queueModel: 'cross' | 'queue'): Promise<v
       for (const t of o.trades) fills.set(t.id, t);
     });
     // Start with a two-sided book on both markets.
-    venue.onBookTicker({ symbol: SPOT, bid: 60_000, bidSize: 1, ask: 60_000.5, askSize: 1, timestamp: clock.now() });
-    venue.onBookTicker({ symbol: PERP, bid: 60_010, bidSize: 1, ask: 60_010.1, askSize: 1, timestamp: clock.now() });
+    venue.onBookTicker({
+      symbol: SPOT,
+      bid: 60_000,
+      bidSize: 1,
+      ask: 60_000.5,
+      askSize: 1,
+      timestamp: clock.now(),
+    });
+    venue.onBookTicker({
+      symbol: PERP,
+      bid: 60_010,
+      bidSize: 1,
+      ask: 60_010.1,
+      askSize: 1,
+      timestamp: clock.now(),
+    });
     let n = 0;
     for (const a of actions) {
       const symbol = 'perp' in a && a.perp ? PERP : SPOT;
@@ -143,7 +166,13 @@ function runActions(actions: Action[], queueModel: 'cross' | 'queue'): Promise<v
       } else if (a.kind === 'time') {
         await clock.advanceBy(a.ms);
       } else {
-        venue.onFundingRate({ symbol: PERP, rate: a.rate, nextFundingTimestamp: 0, intervalMs: 0, timestamp: clock.now() });
+        venue.onFundingRate({
+          symbol: PERP,
+          rate: a.rate,
+          nextFundingTimestamp: 0,
+          intervalMs: 0,
+          timestamp: clock.now(),
+        });
       }
 
       // --- invariants after every step
@@ -175,14 +204,18 @@ function runActions(actions: Action[], queueModel: 'cross' | 'queue'): Promise<v
 describe('simulated venue properties', () => {
   it('conserves value, never fills a limit through its price, never reuses a client id (cross model)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 60 }), (actions) => runActions(actions, 'cross')),
+      fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 60 }), (actions) =>
+        runActions(actions, 'cross'),
+      ),
       { numRuns: 500 },
     );
   });
 
   it('the same holds with the queue model', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 60 }), (actions) => runActions(actions, 'queue')),
+      fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 60 }), (actions) =>
+        runActions(actions, 'queue'),
+      ),
       { numRuns: 300 },
     );
   });
@@ -198,8 +231,19 @@ describe('simulated venue properties', () => {
             seed,
             rates: { timeoutBeforePlace: 0.15, timeoutAfterPlace: 0.15, reject: 0.1, unavailable: 0.1 },
           });
-          const client = new SimExchangeClient(venue, { faults, latency: { requestMs: 3, jitterMs: 4 }, requestTimeoutMs: 50 });
-          venue.onBookTicker({ symbol: SPOT, bid: 60_000, bidSize: 100, ask: 60_001, askSize: 100, timestamp: 0 });
+          const client = new SimExchangeClient(venue, {
+            faults,
+            latency: { requestMs: 3, jitterMs: 4 },
+            requestTimeoutMs: 50,
+          });
+          venue.onBookTicker({
+            symbol: SPOT,
+            bid: 60_000,
+            bidSize: 100,
+            ask: 60_001,
+            askSize: 100,
+            timestamp: 0,
+          });
           const accepted = new Set<string>();
           for (const [i, side] of sides.entries()) {
             const clientOrderId = `c${i}`;

@@ -26,7 +26,12 @@ async function setup(faults?: FaultInjector, token?: string) {
   const { venue } = makeVenue({ clock: new WallClock() });
   const local = new SimExchangeClient(venue, { ...(faults ? { faults } : {}), requestTimeoutMs: 300 });
   server = await startVenueServer({ venues: [local], port: 0, ...(token ? { token } : {}) });
-  const remote = new RemoteExchangeClient({ url: server.url, venue: 'sim', requestTimeoutMs: 1000, ...(token ? { token } : {}) });
+  const remote = new RemoteExchangeClient({
+    url: server.url,
+    venue: 'sim',
+    requestTimeoutMs: 1000,
+    ...(token ? { token } : {}),
+  });
   remotes.push(remote);
   venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.25));
   venue.onBookTicker(quote(PERP, 60_050, 60_051, 5, 5));
@@ -62,14 +67,27 @@ describe('standalone simulated venue over HTTP + WebSocket', () => {
     await until(() => (quotes.includes(60_001) ? true : undefined));
 
     // market buy larger than the touch: partial fill, remainder expires
-    const o = await remote.createOrder({ symbol: SPOT, side: 'buy', type: 'market', amount: 0.4, clientOrderId: 'r1' });
+    const o = await remote.createOrder({
+      symbol: SPOT,
+      side: 'buy',
+      type: 'market',
+      amount: 0.4,
+      clientOrderId: 'r1',
+    });
     expect(o.filled).toBeCloseTo(0.25, 12);
     expect(o.status).toBe('expired');
     await expect(
       remote.createOrder({ symbol: SPOT, side: 'buy', type: 'market', amount: 0.1, clientOrderId: 'r1' }),
     ).rejects.toBeInstanceOf(DuplicateClientOrderId);
     await expect(
-      remote.createOrder({ symbol: SPOT, side: 'buy', type: 'limit', price: 1.005, amount: 0.1, clientOrderId: 'r2' }),
+      remote.createOrder({
+        symbol: SPOT,
+        side: 'buy',
+        type: 'limit',
+        price: 1.005,
+        amount: 0.1,
+        clientOrderId: 'r2',
+      }),
     ).rejects.toBeInstanceOf(InvalidOrder);
 
     const resting = await remote.createOrder({
@@ -94,7 +112,9 @@ describe('standalone simulated venue over HTTP + WebSocket', () => {
     const bal = await remote.fetchBalance();
     expect(bal.BTC!.total).toBeCloseTo(1.25, 12);
     expect((await remote.fetchFundingRate(PERP)).rate).toBeCloseTo(0.0001, 12);
-    await until(() => (updates.some((u) => u.clientOrderId === 'r3' && u.status === 'canceled') ? true : undefined));
+    await until(() =>
+      updates.some((u) => u.clientOrderId === 'r3' && u.status === 'canceled') ? true : undefined,
+    );
   });
 
   it('a lost answer after placement surfaces as outcome-unknown and the order is found by client id', async () => {
@@ -148,8 +168,8 @@ describe('standalone simulated venue over HTTP + WebSocket', () => {
     remotes.push(bad);
     await expect(bad.fetchBalance()).rejects.toThrow(/bad token/);
     const { venue } = makeVenue({ clock: new WallClock() });
-    await expect(startVenueServer({ venues: [new SimExchangeClient(venue)], host: '0.0.0.0', port: 0 })).rejects.toThrow(
-      /without a token/,
-    );
+    await expect(
+      startVenueServer({ venues: [new SimExchangeClient(venue)], host: '0.0.0.0', port: 0 }),
+    ).rejects.toThrow(/without a token/);
   });
 });

@@ -30,7 +30,10 @@ interface Row {
   funding?: number;
 }
 
-function snapshot(venues: SimVenue[]): { rows: Row[]; accounts: { venue: string; equityUsdt: number; positions: number; openOrders: number }[] } {
+function snapshot(venues: SimVenue[]): {
+  rows: Row[];
+  accounts: { venue: string; equityUsdt: number; positions: number; openOrders: number }[];
+} {
   const rows: Row[] = [];
   for (const v of venues) {
     for (const m of v.listMarkets()) {
@@ -64,7 +67,9 @@ function table(s: ReturnType<typeof snapshot>): string {
     );
   }
   for (const a of s.accounts)
-    lines.push(`${a.venue}: equity ${a.equityUsdt.toFixed(2)} USDT, ${a.positions} positions, ${a.openOrders} open orders`);
+    lines.push(
+      `${a.venue}: equity ${a.equityUsdt.toFixed(2)} USDT, ${a.positions} positions, ${a.openOrders} open orders`,
+    );
   return lines.join('\n');
 }
 
@@ -80,7 +85,8 @@ export async function paperCommand(argv: string[]): Promise<number> {
     strict: true,
   });
   const every = intFlag('status-every-ms', values['status-every-ms'], 3000, 100);
-  const duration = values['duration-s'] === undefined ? undefined : intFlag('duration-s', values['duration-s'], 0, 1);
+  const duration =
+    values['duration-s'] === undefined ? undefined : intFlag('duration-s', values['duration-s'], 0, 1);
   const state = values.state ?? './data/paper-venues.json';
   mkdirSync(dirname(state), { recursive: true });
   const sim = buildWallClockSim({ ...values, state });

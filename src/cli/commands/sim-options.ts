@@ -77,7 +77,13 @@ export function buildWallClockSim(v: SimFlagValues): WallClockSim {
     seed,
     startTs: clock.now(),
     stepMs: intFlag('step-ms', v['step-ms'], 250, 10, 60_000),
-    venues: names.map((name) => ({ name, spotSpreadBps: 0.6, perpSpreadBps: 0.4, touchNotional: 30_000, perp: true })),
+    venues: names.map((name) => ({
+      name,
+      spotSpreadBps: 0.6,
+      perpSpreadBps: 0.4,
+      touchNotional: 30_000,
+      perp: true,
+    })),
     assets: bases.map((base) => ({
       base,
       // Resume prices where the saved paper session left them, so positions do not jump.

@@ -45,7 +45,8 @@ export class SimAccount {
     initial: Record<string, number> = {},
     private readonly defaultLeverage = 5,
   ) {
-    for (const [asset, amount] of Object.entries(initial)) this.balances.set(asset, { total: amount, used: 0 });
+    for (const [asset, amount] of Object.entries(initial))
+      this.balances.set(asset, { total: amount, used: 0 });
   }
 
   private entry(asset: string): { total: number; used: number } {
@@ -118,7 +119,14 @@ export class SimAccount {
     const settle = m.settle ?? m.quote;
     let p = this.positions.get(m.symbol);
     if (!p) {
-      p = { symbol: m.symbol, size: 0, entryPrice: 0, realizedPnl: 0, funding: 0, leverage: this.leverage(m.symbol) };
+      p = {
+        symbol: m.symbol,
+        size: 0,
+        entryPrice: 0,
+        realizedPnl: 0,
+        funding: 0,
+        leverage: this.leverage(m.symbol),
+      };
       this.positions.set(m.symbol, p);
     }
     const q = side === 'buy' ? amount : -amount;
@@ -165,7 +173,8 @@ export class SimAccount {
 
   balanceView(): Balances {
     const out: Balances = {};
-    for (const [asset, e] of this.balances) out[asset] = { free: e.total - e.used, used: e.used, total: e.total };
+    for (const [asset, e] of this.balances)
+      out[asset] = { free: e.total - e.used, used: e.used, total: e.total };
     return out;
   }
 
@@ -196,7 +205,11 @@ export class SimAccount {
       balances: Object.fromEntries([...this.balances].map(([k, v]) => [k, { ...v }])),
       positions: [...this.positions.values()].map((p) => ({ ...p })),
       leverage: Object.fromEntries(this.leverageBySymbol),
-      ledger: { fees: { ...this.ledger.fees }, funding: this.ledger.funding, realizedPnl: this.ledger.realizedPnl },
+      ledger: {
+        fees: { ...this.ledger.fees },
+        funding: this.ledger.funding,
+        realizedPnl: this.ledger.realizedPnl,
+      },
     };
   }
 
@@ -205,7 +218,11 @@ export class SimAccount {
     for (const [k, v] of Object.entries(s.balances)) a.balances.set(k, { ...v });
     for (const p of s.positions) a.positions.set(p.symbol, { ...p });
     for (const [k, v] of Object.entries(s.leverage)) a.leverageBySymbol.set(k, v);
-    Object.assign(a.ledger, { fees: { ...s.ledger.fees }, funding: s.ledger.funding, realizedPnl: s.ledger.realizedPnl });
+    Object.assign(a.ledger, {
+      fees: { ...s.ledger.fees },
+      funding: s.ledger.funding,
+      realizedPnl: s.ledger.realizedPnl,
+    });
     return a;
   }
 }

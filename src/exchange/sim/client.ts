@@ -108,7 +108,10 @@ export class SimExchangeClient implements ExchangeClient {
     switch (fault) {
       case 'rateLimit':
         await this.back();
-        throw new RateLimitExceeded(`${this.venue}: too many requests`, this.faults.retryAfterMs(this.clock.now()));
+        throw new RateLimitExceeded(
+          `${this.venue}: too many requests`,
+          this.faults.retryAfterMs(this.clock.now()),
+        );
       case 'unavailable':
         await this.back();
         throw new ExchangeNotAvailable(`${this.venue}: service unavailable (503)`);
@@ -147,7 +150,9 @@ export class SimExchangeClient implements ExchangeClient {
   }
 
   async loadMarkets(): Promise<Record<string, Market>> {
-    return this.request('loadMarkets', () => Object.fromEntries(this.sim.listMarkets().map((m) => [m.symbol, m])));
+    return this.request('loadMarkets', () =>
+      Object.fromEntries(this.sim.listMarkets().map((m) => [m.symbol, m])),
+    );
   }
 
   market(symbol: string): Market {
@@ -187,7 +192,8 @@ export class SimExchangeClient implements ExchangeClient {
       this.sim.subscribeBook(symbol, (t) => {
         const now = this.clock.now();
         if (this.faults.hasStreamFaults() && this.faults.dropsQuote(symbol, now)) return;
-        const delay = this.streamMs + (this.faults.hasStreamFaults() ? this.faults.quoteDelay(symbol, now) : 0);
+        const delay =
+          this.streamMs + (this.faults.hasStreamFaults() ? this.faults.quoteDelay(symbol, now) : 0);
         deliver(t, delay);
       }),
     );
@@ -204,7 +210,9 @@ export class SimExchangeClient implements ExchangeClient {
   }
 
   watchOrders(sink: StreamSink<Order>): Subscription {
-    return this.openStream('orders', sink, (deliver) => this.sim.subscribeOrders((o) => deliver(o, this.streamMs)));
+    return this.openStream('orders', sink, (deliver) =>
+      this.sim.subscribeOrders((o) => deliver(o, this.streamMs)),
+    );
   }
 
   private openStream<T>(
@@ -212,7 +220,12 @@ export class SimExchangeClient implements ExchangeClient {
     sink: StreamSink<T>,
     attach: (deliver: (v: T, delayMs: number) => void) => () => void,
   ): Subscription {
-    const entry: StreamEntry = { kind, unsubscribe: () => {}, sink: sink as StreamSink<never>, closed: false };
+    const entry: StreamEntry = {
+      kind,
+      unsubscribe: () => {},
+      sink: sink as StreamSink<never>,
+      closed: false,
+    };
     const deliver = (v: T, delayMs: number): void => {
       if (delayMs <= 0) {
         sink.data(v);

@@ -88,7 +88,9 @@ export class FaultInjector {
 
   /** Time-based scripted faults, for the client to arm on its clock. */
   timedFaults(): Extract<ScriptedFault, { atTime: number }>[] {
-    return (this.config.script ?? []).filter((f): f is Extract<ScriptedFault, { atTime: number }> => 'atTime' in f);
+    return (this.config.script ?? []).filter(
+      (f): f is Extract<ScriptedFault, { atTime: number }> => 'atTime' in f,
+    );
   }
 
   /** Decide the fate of one request at time `now`. */
@@ -127,13 +129,27 @@ export class FaultInjector {
   }
 
   addGap(from: number, durationMs: number, symbols?: string[]): void {
-    this.gaps.push({ from, to: from + durationMs, symbols: symbols ? new Set(symbols) : undefined, delayMs: 0 });
+    this.gaps.push({
+      from,
+      to: from + durationMs,
+      symbols: symbols ? new Set(symbols) : undefined,
+      delayMs: 0,
+    });
     this.log.push({ ts: from, fault: 'gap', detail: `${durationMs}ms ${symbols?.join(',') ?? 'all'}` });
   }
 
   addStale(from: number, durationMs: number, delayMs: number, symbols?: string[]): void {
-    this.stale.push({ from, to: from + durationMs, symbols: symbols ? new Set(symbols) : undefined, delayMs });
-    this.log.push({ ts: from, fault: 'stale', detail: `${durationMs}ms +${delayMs}ms ${symbols?.join(',') ?? 'all'}` });
+    this.stale.push({
+      from,
+      to: from + durationMs,
+      symbols: symbols ? new Set(symbols) : undefined,
+      delayMs,
+    });
+    this.log.push({
+      ts: from,
+      fault: 'stale',
+      detail: `${durationMs}ms +${delayMs}ms ${symbols?.join(',') ?? 'all'}`,
+    });
   }
 
   /** True when a quote for `symbol` at `now` falls into a gap and is dropped. */
@@ -148,7 +164,8 @@ export class FaultInjector {
     if (this.stale.length === 0) return 0;
     this.stale = this.stale.filter((g) => g.to > now);
     let d = 0;
-    for (const g of this.stale) if (g.from <= now && (!g.symbols || g.symbols.has(symbol))) d = Math.max(d, g.delayMs);
+    for (const g of this.stale)
+      if (g.from <= now && (!g.symbols || g.symbols.has(symbol))) d = Math.max(d, g.delayMs);
     return d;
   }
 

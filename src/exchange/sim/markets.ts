@@ -60,7 +60,12 @@ const DEFAULT_FEES: FeeSchedule = VENUE_FEES.binance!;
 /** Build the Market for `symbol` on a simulated `venue`. */
 export function simMarket(venue: string, symbol: string, overrides: Partial<Market> = {}): Market {
   const p = parseSymbol(symbol);
-  const a = ASSETS[p.base] ?? { spotAmountStep: 0.001, spotTick: 0.0001, perpAmountStep: 0.001, perpTick: 0.0001 };
+  const a = ASSETS[p.base] ?? {
+    spotAmountStep: 0.001,
+    spotTick: 0.0001,
+    perpAmountStep: 0.001,
+    perpTick: 0.0001,
+  };
   const f = VENUE_FEES[venue] ?? DEFAULT_FEES;
   const spot = p.type === 'spot';
   const m: Market = {

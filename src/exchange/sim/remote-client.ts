@@ -126,7 +126,13 @@ export class RemoteExchangeClient implements ExchangeClient {
     const id = this.nextId++;
     this.subs.set(id, sub);
     const ws = this.socket();
-    const msg = JSON.stringify({ op: 'subscribe', id, venue: this.venue, channel: sub.channel, symbol: sub.symbol });
+    const msg = JSON.stringify({
+      op: 'subscribe',
+      id,
+      venue: this.venue,
+      channel: sub.channel,
+      symbol: sub.symbol,
+    });
     if (ws.readyState === WebSocket.OPEN) ws.send(msg);
     else ws.once('open', () => ws.send(msg));
     return {
@@ -138,7 +144,8 @@ export class RemoteExchangeClient implements ExchangeClient {
   }
 
   private socket(): WebSocket {
-    if (this.ws && (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)) return this.ws;
+    if (this.ws && (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING))
+      return this.ws;
     const u = new URL(`${this.base.replace(/^http/, 'ws')}/v1/stream`);
     if (this.opts.token) u.searchParams.set('token', this.opts.token);
     const ws = new WebSocket(u);

@@ -75,13 +75,17 @@ function statusFor(e: unknown): number {
 export async function startVenueServer(opts: VenueServerOptions): Promise<VenueServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopback(host) && !opts.token) {
-    throw new Error(`refusing to bind the venue server to ${host} without a token (set --token or ARB_VENUE_TOKEN)`);
+    throw new Error(
+      `refusing to bind the venue server to ${host} without a token (set --token or ARB_VENUE_TOKEN)`,
+    );
   }
   const venues = new Map(opts.venues.map((c) => [c.venue, c]));
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const authorized = (req: IncomingMessage, url: URL): boolean => {
     if (!opts.token) return true;
-    return req.headers.authorization === `Bearer ${opts.token}` || url.searchParams.get('token') === opts.token;
+    return (
+      req.headers.authorization === `Bearer ${opts.token}` || url.searchParams.get('token') === opts.token
+    );
   };
 
   const send = (res: ServerResponse, status: number, body: unknown): void => {
@@ -93,18 +97,22 @@ export async function startVenueServer(opts: VenueServerOptions): Promise<VenueS
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (!authorized(req, url)) return send(res, 401, { error: { name: 'AuthenticationError', message: 'bad token' } });
-      if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { ok: true, venues: [...venues.keys()] });
+      if (!authorized(req, url))
+        return send(res, 401, { error: { name: 'AuthenticationError', message: 'bad token' } });
+      if (req.method === 'GET' && url.pathname === '/health')
+        return send(res, 200, { ok: true, venues: [...venues.keys()] });
       const m = /^\/v1\/([a-z0-9_-]+)\/(admin\/)?([A-Za-z]+)$/.exec(url.pathname);
       const client = m ? venues.get(m[1]!) : undefined;
-      if (!m || !client) return send(res, 404, { error: { name: 'BadRequest', message: `no route ${url.pathname}` } });
+      if (!m || !client)
+        return send(res, 404, { error: { name: 'BadRequest', message: `no route ${url.pathname}` } });
       let body: { args?: unknown[]; stream?: StreamKind } = {};
       if (req.method === 'POST') {
         const chunks: Buffer[] = [];
         let size = 0;
         for await (const c of req as AsyncIterable<Buffer>) {
           size += c.length;
-          if (size > maxBody) return send(res, 413, { error: { name: 'BadRequest', message: 'body too large' } });
+          if (size > maxBody)
+            return send(res, 413, { error: { name: 'BadRequest', message: 'body too large' } });
           chunks.push(c);
         }
         try {
@@ -124,7 +132,9 @@ export async function startVenueServer(opts: VenueServerOptions): Promise<VenueS
         return send(res, 404, { error: { name: 'BadRequest', message: `no admin route ${name}` } });
       }
       if (req.method !== 'POST' || !(name in METHODS))
-        return send(res, 404, { error: { name: 'BadRequest', message: `unknown method ${req.method} ${name}` } });
+        return send(res, 404, {
+          error: { name: 'BadRequest', message: `unknown method ${req.method} ${name}` },
+        });
       const args = Array.isArray(body.args) ? body.args : [];
       try {
         const fn = client[name as Method] as (...a: unknown[]) => Promise<unknown>;
@@ -203,9 +213,18 @@ function serveStream(ws: WebSocket, venues: Map<string, SimExchangeClient>): voi
         out({ id: req.id, error: serializeError(e) }, false);
       };
       if (req.channel === 'ticker' && req.symbol) {
-        subs.set(req.id, client.watchBookTicker(req.symbol, { data: (t) => out({ id: req.id, data: t }, true), error: onError }));
+        subs.set(
+          req.id,
+          client.watchBookTicker(req.symbol, {
+            data: (t) => out({ id: req.id, data: t }, true),
+            error: onError,
+          }),
+        );
       } else if (req.channel === 'orders') {
-        subs.set(req.id, client.watchOrders({ data: (o) => out({ id: req.id, data: o }, false), error: onError }));
+        subs.set(
+          req.id,
+          client.watchOrders({ data: (o) => out({ id: req.id, data: o }, false), error: onError }),
+        );
       } else {
         out({ id: req.id, error: { name: 'BadRequest', message: `unknown channel ${req.channel}` } }, false);
         return;

@@ -117,7 +117,8 @@ export class SimVenue {
     this.defaultFundingRate = opts.defaultFundingRate ?? 0.0001;
     this.retentionMs = opts.closedOrderRetentionMs ?? 7 * DAY_MS;
     for (const m of opts.markets) {
-      if (m.venue !== this.name) throw new Error(`market ${m.symbol} belongs to ${m.venue}, not ${this.name}`);
+      if (m.venue !== this.name)
+        throw new Error(`market ${m.symbol} belongs to ${m.venue}, not ${this.name}`);
       this.markets.set(m.symbol, m);
       this.books.set(m.symbol, new SimBook(m.symbol));
     }
@@ -176,7 +177,8 @@ export class SimVenue {
     const m = this.marketOrThrow(req.symbol);
     if (!req.clientOrderId) throw new InvalidOrder('clientOrderId is required', 'clientOrderId');
     if (this.byClientId.has(req.clientOrderId)) throw new DuplicateClientOrderId(req.clientOrderId);
-    if (m.expiry !== undefined && now >= m.expiry) throw new InvalidOrder(`${m.symbol} has expired`, 'symbol');
+    if (m.expiry !== undefined && now >= m.expiry)
+      throw new InvalidOrder(`${m.symbol} has expired`, 'symbol');
     if (req.side !== 'buy' && req.side !== 'sell') throw new InvalidOrder(`side must be buy or sell`, 'side');
     if (req.type !== 'market' && req.type !== 'limit')
       throw new InvalidOrder(`type must be market or limit`, 'type');
@@ -195,13 +197,17 @@ export class SimVenue {
       const pos = this.account.positions.get(m.symbol)?.size ?? 0;
       const reduces = (req.side === 'sell' && pos > 0) || (req.side === 'buy' && pos < 0);
       if (!reduces || req.amount > Math.abs(pos) + EPS)
-        throw new InvalidOrder(`reduce-only ${req.side} ${req.amount} would not reduce position ${pos}`, 'reduceOnly');
+        throw new InvalidOrder(
+          `reduce-only ${req.side} ${req.amount} would not reduce position ${pos}`,
+          'reduceOnly',
+        );
       amount = req.amount;
     }
 
     if (tif === 'PO' && limit !== undefined && book.hasQuote()) {
       const crosses = req.side === 'buy' ? limit >= book.ask : limit <= book.bid;
-      if (crosses) throw new OrderImmediatelyFillable(`post-only ${req.side} at ${limit} would take liquidity`);
+      if (crosses)
+        throw new OrderImmediatelyFillable(`post-only ${req.side} at ${limit} would take liquidity`);
     }
 
     const takerFills = tif === 'PO' ? [] : book.take(req.side, amount, limit, false);
@@ -240,7 +246,8 @@ export class SimVenue {
     this.byClientId.set(o.clientOrderId, o.id);
 
     if (takerFills.length > 0) {
-      for (const f of book.take(req.side, amount, limit, true)) this.fill(o, m, f.price, f.amount, 'taker', now);
+      for (const f of book.take(req.side, amount, limit, true))
+        this.fill(o, m, f.price, f.amount, 'taker', now);
     }
     if (o.remaining > EPS) {
       if (rests) this.rest(o, m, book);
@@ -253,7 +260,8 @@ export class SimVenue {
   cancelOrder(ref: OrderRef): Order {
     const o = this.findOrder(ref);
     if (!o) throw new OrderNotFound(`${this.name}: no order ${describeRef(ref)}`);
-    if (o.status !== 'open') throw new OrderNotFound(`${this.name}: order ${describeRef(ref)} is ${o.status}`);
+    if (o.status !== 'open')
+      throw new OrderNotFound(`${this.name}: order ${describeRef(ref)} is ${o.status}`);
     o.status = 'canceled';
     o.lastUpdateTimestamp = this.clock.now();
     this.unrest(o);
@@ -286,7 +294,13 @@ export class SimVenue {
     return id === undefined ? undefined : this.orders.get(id);
   }
 
-  private recordDeadOrder(req: OrderRequest, m: Market, tif: TimeInForce, status: 'expired', now: number): Order {
+  private recordDeadOrder(
+    req: OrderRequest,
+    m: Market,
+    tif: TimeInForce,
+    status: 'expired',
+    now: number,
+  ): Order {
     const o: SimOrder = {
       id: String(this.nextOrderId++),
       clientOrderId: req.clientOrderId,
@@ -322,7 +336,13 @@ export class SimVenue {
    * fees included; spot sells need the base; derivatives need initial margin for the part that
    * opens or increases a position, checked against equity less margin already committed.
    */
-  private checkFunds(m: Market, req: OrderRequest, takerFills: BookFill[], restAmount: number, limit?: number): void {
+  private checkFunds(
+    m: Market,
+    req: OrderRequest,
+    takerFills: BookFill[],
+    restAmount: number,
+    limit?: number,
+  ): void {
     if (!isDerivativeMarket(m)) {
       if (req.side === 'buy') {
         const feeRate = Math.max(m.taker, m.maker, 0);
@@ -331,7 +351,9 @@ export class SimVenue {
         if (limit !== undefined) need += restAmount * limit * (1 + feeRate);
         const free = this.account.free(m.quote);
         if (need > free + 1e-9)
-          throw new InsufficientFunds(`${this.name}: need ${need.toFixed(8)} ${m.quote}, free ${free.toFixed(8)}`);
+          throw new InsufficientFunds(
+            `${this.name}: need ${need.toFixed(8)} ${m.quote}, free ${free.toFixed(8)}`,
+          );
       } else {
         const free = this.account.free(m.base);
         const need = sum(takerFills) + restAmount;
@@ -348,8 +370,11 @@ export class SimVenue {
     const opening = total - closing;
     if (opening <= EPS) return;
     const px = limit ?? (takerFills[takerFills.length - 1]?.price || this.mark(m.symbol));
-    if (!(px > 0)) throw new InvalidOrder(`${this.name} ${m.symbol}: no price to margin the order against`, 'price');
-    const need = (opening * m.contractSize * px) / this.account.leverage(m.symbol) + opening * m.contractSize * px * m.taker;
+    if (!(px > 0))
+      throw new InvalidOrder(`${this.name} ${m.symbol}: no price to margin the order against`, 'price');
+    const need =
+      (opening * m.contractSize * px) / this.account.leverage(m.symbol) +
+      opening * m.contractSize * px * m.taker;
     const available = this.availableMargin(m.settle ?? m.quote);
     if (need > available + 1e-9)
       throw new InsufficientFunds(
@@ -420,15 +445,23 @@ export class SimVenue {
   /** Resting orders against a new book: best price first, then time priority. */
   private matchResting(book: SimBook, open: SimOrder[]): void {
     if (this.queueModel === 'queue') this.advanceQueues(book, open);
-    let buys: SimOrder[] | undefined;
-    let sells: SimOrder[] | undefined;
+    const buys: SimOrder[] = [];
+    const sells: SimOrder[] = [];
     for (const o of open) {
       if (o.side === 'buy') {
-        if (book.ask > 0 && book.ask <= o.price!) (buys ??= []).push(o);
-      } else if (book.bid > 0 && book.bid >= o.price!) (sells ??= []).push(o);
+        if (book.ask > 0 && book.ask <= o.price!) buys.push(o);
+      } else if (book.bid > 0 && book.bid >= o.price!) sells.push(o);
     }
-    if (buys) this.fillCrossing(book, buys.sort((a, b) => b.price! - a.price! || a.seq - b.seq));
-    if (sells) this.fillCrossing(book, sells.sort((a, b) => a.price! - b.price! || a.seq - b.seq));
+    if (buys.length > 0)
+      this.fillCrossing(
+        book,
+        buys.sort((a, b) => b.price! - a.price! || a.seq - b.seq),
+      );
+    if (sells.length > 0)
+      this.fillCrossing(
+        book,
+        sells.sort((a, b) => a.price! - b.price! || a.seq - b.seq),
+      );
   }
 
   private fillCrossing(book: SimBook, crossing: SimOrder[]): void {
@@ -471,7 +504,14 @@ export class SimVenue {
     }
   }
 
-  private fill(o: SimOrder, m: Market, price: number, amount: number, role: 'taker' | 'maker', now: number): void {
+  private fill(
+    o: SimOrder,
+    m: Market,
+    price: number,
+    amount: number,
+    role: 'taker' | 'maker',
+    now: number,
+  ): void {
     const cost = amount * price * m.contractSize;
     const fee = cost * (role === 'taker' ? m.taker : m.maker);
     if (isDerivativeMarket(m)) {
@@ -541,7 +581,8 @@ export class SimVenue {
     const rate = this.currentFundingRate(m.symbol).rate;
     if (mark > 0) {
       const received = this.account.applyFunding(m, rate, mark);
-      if (received !== 0) this.emitEvent({ type: 'funding', symbol: m.symbol, rate, markPrice: mark, received, timestamp: ts });
+      if (received !== 0)
+        this.emitEvent({ type: 'funding', symbol: m.symbol, rate, markPrice: mark, received, timestamp: ts });
     }
     const next = ts + this.fundingIntervalMs;
     this.at(next, () => this.payFunding(m, next));
@@ -557,7 +598,13 @@ export class SimVenue {
     }
     if (price > 0) {
       const realized = this.account.settlePosition(m, price);
-      this.emitEvent({ type: 'settlement', symbol: m.symbol, price, realizedPnl: realized, timestamp: this.clock.now() });
+      this.emitEvent({
+        type: 'settlement',
+        symbol: m.symbol,
+        price,
+        realizedPnl: realized,
+        timestamp: this.clock.now(),
+      });
     }
   }
 
@@ -593,7 +640,13 @@ export class SimVenue {
       const book = this.books.get(p.symbol)!;
       const price = size > 0 ? book.bid : book.ask;
       const px = price > 0 ? price : this.mark(p.symbol);
-      this.account.applyDerivativeFill(m, size > 0 ? 'sell' : 'buy', Math.abs(size), px, Math.abs(size) * m.contractSize * px * m.taker);
+      this.account.applyDerivativeFill(
+        m,
+        size > 0 ? 'sell' : 'buy',
+        Math.abs(size),
+        px,
+        Math.abs(size) * m.contractSize * px * m.taker,
+      );
       this.emitEvent({ type: 'liquidation', symbol: p.symbol, size, price: px, timestamp: now });
     }
   }
@@ -659,7 +712,10 @@ export class SimVenue {
     const m = this.marketOrThrow(symbol);
     const max = m.limits.leverage?.max ?? 1;
     if (!isDerivativeMarket(m) || !(leverage >= 1 && leverage <= max))
-      throw new InvalidOrder(`leverage for ${symbol} must be between 1 and ${max}, got ${leverage}`, 'leverage');
+      throw new InvalidOrder(
+        `leverage for ${symbol} must be between 1 and ${max}, got ${leverage}`,
+        'leverage',
+      );
     this.account.setLeverage(symbol, leverage);
   }
 
@@ -793,7 +849,8 @@ export class SimVenue {
         // Reservations are part of the saved balances' `used`; re-derive the per-order share.
         if (!isDerivativeMarket(m)) {
           o.reservedAsset = o.side === 'buy' ? m.quote : m.base;
-          o.reserved = o.side === 'buy' ? o.remaining * o.price! * (1 + Math.max(m.taker, m.maker, 0)) : o.remaining;
+          o.reserved =
+            o.side === 'buy' ? o.remaining * o.price! * (1 + Math.max(m.taker, m.maker, 0)) : o.remaining;
         }
         let list = this.openBySymbol.get(o.symbol);
         if (!list) {
