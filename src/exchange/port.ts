@@ -62,5 +62,7 @@ export interface ExchangeClient {
   fetchBalance(): Promise<Balances>;
   fetchPositions(symbols?: string[]): Promise<Position[]>;
   fetchFundingRate(symbol: string): Promise<FundingRate>;
+  /** Leverage for a derivative symbol (venues without per-symbol leverage omit it). */
+  setLeverage?(symbol: string, leverage: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -112,6 +112,11 @@ describe('standalone simulated venue over HTTP + WebSocket', () => {
     const bal = await remote.fetchBalance();
     expect(bal.BTC!.total).toBeCloseTo(1.25, 12);
     expect((await remote.fetchFundingRate(PERP)).rate).toBeCloseTo(0.0001, 12);
+    await remote.setLeverage(PERP, 10);
+    expect((await remote.fetchPositions([PERP]))[0]!.leverage).toBe(10);
+    await expect(remote.setLeverage(PERP, 500)).rejects.toThrow(
+      /leverage for BTC\/USDT:USDT must be between 1 and 50/,
+    );
     await until(() =>
       updates.some((u) => u.clientOrderId === 'r3' && u.status === 'canceled') ? true : undefined,
     );

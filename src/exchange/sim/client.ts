@@ -187,6 +187,10 @@ export class SimExchangeClient implements ExchangeClient {
     return this.request('fetchFundingRate', () => this.sim.fundingRate(symbol));
   }
 
+  setLeverage(symbol: string, leverage: number): Promise<void> {
+    return this.request('setLeverage', () => this.sim.setLeverage(symbol, leverage));
+  }
+
   watchBookTicker(symbol: string, sink: StreamSink<BookTicker>): Subscription {
     return this.openStream('marketData', sink, (deliver) =>
       this.sim.subscribeBook(symbol, (t) => {

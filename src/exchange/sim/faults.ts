@@ -23,6 +23,7 @@ export type RequestMethod =
   | 'fetchBalance'
   | 'fetchPositions'
   | 'fetchFundingRate'
+  | 'setLeverage'
   | 'loadMarkets';
 
 export type ScriptedFault =

@@ -114,6 +114,10 @@ export class RemoteExchangeClient implements ExchangeClient {
     return this.call('fetchFundingRate', [symbol]);
   }
 
+  async setLeverage(symbol: string, leverage: number): Promise<void> {
+    await this.call('setLeverage', [symbol, leverage]);
+  }
+
   watchBookTicker(symbol: string, sink: StreamSink<BookTicker>): Subscription {
     return this.subscribe({ channel: 'ticker', symbol, sink: sink as StreamSink<never> });
   }
