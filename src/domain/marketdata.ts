@@ -29,6 +29,15 @@ export interface FundingRate {
   timestamp: number;
 }
 
+/** One funding exchange on the account: received (> 0) or paid (< 0), settle currency. */
+export interface FundingPayment {
+  id: string;
+  symbol: string;
+  amount: number;
+  rate: number;
+  timestamp: number;
+}
+
 export function mid(t: Pick<BookTicker, 'bid' | 'ask'>): number {
   return (t.bid + t.ask) / 2;
 }

@@ -2,6 +2,7 @@ import type {
   Balances,
   BookTicker,
   ExchangeError,
+  FundingPayment,
   FundingRate,
   Market,
   Order,
@@ -62,6 +63,8 @@ export interface ExchangeClient {
   fetchBalance(): Promise<Balances>;
   fetchPositions(symbols?: string[]): Promise<Position[]>;
   fetchFundingRate(symbol: string): Promise<FundingRate>;
+  /** Funding payments of this account on `symbol` since `since` (epoch ms), oldest first. */
+  fetchFundingHistory(symbol: string, since?: number): Promise<FundingPayment[]>;
   /** Leverage for a derivative symbol (venues without per-symbol leverage omit it). */
   setLeverage?(symbol: string, leverage: number): Promise<void>;
   close(): Promise<void>;

@@ -3,6 +3,7 @@ import {
   type Balances,
   type BookTicker,
   ExchangeNotAvailable,
+  type FundingPayment,
   type FundingRate,
   InvalidOrder,
   type Market,
@@ -185,6 +186,10 @@ export class SimExchangeClient implements ExchangeClient {
 
   fetchFundingRate(symbol: string): Promise<FundingRate> {
     return this.request('fetchFundingRate', () => this.sim.fundingRate(symbol));
+  }
+
+  fetchFundingHistory(symbol: string, since?: number): Promise<FundingPayment[]> {
+    return this.request('fetchFundingHistory', () => this.sim.fundingPayments(symbol, since));
   }
 
   setLeverage(symbol: string, leverage: number): Promise<void> {

@@ -23,6 +23,7 @@ export type RequestMethod =
   | 'fetchBalance'
   | 'fetchPositions'
   | 'fetchFundingRate'
+  | 'fetchFundingHistory'
   | 'setLeverage'
   | 'loadMarkets';
 

@@ -5,6 +5,7 @@ import {
   deserializeError,
   ExchangeError,
   ExchangeNotAvailable,
+  type FundingPayment,
   type FundingRate,
   InvalidOrder,
   type Market,
@@ -112,6 +113,10 @@ export class RemoteExchangeClient implements ExchangeClient {
   }
   fetchFundingRate(symbol: string): Promise<FundingRate> {
     return this.call('fetchFundingRate', [symbol]);
+  }
+
+  fetchFundingHistory(symbol: string, since?: number): Promise<FundingPayment[]> {
+    return this.call('fetchFundingHistory', [symbol, since]);
   }
 
   async setLeverage(symbol: string, leverage: number): Promise<void> {

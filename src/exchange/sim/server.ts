@@ -41,6 +41,7 @@ const METHODS = {
   fetchBalance: 0,
   fetchPositions: 1,
   fetchFundingRate: 1,
+  fetchFundingHistory: 2,
   setLeverage: 2,
 } as const;
 type Method = keyof typeof METHODS;

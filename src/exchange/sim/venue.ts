@@ -5,6 +5,7 @@ import {
   type BookTicker,
   DuplicateClientOrderId,
   type Fill,
+  type FundingPayment,
   type FundingRate,
   InsufficientFunds,
   InvalidOrder,
@@ -72,6 +73,7 @@ export interface SimVenueState {
   nextTradeId: number;
   books: BookTicker[];
   funding: FundingRate[];
+  fundingHistory?: FundingPayment[];
 }
 
 const DAY_MS = 86_400_000;
@@ -93,6 +95,7 @@ export class SimVenue {
   private readonly byClientId = new Map<string, string>();
   private readonly openBySymbol = new Map<string, SimOrder[]>();
   private readonly fundingRates = new Map<string, FundingRate>();
+  private readonly fundingHistory: FundingPayment[] = [];
   private readonly scheduled = new Set<string>();
   private readonly timers = new Set<unknown>();
   private readonly bookListeners = new Map<string, Set<(t: BookTicker) => void>>();
@@ -708,6 +711,10 @@ export class SimVenue {
     };
   }
 
+  fundingPayments(symbol: string, since = 0): FundingPayment[] {
+    return this.fundingHistory.filter((p) => p.symbol === symbol && p.timestamp >= since).map((p) => ({ ...p }));
+  }
+
   setLeverage(symbol: string, leverage: number): void {
     const m = this.marketOrThrow(symbol);
     const max = m.limits.leverage?.max ?? 1;
@@ -818,6 +825,7 @@ export class SimVenue {
       nextTradeId: this.nextTradeId,
       books: [...this.books.values()].filter((b) => b.hasQuote()).map((b) => b.ticker()),
       funding: [...this.fundingRates.values()],
+      fundingHistory: this.fundingHistory.map((p) => ({ ...p })),
     };
   }
 
@@ -831,6 +839,7 @@ export class SimVenue {
     this.nextTradeId = s.nextTradeId;
     for (const b of s.books) this.books.get(b.symbol)?.applyTicker(b);
     for (const f of s.funding) this.fundingRates.set(f.symbol, f);
+    for (const p of s.fundingHistory ?? []) this.fundingHistory.push({ ...p });
     for (const saved of s.orders) {
       const m = this.markets.get(saved.symbol);
       if (!m) throw new Error(`venue state has an order on unknown market ${saved.symbol}`);

@@ -1,0 +1,311 @@
+/**
+ * The life of one order at one venue, as a machine.
+ *
+ *   submitting ─▶ routing ─▶ live.open ─▶ live.partiallyFilled ─▶ filled
+ *        │                      └──────── live.canceling ─▶ canceled | filled
+ *        ├─(outcome unknown)─▶ unknown ─▶ (ask the venue by client id) ─▶ routing | resubmit
+ *        ├─(rate limit / 503)─▶ backoff ─▶ submitting
+ *        └─(rejected)─▶ rejected
+ *
+ * The rule it exists for: after a timeout or a disconnect the order's fate is unknown, and it is
+ * resolved only by asking the venue for the client order id — never by assuming it was rejected
+ * (that is how orphan orders and naked legs are made). Re-sending uses the same client order id,
+ * so a venue that did get the first request refuses the second as a duplicate.
+ *
+ * Fills are reported to the parent as ORDER.PROGRESS with the venue's whole order snapshot
+ * (idempotent: the parent keeps the latest per client id), and the machine's output is the
+ * final snapshot.
+ */
+import { assign, enqueueActions, setup } from 'xstate';
+import type { Order, OrderRequest } from '../src/domain/index.ts';
+import { isDerivative } from '../src/domain/index.ts';
+import type {
+  CancelOrderInput,
+  ErrorInfo,
+  OrderUpdateEvent,
+  PlaceOrderInput,
+  QueryOrderInput,
+  WaitInput,
+  WatchOrderInput,
+} from './contracts.ts';
+import { toErrorInfo } from './contracts.ts';
+import { actorContracts } from './contract-actors.ts';
+
+export interface OrderMachineInput {
+  venue: string;
+  request: OrderRequest;
+  /** Submissions allowed in total (first send, retries after rate limits, resends after "not found"). */
+  maxSubmits?: number;
+  /** Venue queries allowed while the outcome is unknown before giving up as `lost`. */
+  maxQueries?: number;
+  /** Pause between attempts, ms. */
+  retryDelayMs?: number;
+  /** How long an unanswered request may still be in flight, ms: wait this before trusting "not found". */
+  inFlightGraceMs?: number;
+  /** Send ORDER.PROGRESS to the parent on every change (set by parents that track fills live). */
+  reportToParent?: boolean;
+}
+
+export type OrderOutcome = 'filled' | 'canceled' | 'expired' | 'rejected' | 'lost';
+
+export interface OrderOutput {
+  clientOrderId: string;
+  venue: string;
+  outcome: OrderOutcome;
+  /** The venue's last word on the order (absent when it never existed or could not be learnt). */
+  order?: Order;
+  error?: ErrorInfo;
+}
+
+export interface OrderContext {
+  venue: string;
+  request: OrderRequest;
+  order: Order | undefined;
+  submits: number;
+  queries: number;
+  cancelRequested: boolean;
+  notFoundOnce: boolean;
+  maxSubmits: number;
+  maxQueries: number;
+  retryDelayMs: number;
+  inFlightGraceMs: number;
+  lastError: ErrorInfo | undefined;
+  outcome: OrderOutcome | undefined;
+  reportToParent: boolean;
+}
+
+export type OrderEvent = OrderUpdateEvent | { type: 'CANCEL' };
+
+/** Prefer the snapshot that knows more: never let a stale update roll back fills. */
+function newer(current: Order | undefined, next: Order): Order {
+  if (!current) return next;
+  if (next.filled < current.filled - 1e-12) return current;
+  if (current.status !== 'open' && next.status === 'open' && next.filled <= current.filled) return current;
+  return next;
+}
+
+export const orderMachine = setup({
+  types: {
+    context: {} as OrderContext,
+    events: {} as OrderEvent,
+    input: {} as OrderMachineInput,
+    output: {} as OrderOutput,
+  },
+  actors: actorContracts,
+  guards: {
+    venueReportsFilled: ({ context }) => context.order?.status === 'closed',
+    venueReportsCanceled: ({ context }) => context.order?.status === 'canceled',
+    venueReportsExpired: ({ context }) => context.order?.status === 'expired',
+    venueReportsRejected: ({ context }) => context.order?.status === 'rejected',
+    venueReportsPartialFill: ({ context }) => (context.order?.filled ?? 0) > 0,
+    cancelWasRequested: ({ context }) => context.cancelRequested,
+    outcomeUnknown: ({ event }) => toErrorInfo((event as { error?: unknown }).error).outcomeUnknown,
+    retryableWithSubmitsLeft: ({ context, event }) =>
+      toErrorInfo((event as { error?: unknown }).error).retryable && context.submits < context.maxSubmits,
+    orderFoundAtVenue: ({ event }) => (event as { output?: Order | null }).output != null,
+    notFoundTwiceWithSubmitsLeft: ({ context }) => context.notFoundOnce && context.submits < context.maxSubmits,
+    notFoundTwice: ({ context }) => context.notFoundOnce,
+    queriesLeft: ({ context }) => context.queries < context.maxQueries,
+    cancelRefusedAsNotOpen: ({ event }) => toErrorInfo((event as { error?: unknown }).error).name === 'OrderNotFound',
+  },
+  actions: {
+    recordVenueOrder: assign({
+      order: ({ context, event }) => newer(context.order, (event as unknown as { output: Order }).output),
+    }),
+    recordUpdate: assign({
+      order: ({ context, event }) => newer(context.order, (event as OrderUpdateEvent).order),
+    }),
+    recordError: assign({ lastError: ({ event }) => toErrorInfo((event as { error?: unknown }).error) }),
+    countSubmit: assign({ submits: ({ context }) => context.submits + 1 }),
+    countQuery: assign({ queries: ({ context }) => context.queries + 1 }),
+    rememberNotFound: assign({ notFoundOnce: true }),
+    forgetNotFound: assign({ notFoundOnce: false, queries: 0 }),
+    requestCancel: assign({ cancelRequested: true }),
+    reportProgress: enqueueActions(({ context, enqueue }) => {
+      if (context.reportToParent && context.order) enqueue.sendParent({ type: 'ORDER.PROGRESS', order: context.order });
+    }),
+  },
+}).createMachine({
+  id: 'order',
+  context: ({ input }) => ({
+    venue: input.venue,
+    request: input.request,
+    order: undefined,
+    submits: 0,
+    queries: 0,
+    cancelRequested: false,
+    notFoundOnce: false,
+    maxSubmits: input.maxSubmits ?? 3,
+    maxQueries: input.maxQueries ?? 20,
+    retryDelayMs: input.retryDelayMs ?? 500,
+    inFlightGraceMs: input.inFlightGraceMs ?? 2_000,
+    lastError: undefined,
+    outcome: undefined,
+    reportToParent: input.reportToParent ?? false,
+  }),
+  initial: 'submitting',
+  on: {
+    // A cancel asked before the venue acknowledged is remembered and carried out once it has.
+    CANCEL: { actions: 'requestCancel' },
+  },
+  states: {
+    submitting: {
+      entry: 'countSubmit',
+      invoke: {
+        src: 'placeOrder',
+        input: ({ context }): PlaceOrderInput => ({ venue: context.venue, request: context.request }),
+        onDone: { target: 'routing', actions: ['recordVenueOrder', 'reportProgress'] },
+        onError: [
+          { guard: 'outcomeUnknown', target: 'unknown', actions: 'recordError' },
+          { guard: 'retryableWithSubmitsLeft', target: 'backoff', actions: 'recordError' },
+          { target: 'rejected', actions: 'recordError' },
+        ],
+      },
+    },
+    backoff: {
+      invoke: {
+        src: 'wait',
+        input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
+        onDone: 'submitting',
+      },
+    },
+    unknown: {
+      entry: 'countQuery',
+      invoke: {
+        src: 'queryOrder',
+        input: ({ context }): QueryOrderInput => ({
+          venue: context.venue,
+          symbol: context.request.symbol,
+          clientOrderId: context.request.clientOrderId,
+        }),
+        onDone: [
+          { guard: 'orderFoundAtVenue', target: 'routing', actions: ['recordVenueOrder', 'forgetNotFound', 'reportProgress'] },
+          // Not found twice, a grace period apart: the request is not in flight any more. Re-send
+          // with the same client id — if the venue does know it after all, it refuses the duplicate.
+          { guard: 'notFoundTwiceWithSubmitsLeft', target: 'submitting', actions: 'forgetNotFound' },
+          { guard: 'notFoundTwice', target: 'rejected' },
+          { target: 'awaitingInFlight', actions: 'rememberNotFound' },
+        ],
+        onError: [
+          { guard: 'queriesLeft', target: 'queryBackoff', actions: 'recordError' },
+          { target: 'lost', actions: 'recordError' },
+        ],
+      },
+    },
+    awaitingInFlight: {
+      invoke: {
+        src: 'wait',
+        input: ({ context }): WaitInput => ({ ms: context.inFlightGraceMs }),
+        onDone: 'unknown',
+      },
+    },
+    queryBackoff: {
+      invoke: { src: 'wait', input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }), onDone: 'unknown' },
+    },
+    routing: {
+      always: [
+        { guard: 'venueReportsFilled', target: 'filled' },
+        { guard: 'venueReportsCanceled', target: 'canceled' },
+        { guard: 'venueReportsExpired', target: 'expired' },
+        { guard: 'venueReportsRejected', target: 'rejected' },
+        { guard: 'cancelWasRequested', target: 'live.canceling' },
+        { guard: 'venueReportsPartialFill', target: 'live.partiallyFilled' },
+        { target: 'live.open' },
+      ],
+    },
+    live: {
+      invoke: {
+        src: 'watchOrder',
+        input: ({ context }): WatchOrderInput => ({
+          venue: context.venue,
+          symbol: context.request.symbol,
+          clientOrderId: context.request.clientOrderId,
+        }),
+      },
+      on: {
+        'ORDER.UPDATE': { target: '.routed', actions: ['recordUpdate', 'reportProgress'] },
+      },
+      initial: 'open',
+      states: {
+        open: { on: { CANCEL: { target: 'canceling', actions: 'requestCancel' } } },
+        partiallyFilled: { on: { CANCEL: { target: 'canceling', actions: 'requestCancel' } } },
+        canceling: {
+          invoke: {
+            src: 'cancelOrder',
+            input: ({ context }): CancelOrderInput => ({
+              venue: context.venue,
+              symbol: context.request.symbol,
+              clientOrderId: context.request.clientOrderId,
+            }),
+            onDone: { target: 'routed', actions: ['recordVenueOrder', 'reportProgress'] },
+            onError: [
+              // The venue says the order is not open: it filled or died meanwhile — ask what happened.
+              { guard: 'cancelRefusedAsNotOpen', target: '#order.settling', actions: 'recordError' },
+              { target: 'cancelRetry', actions: 'recordError' },
+            ],
+          },
+        },
+        cancelRetry: {
+          invoke: { src: 'wait', input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }), onDone: 'canceling' },
+        },
+        routed: {
+          always: [
+            { guard: 'venueReportsFilled', target: '#order.filled' },
+            { guard: 'venueReportsCanceled', target: '#order.canceled' },
+            { guard: 'venueReportsExpired', target: '#order.expired' },
+            { guard: 'venueReportsRejected', target: '#order.rejected' },
+            { guard: 'cancelWasRequested', target: 'canceling' },
+            { guard: 'venueReportsPartialFill', target: 'partiallyFilled' },
+            { target: 'open' },
+          ],
+        },
+      },
+    },
+    settling: {
+      entry: 'countQuery',
+      invoke: {
+        src: 'queryOrder',
+        input: ({ context }): QueryOrderInput => ({
+          venue: context.venue,
+          symbol: context.request.symbol,
+          clientOrderId: context.request.clientOrderId,
+        }),
+        onDone: [
+          { guard: 'orderFoundAtVenue', target: 'routing', actions: ['recordVenueOrder', 'reportProgress'] },
+          { target: 'lost' },
+        ],
+        onError: [
+          { guard: 'queriesLeft', target: 'settleBackoff', actions: 'recordError' },
+          { target: 'lost', actions: 'recordError' },
+        ],
+      },
+    },
+    settleBackoff: {
+      invoke: { src: 'wait', input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }), onDone: 'settling' },
+    },
+    filled: { type: 'final', entry: assign({ outcome: 'filled' as const }) },
+    canceled: { type: 'final', entry: assign({ outcome: 'canceled' as const }) },
+    expired: { type: 'final', entry: assign({ outcome: 'expired' as const }) },
+    rejected: { type: 'final', entry: assign({ outcome: 'rejected' as const }) },
+    /** The venue could not be asked; reconciliation at the supervisor level settles it. */
+    lost: { type: 'final', entry: assign({ outcome: 'lost' as const }) },
+  },
+  output: ({ context }) => {
+    return {
+      clientOrderId: context.request.clientOrderId,
+      venue: context.venue,
+      outcome: context.outcome ?? 'lost',
+      ...(context.order ? { order: context.order } : {}),
+      ...(context.lastError ? { error: context.lastError } : {}),
+    };
+  },
+});
+
+/** Base-unit quantity an order output filled (contracts × contract size). */
+export function filledBase(out: OrderOutput, contractSize: number): number {
+  return (out.order?.filled ?? 0) * contractSize;
+}
+
+export function isDerivativeRequest(r: OrderRequest): boolean {
+  return isDerivative(r.symbol);
+}

@@ -1,0 +1,215 @@
+/**
+ * The concrete actors behind the machines' contracts (machines/contracts.ts), over
+ * ExchangeClients and a Clock. `machine.provide({ actors: createExchangeActors(deps) })`.
+ */
+import { fromCallback, fromPromise } from 'xstate';
+import type {
+  CancelOrderInput,
+  ClockTickInput,
+  MarketEvent,
+  OrderUpdateEvent,
+  PlaceOrderInput,
+  QueryOrderInput,
+  WaitInput,
+  WatchFundingInput,
+  WatchOrderInput,
+  WatchQuotesInput,
+} from '../../machines/contracts.ts';
+import { type Clock, sleep } from '../clock/clock.ts';
+import { DuplicateClientOrderId, type Order, type OrderRequest, OrderNotFound } from '../domain/index.ts';
+import type { ExchangeClient } from '../exchange/port.ts';
+import { OrderUpdateHub } from './order-hub.ts';
+
+/**
+ * Where order intents become durable before a request leaves the process. `record` must not
+ * resolve until the intent is on disk; `has` says whether an intent for the id was ever written
+ * (then the order may exist at the venue, and placement asks before sending).
+ */
+export interface IntentJournal {
+  record(venue: string, req: OrderRequest): Promise<void> | void;
+  has(clientOrderId: string): boolean;
+}
+
+export interface ExchangeActorDeps {
+  venues: Record<string, ExchangeClient>;
+  clock: Clock;
+  /** Without a journal every placement asks the venue first (one extra round trip, always safe). */
+  journal?: IntentJournal;
+  /** Poll period of order status while the order stream is down, ms. */
+  orderPollMs?: number;
+  /** Delay before resubscribing a dropped stream, ms. */
+  reconnectMs?: number;
+  /** Poll period of funding rates and payments, ms. */
+  fundingPollMs?: number;
+  /** Called when an actor swallows an error it can only report (stream drops, poll failures). */
+  onError?: (where: string, e: unknown) => void;
+}
+
+export function createExchangeActors(deps: ExchangeActorDeps) {
+  const { clock } = deps;
+  const reconnectMs = deps.reconnectMs ?? 1_000;
+  const hubs = new Map<string, OrderUpdateHub>();
+  const venue = (name: string): ExchangeClient => {
+    const c = deps.venues[name];
+    if (!c) throw new Error(`no exchange client for venue "${name}"`);
+    return c;
+  };
+  const hub = (name: string): OrderUpdateHub => {
+    let h = hubs.get(name);
+    if (!h) {
+      h = new OrderUpdateHub(venue(name), clock, { reconnectMs, pollMs: deps.orderPollMs ?? 2_000 });
+      hubs.set(name, h);
+    }
+    return h;
+  };
+  const findByClientId = async (c: ExchangeClient, req: OrderRequest): Promise<Order | null> => {
+    try {
+      return await c.fetchOrder({ clientOrderId: req.clientOrderId }, req.symbol);
+    } catch (e) {
+      if (e instanceof OrderNotFound || (e as Error).name === 'OrderNotFound') return null;
+      throw e;
+    }
+  };
+
+  const actors = {
+    placeOrder: fromPromise<Order, PlaceOrderInput>(async ({ input }) => {
+      const c = venue(input.venue);
+      const req = input.request;
+      // XState re-runs an in-flight promise actor when a snapshot is restored: if this id may
+      // have been sent before, the venue is asked first and its order is the answer.
+      const maySeenBefore = deps.journal ? deps.journal.has(req.clientOrderId) : true;
+      if (maySeenBefore) {
+        const existing = await findByClientId(c, req);
+        if (existing) return existing;
+      }
+      await deps.journal?.record(input.venue, req);
+      try {
+        return await c.createOrder(req);
+      } catch (e) {
+        if (e instanceof DuplicateClientOrderId || (e as Error).name === 'DuplicateClientOrderId') {
+          const existing = await findByClientId(c, req);
+          if (existing) return existing;
+        }
+        throw e;
+      }
+    }),
+
+    cancelOrder: fromPromise<Order, CancelOrderInput>(({ input }) =>
+      venue(input.venue).cancelOrder({ clientOrderId: input.clientOrderId }, input.symbol),
+    ),
+
+    queryOrder: fromPromise<Order | null, QueryOrderInput>(({ input }) =>
+      findByClientId(venue(input.venue), {
+        symbol: input.symbol,
+        clientOrderId: input.clientOrderId,
+        side: 'buy',
+        type: 'market',
+        amount: 0,
+      }),
+    ),
+
+    watchOrder: fromCallback<{ type: 'noop' }, WatchOrderInput, OrderUpdateEvent>(({ input, sendBack }) =>
+      hub(input.venue).watch(input.clientOrderId, input.symbol, (order) => sendBack({ type: 'ORDER.UPDATE', order })),
+    ),
+
+    watchQuotes: fromCallback<{ type: 'noop' }, WatchQuotesInput, MarketEvent>(({ input, sendBack }) => {
+      const c = venue(input.venue);
+      let stopped = false;
+      let sub: { close(): void } | undefined;
+      let retry: unknown;
+      let wasDown = false;
+      const subscribe = () => {
+        if (stopped) return;
+        sub = c.watchBookTicker(input.symbol, {
+          data: (t) => {
+            if (wasDown) {
+              wasDown = false;
+              sendBack({ type: 'FEED.UP', venue: input.venue, symbol: input.symbol, at: clock.now() });
+            }
+            sendBack({
+              type: 'QUOTE',
+              venue: input.venue,
+              symbol: t.symbol,
+              bid: t.bid,
+              bidSize: t.bidSize,
+              ask: t.ask,
+              askSize: t.askSize,
+              timestamp: t.timestamp,
+              receivedAt: clock.now(),
+            });
+          },
+          error: (e) => {
+            deps.onError?.(`watchQuotes ${input.venue} ${input.symbol}`, e);
+            wasDown = true;
+            sendBack({ type: 'FEED.DOWN', venue: input.venue, symbol: input.symbol, at: clock.now() });
+            retry = clock.setTimeout(subscribe, reconnectMs);
+          },
+        });
+      };
+      subscribe();
+      return () => {
+        stopped = true;
+        sub?.close();
+        if (retry) clock.clearTimeout(retry);
+      };
+    }),
+
+    watchFunding: fromCallback<{ type: 'noop' }, WatchFundingInput, MarketEvent>(({ input, sendBack }) => {
+      const c = venue(input.venue);
+      const every = deps.fundingPollMs ?? 60_000;
+      let stopped = false;
+      let timer: unknown;
+      let since = 0;
+      const poll = async () => {
+        try {
+          const r = await c.fetchFundingRate(input.symbol);
+          if (stopped) return;
+          sendBack({
+            type: 'FUNDING.RATE',
+            venue: input.venue,
+            symbol: input.symbol,
+            rate: r.rate,
+            nextFundingTimestamp: r.nextFundingTimestamp,
+            at: clock.now(),
+          });
+          const payments = await c.fetchFundingHistory(input.symbol, since);
+          if (stopped) return;
+          for (const p of payments) {
+            sendBack({ type: 'FUNDING.PAYMENT', venue: input.venue, symbol: p.symbol, amount: p.amount, id: p.id, timestamp: p.timestamp });
+            since = Math.max(since, p.timestamp);
+          }
+        } catch (e) {
+          deps.onError?.(`watchFunding ${input.venue} ${input.symbol}`, e);
+        }
+        if (!stopped) timer = clock.setTimeout(() => void poll(), every);
+      };
+      void poll();
+      return () => {
+        stopped = true;
+        if (timer) clock.clearTimeout(timer);
+      };
+    }),
+
+    clockTick: fromCallback<{ type: 'noop' }, ClockTickInput, MarketEvent>(({ input, sendBack }) => {
+      let timer: unknown;
+      const tick = () => {
+        sendBack({ type: 'TIME.TICK', now: clock.now() });
+        timer = clock.setTimeout(tick, input.everyMs);
+      };
+      timer = clock.setTimeout(tick, input.everyMs);
+      return () => clock.clearTimeout(timer);
+    }),
+
+    wait: fromPromise<void, WaitInput>(({ input }) => sleep(clock, input.ms)),
+  };
+  return {
+    actors,
+    /** Close the shared order streams (engine shutdown). */
+    dispose(): void {
+      for (const h of hubs.values()) h.stop();
+      hubs.clear();
+    },
+  };
+}
+
+export type ExchangeActors = ReturnType<typeof createExchangeActors>['actors'];
