@@ -115,7 +115,12 @@ export interface TimeTickEvent {
   now: number;
 }
 
-export type MarketEvent = QuoteEvent | FeedStatusEvent | FundingRateEvent | FundingPaymentEvent | TimeTickEvent;
+export type MarketEvent =
+  | QuoteEvent
+  | FeedStatusEvent
+  | FundingRateEvent
+  | FundingPaymentEvent
+  | TimeTickEvent;
 
 /** Names of the actors every strategy machine expects to be provided. */
 export const ACTOR_NAMES = [

@@ -19,6 +19,7 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import type { Order, OrderRequest } from '../src/domain/index.ts';
 import { isDerivative } from '../src/domain/index.ts';
+import { actorContracts } from './contract-actors.ts';
 import type {
   CancelOrderInput,
   ErrorInfo,
@@ -29,7 +30,6 @@ import type {
   WatchOrderInput,
 } from './contracts.ts';
 import { toErrorInfo } from './contracts.ts';
-import { actorContracts } from './contract-actors.ts';
 
 export interface OrderMachineInput {
   venue: string;
@@ -103,10 +103,12 @@ export const orderMachine = setup({
     retryableWithSubmitsLeft: ({ context, event }) =>
       toErrorInfo((event as { error?: unknown }).error).retryable && context.submits < context.maxSubmits,
     orderFoundAtVenue: ({ event }) => (event as { output?: Order | null }).output != null,
-    notFoundTwiceWithSubmitsLeft: ({ context }) => context.notFoundOnce && context.submits < context.maxSubmits,
+    notFoundTwiceWithSubmitsLeft: ({ context }) =>
+      context.notFoundOnce && context.submits < context.maxSubmits,
     notFoundTwice: ({ context }) => context.notFoundOnce,
     queriesLeft: ({ context }) => context.queries < context.maxQueries,
-    cancelRefusedAsNotOpen: ({ event }) => toErrorInfo((event as { error?: unknown }).error).name === 'OrderNotFound',
+    cancelRefusedAsNotOpen: ({ event }) =>
+      toErrorInfo((event as { error?: unknown }).error).name === 'OrderNotFound',
   },
   actions: {
     recordVenueOrder: assign({
@@ -122,7 +124,8 @@ export const orderMachine = setup({
     forgetNotFound: assign({ notFoundOnce: false, queries: 0 }),
     requestCancel: assign({ cancelRequested: true }),
     reportProgress: enqueueActions(({ context, enqueue }) => {
-      if (context.reportToParent && context.order) enqueue.sendParent({ type: 'ORDER.PROGRESS', order: context.order });
+      if (context.reportToParent && context.order)
+        enqueue.sendParent({ type: 'ORDER.PROGRESS', order: context.order });
     }),
   },
 }).createMachine({
@@ -179,7 +182,11 @@ export const orderMachine = setup({
           clientOrderId: context.request.clientOrderId,
         }),
         onDone: [
-          { guard: 'orderFoundAtVenue', target: 'routing', actions: ['recordVenueOrder', 'forgetNotFound', 'reportProgress'] },
+          {
+            guard: 'orderFoundAtVenue',
+            target: 'routing',
+            actions: ['recordVenueOrder', 'forgetNotFound', 'reportProgress'],
+          },
           // Not found twice, a grace period apart: the request is not in flight any more. Re-send
           // with the same client id — if the venue does know it after all, it refuses the duplicate.
           { guard: 'notFoundTwiceWithSubmitsLeft', target: 'submitting', actions: 'forgetNotFound' },
@@ -200,7 +207,11 @@ export const orderMachine = setup({
       },
     },
     queryBackoff: {
-      invoke: { src: 'wait', input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }), onDone: 'unknown' },
+      invoke: {
+        src: 'wait',
+        input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
+        onDone: 'unknown',
+      },
     },
     routing: {
       always: [
@@ -246,7 +257,11 @@ export const orderMachine = setup({
           },
         },
         cancelRetry: {
-          invoke: { src: 'wait', input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }), onDone: 'canceling' },
+          invoke: {
+            src: 'wait',
+            input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
+            onDone: 'canceling',
+          },
         },
         routed: {
           always: [
@@ -281,7 +296,11 @@ export const orderMachine = setup({
       },
     },
     settleBackoff: {
-      invoke: { src: 'wait', input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }), onDone: 'settling' },
+      invoke: {
+        src: 'wait',
+        input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
+        onDone: 'settling',
+      },
     },
     filled: { type: 'final', entry: assign({ outcome: 'filled' as const }) },
     canceled: { type: 'final', entry: assign({ outcome: 'canceled' as const }) },

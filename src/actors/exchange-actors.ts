@@ -16,7 +16,7 @@ import type {
   WatchQuotesInput,
 } from '../../machines/contracts.ts';
 import { type Clock, sleep } from '../clock/clock.ts';
-import { DuplicateClientOrderId, type Order, type OrderRequest, OrderNotFound } from '../domain/index.ts';
+import { DuplicateClientOrderId, type Order, OrderNotFound, type OrderRequest } from '../domain/index.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { OrderUpdateHub } from './order-hub.ts';
 
@@ -109,7 +109,9 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
     ),
 
     watchOrder: fromCallback<{ type: 'noop' }, WatchOrderInput, OrderUpdateEvent>(({ input, sendBack }) =>
-      hub(input.venue).watch(input.clientOrderId, input.symbol, (order) => sendBack({ type: 'ORDER.UPDATE', order })),
+      hub(input.venue).watch(input.clientOrderId, input.symbol, (order) =>
+        sendBack({ type: 'ORDER.UPDATE', order }),
+      ),
     ),
 
     watchQuotes: fromCallback<{ type: 'noop' }, WatchQuotesInput, MarketEvent>(({ input, sendBack }) => {
@@ -175,7 +177,14 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
           const payments = await c.fetchFundingHistory(input.symbol, since);
           if (stopped) return;
           for (const p of payments) {
-            sendBack({ type: 'FUNDING.PAYMENT', venue: input.venue, symbol: p.symbol, amount: p.amount, id: p.id, timestamp: p.timestamp });
+            sendBack({
+              type: 'FUNDING.PAYMENT',
+              venue: input.venue,
+              symbol: p.symbol,
+              amount: p.amount,
+              id: p.id,
+              timestamp: p.timestamp,
+            });
             since = Math.max(since, p.timestamp);
           }
         } catch (e) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, waitFor } from 'xstate';
-import { orderMachine, type OrderOutput } from '../../machines/order.ts';
+import { type OrderOutput, orderMachine } from '../../machines/order.ts';
 import { createExchangeActors } from '../../src/actors/exchange-actors.ts';
 import type { OrderRequest } from '../../src/domain/index.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
@@ -30,7 +30,9 @@ const buy = (id: string, extra: Partial<OrderRequest> = {}): OrderRequest => ({
 });
 
 async function run(s: ReturnType<typeof setup>, request: OrderRequest, ms = 10_000): Promise<OrderOutput> {
-  const actor = createActor(s.machine, { input: { venue: 'sim', request, retryDelayMs: 50, inFlightGraceMs: 300 } });
+  const actor = createActor(s.machine, {
+    input: { venue: 'sim', request, retryDelayMs: 50, inFlightGraceMs: 300 },
+  });
   actor.start();
   await s.clock.advanceBy(ms);
   expect(actor.getSnapshot().status).toBe('done');
@@ -120,7 +122,10 @@ describe('order machine against the simulated venue', () => {
     const snap = a1.getPersistedSnapshot();
     a1.stop(); // the process dies
     expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
-    const a2 = createActor(s.machine, { snapshot: JSON.parse(JSON.stringify(snap)) });
+    const a2 = createActor(s.machine, {
+      snapshot: JSON.parse(JSON.stringify(snap)),
+      input: undefined as never,
+    });
     a2.start();
     await s.clock.advanceBy(1000);
     await waitFor(a2, (x) => x.status === 'done');

@@ -712,7 +712,9 @@ export class SimVenue {
   }
 
   fundingPayments(symbol: string, since = 0): FundingPayment[] {
-    return this.fundingHistory.filter((p) => p.symbol === symbol && p.timestamp >= since).map((p) => ({ ...p }));
+    return this.fundingHistory
+      .filter((p) => p.symbol === symbol && p.timestamp >= since)
+      .map((p) => ({ ...p }));
   }
 
   setLeverage(symbol: string, leverage: number): void {
