@@ -74,8 +74,8 @@ export interface HedgedPairOutput {
   /** Signed net delta in base units after everything (0 = perfectly hedged). */
   residualBase: number;
   fees: number;
-  /** Every order's final venue snapshot, fills included, for the strategy's books. */
-  orders: Order[];
+  /** Every order's final venue snapshot with the leg it belongs to, fills included, for the strategy's books. */
+  orders: { leg: 0 | 1; order: Order }[];
   topUps: number;
   unwinds: number;
   errors: string[];
@@ -96,7 +96,7 @@ interface LegState {
 interface PairContext {
   input: HedgedPairInput;
   legs: [LegState, LegState];
-  orders: Order[];
+  orders: { leg: 0 | 1; order: Order }[];
   topUps: number;
   unwinds: number;
   /** The corrective order in flight: which leg, which request. */
@@ -156,7 +156,7 @@ function applyOutput(ctx: PairContext, leg: 0 | 1, out: OrderOutput): Partial<Pa
   legs[leg] = l;
   return {
     legs,
-    orders: o ? [...ctx.orders, o] : ctx.orders,
+    orders: o ? [...ctx.orders, { leg, order: o }] : ctx.orders,
     errors:
       out.error && out.outcome !== 'filled'
         ? [...ctx.errors, `${out.clientOrderId}: ${out.error.name}: ${out.error.message}`]

@@ -85,7 +85,7 @@ describe('hedged pair against the simulated venue', () => {
     expect(out.legs[0].averagePrice).toBe(60_010);
     expect(out.legs[1].slippageBps).toBeCloseTo(0, 9);
     expect(out.fees).toBeCloseTo(0.5 * 60_010 * 0.002 + 0.5 * 60_100 * 0.0005, 9);
-    expect(out.orders.map((o) => o.clientOrderId)).toEqual(['Stest0011ea0', 'Stest0011eb0']);
+    expect(out.orders.map((o) => o.order.clientOrderId)).toEqual(['Stest0011ea0', 'Stest0011eb0']);
     const p = position(s);
     expect(p.spot + p.perp).toBeCloseTo(0, 12);
   });

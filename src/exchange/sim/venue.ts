@@ -584,8 +584,17 @@ export class SimVenue {
     const rate = this.currentFundingRate(m.symbol).rate;
     if (mark > 0) {
       const received = this.account.applyFunding(m, rate, mark);
-      if (received !== 0)
+      if (received !== 0) {
+        this.fundingHistory.push({
+          id: `${this.name}-F${m.symbol}-${ts}`,
+          symbol: m.symbol,
+          amount: received,
+          rate,
+          timestamp: ts,
+        });
+        if (this.fundingHistory.length > 10_000) this.fundingHistory.splice(0, 5_000);
         this.emitEvent({ type: 'funding', symbol: m.symbol, rate, markPrice: mark, received, timestamp: ts });
+      }
     }
     const next = ts + this.fundingIntervalMs;
     this.at(next, () => this.payFunding(m, next));

@@ -1,0 +1,601 @@
+/**
+ * Spot–futures basis (cash-and-carry): long spot / short perpetual when the perp trades rich
+ * (or the reverse when it trades cheap and spot inventory allows), held delta-neutral, closed
+ * when the basis converges, when the holding time runs out, or when funding has run against
+ * the position for too long.
+ *
+ *   watching ─(basisWideEnoughToEnter ∧ quotesFresh ∧ entryAllowed)─▶ entering ─▶ holding
+ *   holding ─(basisConverged ∨ holdingTimeExceeded ∨ fundingAgainstTooLong ∨ stop+flatten)─▶ exiting
+ *   holding ─(deltaDriftBeyondTolerance)─▶ rebalancing ─▶ holding
+ *   exiting ─▶ cycleDone ─▶ cooldown ─▶ watching | completed | stopped
+ *   any ─(unhedged after every bound)─▶ failed       STOP without flatten ─▶ stopped (positions kept, said so)
+ */
+import { assign, setup } from 'xstate';
+import type { Instrument, Market, Side } from '../../src/domain/index.ts';
+import { amountToPrecision } from '../../src/domain/index.ts';
+import { type LegBook, newLeg } from '../accounting.ts';
+import { actorContracts } from '../contract-actors.ts';
+import type {
+  ClockTickInput,
+  ErrorInfo,
+  FundingPaymentEvent,
+  FundingRateEvent,
+  MarketEvent,
+  QuoteEvent,
+  WaitInput,
+  WatchFundingInput,
+  WatchQuotesInput,
+} from '../contracts.ts';
+import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../hedged-pair.ts';
+import { clientOrderId, strategyTag } from '../ids.ts';
+import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
+import { ParamChecker } from '../params.ts';
+import {
+  applyFunding,
+  applyOrderOutput,
+  applyPair,
+  commonAmount,
+  HOUR_MS,
+  isFresh,
+  legSpec,
+  mid,
+  minTradableBase,
+  netDelta,
+  type Quote,
+  toQuote,
+  totalPnl,
+} from './common.ts';
+
+export interface SpotFuturesParams {
+  spot: Instrument;
+  perp: Instrument;
+  /** Base units per cycle (e.g. 0.5 BTC). */
+  amount: number;
+  /** long-spot: buy spot, sell perp when the perp is rich; short-spot: the reverse (needs spot inventory). */
+  direction: 'long-spot' | 'short-spot';
+  /** Enter when the basis net of round-trip fees and expected slippage exceeds this, bps. */
+  minEntryBasisBps: number;
+  /** Exit when the basis (in the position's favour) falls to this or below, bps. */
+  exitBasisBps: number;
+  /** Entry fees + expected slippage must stay under this, % of notional. */
+  maxEntryCostPct: number;
+  /** Expected slippage per leg, bps. */
+  slippageBps: number;
+  maxHoldingHours: number;
+  /** Exit when funding has been against the position for longer than this, hours. */
+  maxAdverseFundingHours: number;
+  /** Net delta accepted, base units. */
+  deltaToleranceBase: number;
+  /** Quotes older than this (venue time vs now) block entries, ms. */
+  staleAfterMs: number;
+  maxPositionNotional: number;
+  /** Stop after this many completed cycles (0 = run until stopped). */
+  maxCycles: number;
+  cooldownMs: number;
+}
+
+export interface SpotFuturesInput {
+  id: string;
+  params: SpotFuturesParams;
+  markets: { spot: Market; perp: Market };
+}
+
+interface Opportunity {
+  grossBps: number;
+  netBps: number;
+  costPct: number;
+  at: number;
+}
+
+export interface SpotFuturesContext {
+  id: string;
+  tag: string;
+  params: SpotFuturesParams;
+  markets: { spot: Market; perp: Market };
+  /** Base amount per leg, on both markets' steps. */
+  amountBase: number;
+  quotes: { spot: Quote | undefined; perp: Quote | undefined };
+  now: number;
+  startedAt: number;
+  legs: { spot: LegBook; perp: LegBook };
+  cycle: number;
+  opportunity: Opportunity | undefined;
+  enteredAt: number | undefined;
+  holdingDeadline: number | undefined;
+  entryBasisBps: number | undefined;
+  fundingRate: number | undefined;
+  fundingAdverseSince: number | undefined;
+  lastFundingTs: number;
+  paused: boolean;
+  riskBlocked: string | undefined;
+  stopRequested: { flatten: boolean } | undefined;
+  rebalances: number;
+  exitAttempts: number;
+  completedCycles: number;
+  lastError: ErrorInfo | undefined;
+  lastPair: { outcome: string; residualBase: number; fees: number } | undefined;
+}
+
+export type StrategyControlEvent =
+  | { type: 'STOP'; flatten: boolean }
+  | { type: 'PAUSE' }
+  | { type: 'RESUME' }
+  | { type: 'RISK.BREACH'; reason: string; flatten?: boolean }
+  | { type: 'RISK.CLEAR' }
+  | { type: 'ORDER.PROGRESS' };
+
+export type SpotFuturesEvent = MarketEvent | StrategyControlEvent;
+
+export function validateSpotFuturesParams(
+  p: SpotFuturesParams,
+  markets: { spot: Market; perp: Market },
+): void {
+  const c = new ParamChecker();
+  c.positive('amount', p.amount);
+  c.oneOf('direction', p.direction, ['long-spot', 'short-spot']);
+  c.finite('minEntryBasisBps', p.minEntryBasisBps);
+  c.finite('exitBasisBps', p.exitBasisBps);
+  c.that(p.exitBasisBps < p.minEntryBasisBps, 'exitBasisBps', 'must be below minEntryBasisBps');
+  c.positive('maxEntryCostPct', p.maxEntryCostPct);
+  c.nonNegative('slippageBps', p.slippageBps);
+  c.positive('maxHoldingHours', p.maxHoldingHours);
+  c.positive('maxAdverseFundingHours', p.maxAdverseFundingHours);
+  c.positive('deltaToleranceBase', p.deltaToleranceBase);
+  c.positive('staleAfterMs', p.staleAfterMs);
+  c.positive('maxPositionNotional', p.maxPositionNotional);
+  c.integer('maxCycles', p.maxCycles, 0);
+  c.nonNegative('cooldownMs', p.cooldownMs);
+  c.that(markets.spot.type === 'spot', 'spot.symbol', `${markets.spot.symbol} is not a spot market`);
+  c.that(markets.perp.type === 'swap', 'perp.symbol', `${markets.perp.symbol} is not a perpetual`);
+  c.that(markets.spot.base === markets.perp.base, 'perp.symbol', 'spot and perp must share the base asset');
+  c.that(
+    markets.spot.venue === p.spot.venue && markets.perp.venue === p.perp.venue,
+    'markets',
+    'markets do not match the instruments',
+  );
+  c.throwIfAny('spot-futures');
+}
+
+/** Entry legs' gross basis in bps for the configured direction, from executable prices. */
+function entryBasisBps(ctx: SpotFuturesContext): number {
+  const { spot, perp } = ctx.quotes;
+  if (!spot || !perp) return Number.NEGATIVE_INFINITY;
+  return ctx.params.direction === 'long-spot'
+    ? ((perp.bid - spot.ask) / spot.ask) * 1e4 // buy spot at ask, sell perp at bid
+    : ((spot.bid - perp.ask) / perp.ask) * 1e4; // sell spot at bid, buy perp at ask
+}
+
+/** Basis still in the position's favour if we exited now, bps (exit prices). */
+function exitBasisBps(ctx: SpotFuturesContext): number {
+  const { spot, perp } = ctx.quotes;
+  if (!spot || !perp) return Number.POSITIVE_INFINITY;
+  return ctx.params.direction === 'long-spot'
+    ? ((perp.ask - spot.bid) / spot.bid) * 1e4 // sell spot at bid, buy perp back at ask
+    : ((spot.ask - perp.bid) / perp.bid) * 1e4;
+}
+
+/** Taker fees of both legs, in and out, plus expected slippage on all four fills, bps. */
+function roundTripCostBps(ctx: SpotFuturesContext): number {
+  const { spot, perp } = ctx.markets;
+  return 2 * (spot.taker + perp.taker) * 1e4 + 4 * ctx.params.slippageBps;
+}
+
+function entryCostPct(ctx: SpotFuturesContext): number {
+  const { spot, perp } = ctx.markets;
+  return ((spot.taker + perp.taker) * 1e4 + 2 * ctx.params.slippageBps) / 100;
+}
+
+function positionNotional(ctx: SpotFuturesContext): number {
+  return (
+    Math.abs(ctx.legs.spot.position) * mid(ctx.quotes.spot) +
+    Math.abs(ctx.legs.perp.position) * mid(ctx.quotes.perp)
+  );
+}
+
+function isFlat(ctx: SpotFuturesContext): boolean {
+  const tol = ctx.params.deltaToleranceBase;
+  return Math.abs(ctx.legs.spot.position) <= tol && Math.abs(ctx.legs.perp.position) <= tol;
+}
+
+function entrySides(ctx: SpotFuturesContext): { spot: Side; perp: Side } {
+  return ctx.params.direction === 'long-spot' ? { spot: 'buy', perp: 'sell' } : { spot: 'sell', perp: 'buy' };
+}
+
+function pairInput(ctx: SpotFuturesContext, phase: 'e' | 'x'): HedgedPairInput {
+  const { spot: ms, perp: mp } = ctx.markets;
+  const sides = entrySides(ctx);
+  const flip = (s: Side): Side => (s === 'buy' ? 'sell' : 'buy');
+  const spotSide = phase === 'e' ? sides.spot : flip(sides.spot);
+  const perpSide = phase === 'e' ? sides.perp : flip(sides.perp);
+  const spotBase = phase === 'e' ? ctx.amountBase : Math.abs(ctx.legs.spot.position);
+  const perpBase = phase === 'e' ? ctx.amountBase : Math.abs(ctx.legs.perp.position);
+  const spotRef = spotSide === 'buy' ? ctx.quotes.spot!.ask : ctx.quotes.spot!.bid;
+  const perpRef = perpSide === 'buy' ? ctx.quotes.perp!.ask : ctx.quotes.perp!.bid;
+  return {
+    tag: ctx.tag,
+    cycle: ctx.cycle * 8 + (phase === 'x' ? Math.min(ctx.exitAttempts, 7) : 0),
+    phase,
+    legs: [
+      legSpec(ms, spotSide, amountToPrecision(ms, spotBase / ms.contractSize), spotRef),
+      legSpec(mp, perpSide, amountToPrecision(mp, perpBase / mp.contractSize), perpRef),
+    ],
+    toleranceBase: ctx.params.deltaToleranceBase,
+    reduceOnly: phase === 'x',
+  };
+}
+
+type PairDone = { output: HedgedPairOutput };
+type OrderDone = { output: OrderOutput };
+
+export const spotFuturesMachine = setup({
+  types: {
+    context: {} as SpotFuturesContext,
+    events: {} as SpotFuturesEvent,
+    input: {} as SpotFuturesInput,
+  },
+  actors: { ...actorContracts, order: orderMachine, hedgedPair: hedgedPairMachine },
+  guards: {
+    stopRequested: ({ context }) => context.stopRequested !== undefined,
+    stopWithFlatten: ({ context }) => context.stopRequested?.flatten === true && !isFlat(context),
+    quotesFresh: ({ context }) =>
+      isFresh(context.quotes.spot, context.now, context.params.staleAfterMs) &&
+      isFresh(context.quotes.perp, context.now, context.params.staleAfterMs),
+    basisWideEnoughToEnter: ({ context }) => {
+      const net = entryBasisBps(context) - roundTripCostBps(context);
+      return (
+        net >= context.params.minEntryBasisBps &&
+        entryCostPct(context) <= context.params.maxEntryCostPct &&
+        context.amountBase * mid(context.quotes.spot) <= context.params.maxPositionNotional &&
+        !context.paused &&
+        context.riskBlocked === undefined &&
+        isFresh(context.quotes.spot, context.now, context.params.staleAfterMs) &&
+        isFresh(context.quotes.perp, context.now, context.params.staleAfterMs)
+      );
+    },
+    pairHedged: ({ event }) => (event as unknown as PairDone).output.outcome === 'hedged',
+    pairLeftNothing: ({ event }) =>
+      ['flat', 'nothingFilled'].includes((event as unknown as PairDone).output.outcome),
+    basisConverged: ({ context }) => exitBasisBps(context) <= context.params.exitBasisBps,
+    holdingTimeExceeded: ({ context }) =>
+      context.holdingDeadline !== undefined && context.now >= context.holdingDeadline,
+    fundingAgainstTooLong: ({ context }) =>
+      context.fundingAdverseSince !== undefined &&
+      context.now - context.fundingAdverseSince > context.params.maxAdverseFundingHours * HOUR_MS,
+    riskWantsFlat: ({ context }) =>
+      context.riskBlocked !== undefined && context.stopRequested?.flatten === true,
+    deltaDriftBeyondTolerance: ({ context }) =>
+      Math.abs(netDelta([context.legs.spot, context.legs.perp])) > context.params.deltaToleranceBase,
+    rebalanceBudgetLeft: ({ context }) => context.rebalances < 3,
+    positionsFlat: ({ context }) => isFlat(context),
+    exitAttemptsLeft: ({ context }) => context.exitAttempts < 3,
+    maxCyclesReached: ({ context }) =>
+      context.params.maxCycles > 0 && context.completedCycles >= context.params.maxCycles,
+    hasQuotes: ({ context }) => context.quotes.spot !== undefined && context.quotes.perp !== undefined,
+  },
+  actions: {
+    recordQuote: assign(({ context, event }) => {
+      const e = event as QuoteEvent;
+      const q = toQuote(e);
+      const isSpot = e.venue === context.params.spot.venue && e.symbol === context.params.spot.symbol;
+      const isPerp = e.venue === context.params.perp.venue && e.symbol === context.params.perp.symbol;
+      return {
+        now: Math.max(context.now, e.receivedAt),
+        quotes: {
+          spot: isSpot ? q : context.quotes.spot,
+          perp: isPerp ? q : context.quotes.perp,
+        },
+      };
+    }),
+    recordTime: assign({
+      now: ({ context, event }) => Math.max(context.now, (event as { now: number }).now),
+    }),
+    recordFundingRate: assign(({ context, event }) => {
+      const e = event as FundingRateEvent;
+      // Short perp receives when rate > 0; long perp receives when rate < 0.
+      const perpShort = context.params.direction === 'long-spot';
+      const hasPosition = context.legs.perp.position !== 0;
+      const adverse = hasPosition && (perpShort ? e.rate < 0 : e.rate > 0);
+      return {
+        now: Math.max(context.now, e.at),
+        fundingRate: e.rate,
+        fundingAdverseSince: adverse ? (context.fundingAdverseSince ?? e.at) : undefined,
+      };
+    }),
+    recordFundingPayment: assign(({ context, event }) => {
+      const e = event as FundingPaymentEvent;
+      // Payments before this strategy started, or already counted, are not ours to add.
+      if (e.timestamp <= context.lastFundingTs || e.timestamp < context.startedAt) return {};
+      return {
+        legs: { ...context.legs, perp: applyFunding(context.legs.perp, e) },
+        lastFundingTs: e.timestamp,
+      };
+    }),
+    requestStop: assign({
+      stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
+    }),
+    pause: assign({ paused: true }),
+    resume: assign({ paused: false }),
+    blockForRisk: assign(({ context, event }) => {
+      const e = event as { reason: string; flatten?: boolean };
+      return {
+        riskBlocked: e.reason,
+        stopRequested: e.flatten ? { flatten: true } : context.stopRequested,
+      };
+    }),
+    clearRisk: assign({ riskBlocked: undefined }),
+    captureOpportunity: assign(({ context }) => ({
+      opportunity: {
+        grossBps: entryBasisBps(context),
+        netBps: entryBasisBps(context) - roundTripCostBps(context),
+        costPct: entryCostPct(context),
+        at: context.now,
+      },
+      cycle: context.cycle + 1,
+    })),
+    applyEntry: assign(({ context, event }) => {
+      const out = (event as unknown as PairDone).output;
+      const [spot, perp] = applyPair([context.legs.spot, context.legs.perp], out);
+      return {
+        legs: { spot, perp },
+        lastPair: { outcome: out.outcome, residualBase: out.residualBase, fees: out.fees },
+        ...(out.errors.length
+          ? {
+              lastError: {
+                name: 'EntryErrors',
+                message: out.errors.join('; '),
+                retryable: false,
+                outcomeUnknown: false,
+              },
+            }
+          : {}),
+      };
+    }),
+    markEntered: assign(({ context }) => ({
+      enteredAt: context.now,
+      holdingDeadline: context.now + context.params.maxHoldingHours * HOUR_MS,
+      entryBasisBps: context.opportunity?.grossBps,
+      exitAttempts: 0,
+      rebalances: 0,
+    })),
+    applyExit: assign(({ context, event }) => {
+      const out = (event as unknown as PairDone).output;
+      const [spot, perp] = applyPair([context.legs.spot, context.legs.perp], out);
+      return {
+        legs: { spot, perp },
+        exitAttempts: context.exitAttempts + 1,
+        lastPair: { outcome: out.outcome, residualBase: out.residualBase, fees: out.fees },
+      };
+    }),
+    applyRebalance: assign(({ context, event }) => ({
+      legs: {
+        ...context.legs,
+        perp: applyOrderOutput(context.legs.perp, (event as unknown as OrderDone).output),
+      },
+      rebalances: context.rebalances + 1,
+    })),
+    finishCycle: assign(({ context }) => ({
+      completedCycles: context.completedCycles + 1,
+      enteredAt: undefined,
+      holdingDeadline: undefined,
+      entryBasisBps: undefined,
+      opportunity: undefined,
+      fundingAdverseSince: undefined,
+    })),
+    recordUnhedged: assign(({ event }) => {
+      const out = (event as unknown as PairDone).output;
+      return {
+        lastError: {
+          name: 'Unhedged',
+          message: `hedge could not be completed: residual ${out.residualBase} base after ${out.topUps} top-ups and ${out.unwinds} unwinds; ${out.errors.join('; ')}`,
+          retryable: false,
+          outcomeUnknown: false,
+        },
+      };
+    }),
+    recordDeltaUncorrectable: assign(({ context }) => ({
+      lastError: {
+        name: 'DeltaUncorrectable',
+        message: `net delta ${netDelta([context.legs.spot, context.legs.perp])} still beyond tolerance after ${context.rebalances} rebalances`,
+        retryable: false,
+        outcomeUnknown: false,
+      },
+    })),
+    recordExitIncomplete: assign(({ context }) => ({
+      lastError: {
+        name: 'ExitIncomplete',
+        message: `could not flatten after ${context.exitAttempts} exits: spot ${context.legs.spot.position}, perp ${context.legs.perp.position}`,
+        retryable: false,
+        outcomeUnknown: false,
+      },
+    })),
+    noteHeldOnStop: assign(({ context }) =>
+      isFlat(context)
+        ? {}
+        : {
+            lastError: {
+              name: 'StoppedWithPosition',
+              message: `stopped without flattening: spot ${context.legs.spot.position}, perp ${context.legs.perp.position} (hedged)`,
+              retryable: false,
+              outcomeUnknown: false,
+            },
+          },
+    ),
+  },
+}).createMachine({
+  id: 'spotFutures',
+  context: ({ input }) => {
+    validateSpotFuturesParams(input.params, input.markets);
+    const { spot, perp } = input.markets;
+    return {
+      id: input.id,
+      tag: strategyTag(input.id),
+      params: input.params,
+      markets: input.markets,
+      amountBase: commonAmount(spot, perp, input.params.amount),
+      quotes: { spot: undefined, perp: undefined },
+      now: 0,
+      startedAt: 0,
+      legs: {
+        spot: newLeg(spot.venue, spot.symbol, spot.contractSize),
+        perp: newLeg(perp.venue, perp.symbol, perp.contractSize),
+      },
+      cycle: 0,
+      opportunity: undefined,
+      enteredAt: undefined,
+      holdingDeadline: undefined,
+      entryBasisBps: undefined,
+      fundingRate: undefined,
+      fundingAdverseSince: undefined,
+      lastFundingTs: 0,
+      paused: false,
+      riskBlocked: undefined,
+      stopRequested: undefined,
+      rebalances: 0,
+      exitAttempts: 0,
+      completedCycles: 0,
+      lastError: undefined,
+      lastPair: undefined,
+    };
+  },
+  invoke: [
+    {
+      id: 'quotesSpot',
+      src: 'watchQuotes',
+      input: ({ context }): WatchQuotesInput => ({ ...context.params.spot }),
+    },
+    {
+      id: 'quotesPerp',
+      src: 'watchQuotes',
+      input: ({ context }): WatchQuotesInput => ({ ...context.params.perp }),
+    },
+    {
+      id: 'funding',
+      src: 'watchFunding',
+      input: ({ context }): WatchFundingInput => ({ ...context.params.perp }),
+    },
+    { id: 'clock', src: 'clockTick', input: (): ClockTickInput => ({ everyMs: 1_000 }) },
+  ],
+  on: {
+    QUOTE: { actions: 'recordQuote' },
+    'TIME.TICK': { actions: 'recordTime' },
+    'FUNDING.RATE': { actions: 'recordFundingRate' },
+    'FUNDING.PAYMENT': { actions: 'recordFundingPayment' },
+    STOP: { actions: 'requestStop' },
+    PAUSE: { actions: 'pause' },
+    RESUME: { actions: 'resume' },
+    'RISK.BREACH': { actions: 'blockForRisk' },
+    'RISK.CLEAR': { actions: 'clearRisk' },
+  },
+  initial: 'starting',
+  states: {
+    /** Waits for the first time reading and both books. */
+    starting: {
+      on: {
+        'TIME.TICK': {
+          target: 'watching',
+          actions: ['recordTime', assign({ startedAt: ({ event }) => (event as { now: number }).now })],
+        },
+        QUOTE: {
+          target: 'watching',
+          actions: ['recordQuote', assign({ startedAt: ({ event }) => (event as QuoteEvent).receivedAt })],
+        },
+      },
+    },
+    watching: {
+      always: [
+        { guard: 'stopRequested', target: 'stopped' },
+        { guard: 'basisWideEnoughToEnter', target: 'entering', actions: 'captureOpportunity' },
+      ],
+    },
+    entering: {
+      invoke: {
+        id: 'entry',
+        src: 'hedgedPair',
+        input: ({ context }) => pairInput(context, 'e'),
+        onDone: [
+          { guard: 'pairHedged', target: 'holding', actions: ['applyEntry', 'markEntered'] },
+          { guard: 'pairLeftNothing', target: 'cooldown', actions: 'applyEntry' },
+          { target: 'failed', actions: ['applyEntry', 'recordUnhedged'] },
+        ],
+      },
+    },
+    holding: {
+      always: [
+        { guard: 'stopWithFlatten', target: 'exiting' },
+        { guard: 'stopRequested', target: 'stopped', actions: 'noteHeldOnStop' },
+        { guard: 'deltaDriftBeyondTolerance', target: 'rebalancing' },
+        { guard: 'holdingTimeExceeded', target: 'exiting' },
+        { guard: 'fundingAgainstTooLong', target: 'exiting' },
+        { guard: 'basisConverged', target: 'exiting' },
+      ],
+    },
+    rebalancing: {
+      always: [
+        { guard: 'rebalanceBudgetLeft', target: 'correctingDelta' },
+        { target: 'failed', actions: 'recordDeltaUncorrectable' },
+      ],
+    },
+    correctingDelta: {
+      invoke: {
+        id: 'rebalance',
+        src: 'order',
+        input: ({ context }): OrderMachineInput => {
+          const m = context.markets.perp;
+          const excess = netDelta([context.legs.spot, context.legs.perp]);
+          const amount = amountToPrecision(m, Math.abs(excess) / m.contractSize);
+          return {
+            venue: m.venue,
+            request: {
+              symbol: m.symbol,
+              side: excess > 0 ? 'sell' : 'buy',
+              type: 'market',
+              amount,
+              clientOrderId: clientOrderId(context.tag, context.cycle, 'r', 'b', context.rebalances),
+            },
+          };
+        },
+        onDone: { target: 'holding', actions: 'applyRebalance' },
+      },
+    },
+    exiting: {
+      invoke: {
+        id: 'exit',
+        src: 'hedgedPair',
+        input: ({ context }) => pairInput(context, 'x'),
+        onDone: { target: 'afterExit', actions: 'applyExit' },
+      },
+    },
+    afterExit: {
+      always: [
+        { guard: 'positionsFlat', target: 'cycleDone', actions: 'finishCycle' },
+        { guard: 'exitAttemptsLeft', target: 'exiting' },
+        { target: 'failed', actions: 'recordExitIncomplete' },
+      ],
+    },
+    cycleDone: {
+      always: [
+        { guard: 'stopRequested', target: 'stopped' },
+        { guard: 'maxCyclesReached', target: 'completed' },
+        { target: 'cooldown' },
+      ],
+    },
+    cooldown: {
+      invoke: {
+        src: 'wait',
+        input: ({ context }): WaitInput => ({ ms: context.params.cooldownMs }),
+        onDone: 'watching',
+      },
+      always: { guard: 'stopRequested', target: 'stopped' },
+    },
+    completed: { type: 'final' },
+    stopped: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});
+
+/** Reported PnL at current mids: realized + unrealized − fees + funding, both legs. */
+export function spotFuturesPnl(ctx: SpotFuturesContext): number {
+  return totalPnl([ctx.legs.spot, ctx.legs.perp], [mid(ctx.quotes.spot), mid(ctx.quotes.perp)]);
+}
+
+export { minTradableBase };
