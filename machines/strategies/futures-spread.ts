@@ -1,0 +1,470 @@
+/**
+ * Futures–futures spread: long one future, short another (two venues' perpetuals, or a perp
+ * against a dated future) when their spread stretches away from its recent mean, by z-score or
+ * by bps; out on convergence, on a stop loss, or when the time limit passes.
+ *
+ *   warmingUp ─(enough samples)─▶ watching ─(spreadStretchedBeyondEntry ∧ quotesFresh)─▶ entering ─▶ holding
+ *   holding ─(spreadConverged ∨ stopLossHit ∨ timeLimitExceeded ∨ stop+flatten)─▶ exiting ─▶ cycleDone
+ */
+import { assign, setup } from 'xstate';
+import type { Instrument, Market, Side } from '../../src/domain/index.ts';
+import { amountToPrecision } from '../../src/domain/index.ts';
+import { type LegBook, newLeg } from '../accounting.ts';
+import { actorContracts } from '../contract-actors.ts';
+import type {
+  ClockTickInput,
+  ErrorInfo,
+  FundingPaymentEvent,
+  QuoteEvent,
+  WaitInput,
+  WatchQuotesInput,
+} from '../contracts.ts';
+import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../hedged-pair.ts';
+import { strategyTag } from '../ids.ts';
+import { orderMachine } from '../order.ts';
+import { ParamChecker } from '../params.ts';
+import {
+  applyFunding,
+  applyPair,
+  commonAmount,
+  HOUR_MS,
+  isFresh,
+  legSpec,
+  mid,
+  type Quote,
+  toQuote,
+  totalPnl,
+} from './common.ts';
+import type { SpotFuturesEvent } from './spot-futures.ts';
+
+export interface FuturesSpreadParams {
+  legA: Instrument;
+  legB: Instrument;
+  /** Base units per leg per cycle. */
+  amount: number;
+  signal: 'zscore' | 'bps';
+  /** Enter when |z| (signal zscore) or |spread − mean| in bps (signal bps) reaches this. */
+  entryThreshold: number;
+  /** Exit when it has come back within this. */
+  exitThreshold: number;
+  /** EWMA half-life of the spread's mean and variance, in quote updates. */
+  halfLifeSamples: number;
+  /** Samples needed before the statistics are trusted. */
+  warmupSamples: number;
+  /** The expected gain (distance to the mean) must exceed round-trip fees + slippage by this, bps. */
+  minProfitBps: number;
+  slippageBps: number;
+  /** Exit when the position's PnL falls below −stopLossQuote (quote currency). */
+  stopLossQuote: number;
+  maxHoldingHours: number;
+  deltaToleranceBase: number;
+  staleAfterMs: number;
+  maxPositionNotional: number;
+  maxCycles: number;
+  cooldownMs: number;
+}
+
+export interface FuturesSpreadInput {
+  id: string;
+  params: FuturesSpreadParams;
+  markets: { legA: Market; legB: Market };
+}
+
+export interface FuturesSpreadContext {
+  id: string;
+  tag: string;
+  params: FuturesSpreadParams;
+  markets: { legA: Market; legB: Market };
+  amountBase: number;
+  quotes: { legA: Quote | undefined; legB: Quote | undefined };
+  now: number;
+  startedAt: number;
+  /** EWMA of the spread (bps of legA) and of its squared deviation. */
+  stats: { mean: number; variance: number; samples: number };
+  legs: { legA: LegBook; legB: LegBook };
+  /** +1: long A / short B (B was rich); −1: the reverse. */
+  positionSign: 0 | 1 | -1;
+  cycle: number;
+  enteredAt: number | undefined;
+  entrySpreadBps: number | undefined;
+  lastFundingTs: { legA: number; legB: number };
+  paused: boolean;
+  riskBlocked: string | undefined;
+  stopRequested: { flatten: boolean } | undefined;
+  exitAttempts: number;
+  completedCycles: number;
+  lastError: ErrorInfo | undefined;
+}
+
+export function validateFuturesSpreadParams(
+  p: FuturesSpreadParams,
+  markets: { legA: Market; legB: Market },
+): void {
+  const c = new ParamChecker();
+  c.positive('amount', p.amount);
+  c.oneOf('signal', p.signal, ['zscore', 'bps']);
+  c.positive('entryThreshold', p.entryThreshold);
+  c.nonNegative('exitThreshold', p.exitThreshold);
+  c.that(p.exitThreshold < p.entryThreshold, 'exitThreshold', 'must be below entryThreshold');
+  c.positive('halfLifeSamples', p.halfLifeSamples);
+  c.integer('warmupSamples', p.warmupSamples, 2);
+  c.finite('minProfitBps', p.minProfitBps);
+  c.nonNegative('slippageBps', p.slippageBps);
+  c.positive('stopLossQuote', p.stopLossQuote);
+  c.positive('maxHoldingHours', p.maxHoldingHours);
+  c.positive('deltaToleranceBase', p.deltaToleranceBase);
+  c.positive('staleAfterMs', p.staleAfterMs);
+  c.positive('maxPositionNotional', p.maxPositionNotional);
+  c.integer('maxCycles', p.maxCycles, 0);
+  c.nonNegative('cooldownMs', p.cooldownMs);
+  for (const k of ['legA', 'legB'] as const) {
+    c.that(markets[k].type !== 'spot', `${k}.symbol`, `${markets[k].symbol} is not a future or perpetual`);
+  }
+  c.that(markets.legA.base === markets.legB.base, 'legB.symbol', 'both legs must be on the same base asset');
+  c.that(
+    !(p.legA.venue === p.legB.venue && p.legA.symbol === p.legB.symbol),
+    'legB',
+    'the two legs must be different instruments',
+  );
+  c.throwIfAny('futures-spread');
+}
+
+/** Spread of B over A in bps of A, from mids. */
+function spreadBps(ctx: FuturesSpreadContext): number {
+  const a = mid(ctx.quotes.legA);
+  const b = mid(ctx.quotes.legB);
+  return a > 0 && b > 0 ? ((b - a) / a) * 1e4 : Number.NaN;
+}
+
+/** How stretched the spread is, in the signal's unit, signed (+ = B rich). */
+function stretch(ctx: FuturesSpreadContext): number {
+  const s = spreadBps(ctx);
+  if (!Number.isFinite(s) || ctx.stats.samples < ctx.params.warmupSamples) return 0;
+  const dev = s - ctx.stats.mean;
+  if (ctx.params.signal === 'bps') return dev;
+  const sd = Math.sqrt(ctx.stats.variance);
+  return sd > 1e-9 ? dev / sd : 0;
+}
+
+function roundTripCostBps(ctx: FuturesSpreadContext): number {
+  return 2 * (ctx.markets.legA.taker + ctx.markets.legB.taker) * 1e4 + 4 * ctx.params.slippageBps;
+}
+
+function pnl(ctx: FuturesSpreadContext): number {
+  return totalPnl([ctx.legs.legA, ctx.legs.legB], [mid(ctx.quotes.legA), mid(ctx.quotes.legB)]);
+}
+
+function isFlat(ctx: FuturesSpreadContext): boolean {
+  const tol = ctx.params.deltaToleranceBase;
+  return Math.abs(ctx.legs.legA.position) <= tol && Math.abs(ctx.legs.legB.position) <= tol;
+}
+
+function pairInput(ctx: FuturesSpreadContext, phase: 'e' | 'x'): HedgedPairInput {
+  const { legA: ma, legB: mb } = ctx.markets;
+  let sideA: Side;
+  let baseA: number;
+  let baseB: number;
+  if (phase === 'e') {
+    sideA = stretch(ctx) > 0 ? 'buy' : 'sell'; // B rich: buy A, sell B
+    baseA = ctx.amountBase;
+    baseB = ctx.amountBase;
+  } else {
+    sideA = ctx.legs.legA.position > 0 ? 'sell' : 'buy';
+    baseA = Math.abs(ctx.legs.legA.position);
+    baseB = Math.abs(ctx.legs.legB.position);
+  }
+  const sideB: Side = sideA === 'buy' ? 'sell' : 'buy';
+  const ref = (q: Quote, s: Side) => (s === 'buy' ? q.ask : q.bid);
+  return {
+    tag: ctx.tag,
+    cycle: ctx.cycle * 8 + (phase === 'x' ? Math.min(ctx.exitAttempts, 7) : 0),
+    phase,
+    legs: [
+      legSpec(ma, sideA, amountToPrecision(ma, baseA / ma.contractSize), ref(ctx.quotes.legA!, sideA)),
+      legSpec(mb, sideB, amountToPrecision(mb, baseB / mb.contractSize), ref(ctx.quotes.legB!, sideB)),
+    ],
+    toleranceBase: ctx.params.deltaToleranceBase,
+    reduceOnly: phase === 'x',
+  };
+}
+
+type PairDone = { output: HedgedPairOutput };
+
+export const futuresSpreadMachine = setup({
+  types: {
+    context: {} as FuturesSpreadContext,
+    events: {} as SpotFuturesEvent,
+    input: {} as FuturesSpreadInput,
+  },
+  actors: { ...actorContracts, order: orderMachine, hedgedPair: hedgedPairMachine },
+  guards: {
+    stopRequested: ({ context }) => context.stopRequested !== undefined,
+    stopWithFlatten: ({ context }) => context.stopRequested?.flatten === true && !isFlat(context),
+    statisticsWarm: ({ context }) => context.stats.samples >= context.params.warmupSamples,
+    spreadStretchedBeyondEntry: ({ context }) => {
+      const z = stretch(context);
+      const distanceBps = Math.abs(spreadBps(context) - context.stats.mean);
+      return (
+        Math.abs(z) >= context.params.entryThreshold &&
+        distanceBps - roundTripCostBps(context) >= context.params.minProfitBps &&
+        context.amountBase * mid(context.quotes.legA) <= context.params.maxPositionNotional &&
+        !context.paused &&
+        context.riskBlocked === undefined &&
+        isFresh(context.quotes.legA, context.now, context.params.staleAfterMs) &&
+        isFresh(context.quotes.legB, context.now, context.params.staleAfterMs)
+      );
+    },
+    pairHedged: ({ event }) => (event as unknown as PairDone).output.outcome === 'hedged',
+    pairLeftNothing: ({ event }) =>
+      ['flat', 'nothingFilled'].includes((event as unknown as PairDone).output.outcome),
+    spreadConverged: ({ context }) => context.positionSign * stretch(context) <= context.params.exitThreshold,
+    stopLossHit: ({ context }) => pnl(context) <= -context.params.stopLossQuote,
+    timeLimitExceeded: ({ context }) =>
+      context.enteredAt !== undefined &&
+      context.now - context.enteredAt >= context.params.maxHoldingHours * HOUR_MS,
+    positionsFlat: ({ context }) => isFlat(context),
+    exitAttemptsLeft: ({ context }) => context.exitAttempts < 3,
+    maxCyclesReached: ({ context }) =>
+      context.params.maxCycles > 0 && context.completedCycles >= context.params.maxCycles,
+  },
+  actions: {
+    recordQuote: assign(({ context, event }) => {
+      const e = event as QuoteEvent;
+      const isA = e.venue === context.params.legA.venue && e.symbol === context.params.legA.symbol;
+      const isB = e.venue === context.params.legB.venue && e.symbol === context.params.legB.symbol;
+      if (!isA && !isB) return {};
+      const quotes = {
+        legA: isA ? toQuote(e) : context.quotes.legA,
+        legB: isB ? toQuote(e) : context.quotes.legB,
+      };
+      const next = { ...context, quotes };
+      const s = spreadBps(next);
+      let stats = context.stats;
+      if (Number.isFinite(s)) {
+        // EWMA mean and variance (West's incremental form), alpha from the half-life.
+        const alpha = 1 - 2 ** (-1 / context.params.halfLifeSamples);
+        if (stats.samples === 0) stats = { mean: s, variance: 0, samples: 1 };
+        else {
+          const diff = s - stats.mean;
+          const incr = alpha * diff;
+          stats = {
+            mean: stats.mean + incr,
+            variance: (1 - alpha) * (stats.variance + diff * incr),
+            samples: stats.samples + 1,
+          };
+        }
+      }
+      const now = Math.max(context.now, e.receivedAt);
+      return { quotes, stats, now, startedAt: context.startedAt || now };
+    }),
+    recordTime: assign(({ context, event }) => {
+      const now = Math.max(context.now, (event as { now: number }).now);
+      return { now, startedAt: context.startedAt || now };
+    }),
+    recordFundingPayment: assign(({ context, event }) => {
+      const e = event as FundingPaymentEvent;
+      const key =
+        e.venue === context.params.legA.venue && e.symbol === context.params.legA.symbol
+          ? 'legA'
+          : e.venue === context.params.legB.venue && e.symbol === context.params.legB.symbol
+            ? 'legB'
+            : undefined;
+      if (!key || e.timestamp <= context.lastFundingTs[key] || e.timestamp < context.startedAt) return {};
+      return {
+        legs: { ...context.legs, [key]: applyFunding(context.legs[key], e) },
+        lastFundingTs: { ...context.lastFundingTs, [key]: e.timestamp },
+      };
+    }),
+    requestStop: assign({
+      stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
+    }),
+    pause: assign({ paused: true }),
+    resume: assign({ paused: false }),
+    blockForRisk: assign(({ context, event }) => {
+      const e = event as { reason: string; flatten?: boolean };
+      return { riskBlocked: e.reason, stopRequested: e.flatten ? { flatten: true } : context.stopRequested };
+    }),
+    clearRisk: assign({ riskBlocked: undefined }),
+    startCycle: assign(({ context }) => ({
+      cycle: context.cycle + 1,
+      positionSign: (stretch(context) > 0 ? 1 : -1) as 1 | -1,
+      entrySpreadBps: spreadBps(context),
+    })),
+    applyPairResult: assign(({ context, event }) => {
+      const [legA, legB] = applyPair(
+        [context.legs.legA, context.legs.legB],
+        (event as unknown as PairDone).output,
+      );
+      return { legs: { legA, legB } };
+    }),
+    markEntered: assign(({ context }) => ({ enteredAt: context.now, exitAttempts: 0 })),
+    countExit: assign(({ context }) => ({ exitAttempts: context.exitAttempts + 1 })),
+    finishCycle: assign(({ context }) => ({
+      completedCycles: context.completedCycles + 1,
+      enteredAt: undefined,
+      entrySpreadBps: undefined,
+      positionSign: 0 as const,
+    })),
+    recordUnhedged: assign(({ event }) => {
+      const out = (event as unknown as PairDone).output;
+      return {
+        lastError: {
+          name: 'Unhedged',
+          message: `hedge could not be completed: residual ${out.residualBase} base; ${out.errors.join('; ')}`,
+          retryable: false,
+          outcomeUnknown: false,
+        },
+      };
+    }),
+    recordExitIncomplete: assign(({ context }) => ({
+      lastError: {
+        name: 'ExitIncomplete',
+        message: `could not flatten: legA ${context.legs.legA.position}, legB ${context.legs.legB.position}`,
+        retryable: false,
+        outcomeUnknown: false,
+      },
+    })),
+    noteHeldOnStop: assign(({ context }) =>
+      isFlat(context)
+        ? {}
+        : {
+            lastError: {
+              name: 'StoppedWithPosition',
+              message: `stopped without flattening: legA ${context.legs.legA.position}, legB ${context.legs.legB.position} (hedged)`,
+              retryable: false,
+              outcomeUnknown: false,
+            },
+          },
+    ),
+  },
+}).createMachine({
+  id: 'futuresSpread',
+  context: ({ input }) => {
+    validateFuturesSpreadParams(input.params, input.markets);
+    const { legA, legB } = input.markets;
+    return {
+      id: input.id,
+      tag: strategyTag(input.id),
+      params: input.params,
+      markets: input.markets,
+      amountBase: commonAmount(legA, legB, input.params.amount),
+      quotes: { legA: undefined, legB: undefined },
+      now: 0,
+      startedAt: 0,
+      stats: { mean: 0, variance: 0, samples: 0 },
+      legs: {
+        legA: newLeg(legA.venue, legA.symbol, legA.contractSize),
+        legB: newLeg(legB.venue, legB.symbol, legB.contractSize),
+      },
+      positionSign: 0,
+      cycle: 0,
+      enteredAt: undefined,
+      entrySpreadBps: undefined,
+      lastFundingTs: { legA: 0, legB: 0 },
+      paused: false,
+      riskBlocked: undefined,
+      stopRequested: undefined,
+      exitAttempts: 0,
+      completedCycles: 0,
+      lastError: undefined,
+    };
+  },
+  invoke: [
+    {
+      id: 'quotesA',
+      src: 'watchQuotes',
+      input: ({ context }): WatchQuotesInput => ({ ...context.params.legA }),
+    },
+    {
+      id: 'quotesB',
+      src: 'watchQuotes',
+      input: ({ context }): WatchQuotesInput => ({ ...context.params.legB }),
+    },
+    { id: 'fundingA', src: 'watchFunding', input: ({ context }) => ({ ...context.params.legA }) },
+    { id: 'fundingB', src: 'watchFunding', input: ({ context }) => ({ ...context.params.legB }) },
+    { id: 'clock', src: 'clockTick', input: (): ClockTickInput => ({ everyMs: 1_000 }) },
+  ],
+  on: {
+    QUOTE: { actions: 'recordQuote' },
+    'TIME.TICK': { actions: 'recordTime' },
+    'FUNDING.PAYMENT': { actions: 'recordFundingPayment' },
+    STOP: { actions: 'requestStop' },
+    PAUSE: { actions: 'pause' },
+    RESUME: { actions: 'resume' },
+    'RISK.BREACH': { actions: 'blockForRisk' },
+    'RISK.CLEAR': { actions: 'clearRisk' },
+  },
+  initial: 'warmingUp',
+  states: {
+    warmingUp: {
+      always: [
+        { guard: 'stopRequested', target: 'stopped' },
+        { guard: 'statisticsWarm', target: 'watching' },
+      ],
+    },
+    watching: {
+      always: [
+        { guard: 'stopRequested', target: 'stopped' },
+        { guard: 'spreadStretchedBeyondEntry', target: 'entering', actions: 'startCycle' },
+      ],
+    },
+    entering: {
+      invoke: {
+        id: 'entry',
+        src: 'hedgedPair',
+        input: ({ context }) => pairInput(context, 'e'),
+        onDone: [
+          { guard: 'pairHedged', target: 'holding', actions: ['applyPairResult', 'markEntered'] },
+          { guard: 'pairLeftNothing', target: 'cooldown', actions: 'applyPairResult' },
+          { target: 'failed', actions: ['applyPairResult', 'recordUnhedged'] },
+        ],
+      },
+    },
+    holding: {
+      always: [
+        { guard: 'stopWithFlatten', target: 'exiting' },
+        { guard: 'stopRequested', target: 'stopped', actions: 'noteHeldOnStop' },
+        { guard: 'stopLossHit', target: 'exiting' },
+        { guard: 'timeLimitExceeded', target: 'exiting' },
+        { guard: 'spreadConverged', target: 'exiting' },
+      ],
+    },
+    exiting: {
+      invoke: {
+        id: 'exit',
+        src: 'hedgedPair',
+        input: ({ context }) => pairInput(context, 'x'),
+        onDone: { target: 'afterExit', actions: ['applyPairResult', 'countExit'] },
+      },
+    },
+    afterExit: {
+      always: [
+        { guard: 'positionsFlat', target: 'cycleDone', actions: 'finishCycle' },
+        { guard: 'exitAttemptsLeft', target: 'exiting' },
+        { target: 'failed', actions: 'recordExitIncomplete' },
+      ],
+    },
+    cycleDone: {
+      always: [
+        { guard: 'stopRequested', target: 'stopped' },
+        { guard: 'maxCyclesReached', target: 'completed' },
+        { target: 'cooldown' },
+      ],
+    },
+    cooldown: {
+      invoke: {
+        src: 'wait',
+        input: ({ context }): WaitInput => ({ ms: context.params.cooldownMs }),
+        onDone: 'watching',
+      },
+      always: { guard: 'stopRequested', target: 'stopped' },
+    },
+    completed: { type: 'final' },
+    stopped: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});
+
+export function futuresSpreadPnl(ctx: FuturesSpreadContext): number {
+  return pnl(ctx);
+}
