@@ -4,10 +4,11 @@
  * was not provided fails loudly instead of doing nothing.
  */
 import { fromCallback, fromPromise } from 'xstate';
-import type { Order } from '../src/domain/index.ts';
+import type { Balances, Order } from '../src/domain/index.ts';
 import type {
   CancelOrderInput,
   ClockTickInput,
+  FetchBalanceInput,
   MarketEvent,
   OrderUpdateEvent,
   PlaceOrderInput,
@@ -31,6 +32,7 @@ export const actorContracts = {
   watchFunding: fromCallback<{ type: 'noop' }, WatchFundingInput, MarketEvent>(() => missing('watchFunding')),
   clockTick: fromCallback<{ type: 'noop' }, ClockTickInput, MarketEvent>(() => missing('clockTick')),
   wait: fromPromise<void, WaitInput>(async () => missing('wait')),
+  fetchBalance: fromPromise<Balances, FetchBalanceInput>(async () => missing('fetchBalance')),
 };
 
 export type ActorContracts = typeof actorContracts;

@@ -43,6 +43,11 @@ export interface WatchFundingInput {
   symbol: string;
 }
 
+/** Balances of one venue account. */
+export interface FetchBalanceInput {
+  venue: string;
+}
+
 /** Send TIME.TICK every `everyMs` of actor-system time. */
 export interface ClockTickInput {
   everyMs: number;
@@ -132,4 +137,5 @@ export const ACTOR_NAMES = [
   'watchFunding',
   'clockTick',
   'wait',
+  'fetchBalance',
 ] as const;

@@ -6,6 +6,7 @@ import { fromCallback, fromPromise } from 'xstate';
 import type {
   CancelOrderInput,
   ClockTickInput,
+  FetchBalanceInput,
   MarketEvent,
   OrderUpdateEvent,
   PlaceOrderInput,
@@ -16,7 +17,13 @@ import type {
   WatchQuotesInput,
 } from '../../machines/contracts.ts';
 import { type Clock, sleep } from '../clock/clock.ts';
-import { DuplicateClientOrderId, type Order, OrderNotFound, type OrderRequest } from '../domain/index.ts';
+import {
+  type Balances,
+  DuplicateClientOrderId,
+  type Order,
+  OrderNotFound,
+  type OrderRequest,
+} from '../domain/index.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { OrderUpdateHub } from './order-hub.ts';
 
@@ -210,6 +217,8 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
     }),
 
     wait: fromPromise<void, WaitInput>(({ input }) => sleep(clock, input.ms)),
+
+    fetchBalance: fromPromise<Balances, FetchBalanceInput>(({ input }) => venue(input.venue).fetchBalance()),
   };
   return {
     actors,

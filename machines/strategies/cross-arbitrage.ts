@@ -1,0 +1,504 @@
+/**
+ * Simple cross-exchange spot arbitrage with inventory on both venues: when one venue's bid
+ * exceeds the other's ask by more than both taker fees plus `minProfitBps`, buy on the cheap
+ * venue and sell on the rich one at once (IOC at the quoted prices), sized by the top-of-book
+ * sizes, the balances on each side and `maxNotional`.
+ *
+ *   idle ─(balances loaded)─▶ detecting ─(profitableCrossExists)─▶ opportunity ─(stillExecutable)─▶ executing
+ *   executing ─▶ detecting | completed            executing ─(unhedged)─▶ recovering
+ *   idle | detecting | opportunity ─(feed down / error)─▶ recovering ─▶ detecting | failed
+ */
+import { assign, setup } from 'xstate';
+import type { Balances, Instrument, Market } from '../../src/domain/index.ts';
+import { amountToPrecision, minTradableAmount } from '../../src/domain/index.ts';
+import { type LegBook, newLeg } from '../accounting.ts';
+import { actorContracts } from '../contract-actors.ts';
+import type {
+  ClockTickInput,
+  ErrorInfo,
+  FeedStatusEvent,
+  QuoteEvent,
+  WaitInput,
+  WatchQuotesInput,
+} from '../contracts.ts';
+import { toErrorInfo } from '../contracts.ts';
+import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../hedged-pair.ts';
+import { strategyTag } from '../ids.ts';
+import { orderMachine } from '../order.ts';
+import { ParamChecker } from '../params.ts';
+import { applyPair, isFresh, legSpec, mid, type Quote, toQuote, totalPnl } from './common.ts';
+import type { StrategyControlEvent } from './spot-futures.ts';
+
+export interface CrossArbitrageParams {
+  /** The same spot pair on two venues. */
+  venueA: Instrument;
+  venueB: Instrument;
+  /** Net edge after both taker fees and expected slippage, bps. */
+  minProfitBps: number;
+  slippageBps: number;
+  /** Largest notional per execution, quote currency. */
+  maxNotional: number;
+  /** Use at most this fraction of a venue's free balance per execution. */
+  maxBalanceFraction: number;
+  staleAfterMs: number;
+  /** Executions before `completed` (0 = run until stopped). */
+  maxExecutions: number;
+  cooldownMs: number;
+  /** Residual base imbalance accepted after an execution, base units. */
+  toleranceBase: number;
+}
+
+export interface CrossArbitrageInput {
+  id: string;
+  params: CrossArbitrageParams;
+  markets: { A: Market; B: Market };
+}
+
+interface Opportunity {
+  /** Buy here, sell there. */
+  buy: 'A' | 'B';
+  buyPrice: number;
+  sellPrice: number;
+  edgeBps: number;
+  amountBase: number;
+  at: number;
+}
+
+export interface CrossArbitrageContext {
+  id: string;
+  tag: string;
+  params: CrossArbitrageParams;
+  markets: { A: Market; B: Market };
+  quotes: { A: Quote | undefined; B: Quote | undefined };
+  balances: { A: Balances | undefined; B: Balances | undefined };
+  feedDown: string[];
+  now: number;
+  legs: { A: LegBook; B: LegBook };
+  opportunity: Opportunity | undefined;
+  executions: number;
+  cycle: number;
+  paused: boolean;
+  riskBlocked: string | undefined;
+  stopRequested: { flatten: boolean } | undefined;
+  recoveries: number;
+  lastError: ErrorInfo | undefined;
+  lastExecution: { outcome: string; edgeBps: number; pnl: number } | undefined;
+}
+
+export type CrossArbitrageEvent =
+  | QuoteEvent
+  | FeedStatusEvent
+  | { type: 'TIME.TICK'; now: number }
+  | StrategyControlEvent;
+
+export function validateCrossArbitrageParams(p: CrossArbitrageParams, m: { A: Market; B: Market }): void {
+  const c = new ParamChecker();
+  c.finite('minProfitBps', p.minProfitBps);
+  c.nonNegative('slippageBps', p.slippageBps);
+  c.positive('maxNotional', p.maxNotional);
+  c.that(
+    p.maxBalanceFraction > 0 && p.maxBalanceFraction <= 1,
+    'maxBalanceFraction',
+    `must be in (0, 1], got ${p.maxBalanceFraction}`,
+  );
+  c.positive('staleAfterMs', p.staleAfterMs);
+  c.integer('maxExecutions', p.maxExecutions, 0);
+  c.nonNegative('cooldownMs', p.cooldownMs);
+  c.positive('toleranceBase', p.toleranceBase);
+  c.that(
+    m.A.type === 'spot' && m.B.type === 'spot',
+    'venueA.symbol',
+    'both instruments must be spot markets',
+  );
+  c.that(
+    m.A.base === m.B.base && m.A.quote === m.B.quote,
+    'venueB.symbol',
+    'both venues must trade the same pair',
+  );
+  c.that(
+    p.venueA.venue !== p.venueB.venue,
+    'venueB.venue',
+    'the two instruments must be on different venues',
+  );
+  c.throwIfAny('cross-arbitrage');
+}
+
+const free = (b: Balances | undefined, asset: string): number => b?.[asset]?.free ?? 0;
+
+/** The best executable cross right now, sized, or undefined. */
+function findOpportunity(ctx: CrossArbitrageContext): Opportunity | undefined {
+  const { A, B } = ctx.quotes;
+  if (!A || !B) return undefined;
+  const p = ctx.params;
+  const best = (buy: 'A' | 'B'): Opportunity | undefined => {
+    const sell = buy === 'A' ? 'B' : 'A';
+    const qb = ctx.quotes[buy]!;
+    const qs = ctx.quotes[sell]!;
+    const mb = ctx.markets[buy];
+    const ms = ctx.markets[sell];
+    const edgeBps = ((qs.bid * (1 - ms.taker) - qb.ask * (1 + mb.taker)) / qb.ask) * 1e4 - 2 * p.slippageBps;
+    if (edgeBps < p.minProfitBps) return undefined;
+    const byBook = Math.min(qb.askSize, qs.bidSize);
+    const byNotional = p.maxNotional / qb.ask;
+    const byQuote = (free(ctx.balances[buy], mb.quote) * p.maxBalanceFraction) / (qb.ask * (1 + mb.taker));
+    const byBase = free(ctx.balances[sell], ms.base) * p.maxBalanceFraction;
+    const raw = Math.min(byBook, byNotional, byQuote, byBase);
+    const amount = Math.min(amountToPrecision(mb, raw), amountToPrecision(ms, raw));
+    if (amount < Math.max(minTradableAmount(mb, qb.ask), minTradableAmount(ms, qs.bid))) return undefined;
+    return { buy, buyPrice: qb.ask, sellPrice: qs.bid, edgeBps, amountBase: amount, at: ctx.now };
+  };
+  const a = best('A');
+  const b = best('B');
+  if (a && b) return a.edgeBps >= b.edgeBps ? a : b;
+  return a ?? b;
+}
+
+function pairInput(ctx: CrossArbitrageContext): HedgedPairInput {
+  const o = ctx.opportunity!;
+  const buyM = ctx.markets[o.buy];
+  const sellM = ctx.markets[o.buy === 'A' ? 'B' : 'A'];
+  const legs: HedgedPairInput['legs'] =
+    o.buy === 'A'
+      ? [
+          legSpec(buyM, 'buy', o.amountBase, o.buyPrice, o.buyPrice),
+          legSpec(sellM, 'sell', o.amountBase, o.sellPrice, o.sellPrice),
+        ]
+      : [
+          legSpec(sellM, 'sell', o.amountBase, o.sellPrice, o.sellPrice),
+          legSpec(buyM, 'buy', o.amountBase, o.buyPrice, o.buyPrice),
+        ];
+  return {
+    tag: ctx.tag,
+    cycle: ctx.cycle,
+    phase: 'e',
+    legs,
+    toleranceBase: ctx.params.toleranceBase,
+    // A missed IOC leg is retried at market once, then the other side is traded back.
+    maxTopUps: 1,
+    maxUnwinds: 2,
+    retryDelayMs: 100,
+  };
+}
+
+type PairDone = { output: HedgedPairOutput };
+
+/**
+ * PnL with both venues' inventory valued at one common mark (the average of the two mids):
+ * the asset is the same on both venues, and an arbitrage moves it from one to the other, so
+ * valuing each side at its own venue's mid would book the captured spread as a loss.
+ */
+function pnl(ctx: CrossArbitrageContext): number {
+  const a = mid(ctx.quotes.A);
+  const b = mid(ctx.quotes.B);
+  const m = a > 0 && b > 0 ? (a + b) / 2 : a || b;
+  return totalPnl([ctx.legs.A, ctx.legs.B], [m, m]);
+}
+
+export const crossArbitrageMachine = setup({
+  types: {
+    context: {} as CrossArbitrageContext,
+    events: {} as CrossArbitrageEvent,
+    input: {} as CrossArbitrageInput,
+  },
+  actors: { ...actorContracts, order: orderMachine, hedgedPair: hedgedPairMachine },
+  guards: {
+    stopRequested: ({ context }) => context.stopRequested !== undefined,
+    feedIsDown: ({ context }) => context.feedDown.length > 0,
+    balancesKnown: ({ context }) => context.balances.A !== undefined && context.balances.B !== undefined,
+    profitableCrossExists: ({ context }) =>
+      !context.paused &&
+      context.riskBlocked === undefined &&
+      isFresh(context.quotes.A, context.now, context.params.staleAfterMs) &&
+      isFresh(context.quotes.B, context.now, context.params.staleAfterMs) &&
+      findOpportunity(context) !== undefined,
+    pairHedgedOrNothing: ({ event }) => (event as unknown as PairDone).output.outcome !== 'unhedged',
+    maxExecutionsReached: ({ context }) =>
+      context.params.maxExecutions > 0 && context.executions >= context.params.maxExecutions,
+    inventoryUnbalanced: ({ context }) =>
+      Math.abs(context.legs.A.position + context.legs.B.position) > context.params.toleranceBase,
+  },
+  actions: {
+    recordQuote: assign(({ context, event }) => {
+      const e = event as QuoteEvent;
+      const key =
+        e.venue === context.params.venueA.venue && e.symbol === context.params.venueA.symbol
+          ? 'A'
+          : e.venue === context.params.venueB.venue && e.symbol === context.params.venueB.symbol
+            ? 'B'
+            : undefined;
+      if (!key) return {};
+      return { quotes: { ...context.quotes, [key]: toQuote(e) }, now: Math.max(context.now, e.receivedAt) };
+    }),
+    recordTime: assign({
+      now: ({ context, event }) => Math.max(context.now, (event as { now: number }).now),
+    }),
+    recordFeedDown: assign({
+      feedDown: ({ context, event }) => {
+        const e = event as FeedStatusEvent;
+        const k = `${e.venue}|${e.symbol}`;
+        return context.feedDown.includes(k) ? context.feedDown : [...context.feedDown, k];
+      },
+    }),
+    recordFeedUp: assign({
+      feedDown: ({ context, event }) => {
+        const e = event as FeedStatusEvent;
+        return context.feedDown.filter((k) => k !== `${e.venue}|${e.symbol}`);
+      },
+    }),
+    requestStop: assign({
+      stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
+    }),
+    pause: assign({ paused: true }),
+    resume: assign({ paused: false }),
+    blockForRisk: assign({ riskBlocked: ({ event }) => (event as { reason: string }).reason }),
+    clearRisk: assign({ riskBlocked: undefined }),
+    captureOpportunity: assign(({ context }) => ({ opportunity: findOpportunity(context) })),
+    refreshOpportunity: assign(({ context }) => ({
+      opportunity: findOpportunity(context),
+      cycle: context.cycle + 1,
+    })),
+    applyExecution: assign(({ context, event }) => {
+      const out = (event as unknown as PairDone).output;
+      const order =
+        context.opportunity!.buy === 'A'
+          ? [context.legs.A, context.legs.B]
+          : [context.legs.B, context.legs.A];
+      const [first, second] = applyPair([order[0]!, order[1]!], out);
+      const legs = context.opportunity!.buy === 'A' ? { A: first, B: second } : { A: second, B: first };
+      const next = { ...context, legs };
+      return {
+        legs,
+        executions: out.outcome === 'hedged' ? context.executions + 1 : context.executions,
+        // Balances moved: refresh them before the next decision.
+        balances: { A: undefined, B: undefined },
+        lastExecution: {
+          outcome: out.outcome,
+          edgeBps: context.opportunity!.edgeBps,
+          pnl: pnl(next) - pnl(context),
+        },
+        ...(out.errors.length
+          ? {
+              lastError: {
+                name: 'ExecutionErrors',
+                message: out.errors.join('; '),
+                retryable: false,
+                outcomeUnknown: false,
+              },
+            }
+          : {}),
+      };
+    }),
+    recordBalanceA: assign({
+      balances: ({ context, event }) => ({
+        ...context.balances,
+        A: (event as unknown as { output: Balances }).output,
+      }),
+    }),
+    recordBalanceB: assign({
+      balances: ({ context, event }) => ({
+        ...context.balances,
+        B: (event as unknown as { output: Balances }).output,
+      }),
+    }),
+    recordError: assign({ lastError: ({ event }) => toErrorInfo((event as { error?: unknown }).error) }),
+    countRecovery: assign({ recoveries: ({ context }) => context.recoveries + 1 }),
+    clearOpportunity: assign({ opportunity: undefined }),
+  },
+}).createMachine({
+  id: 'crossArbitrage',
+  context: ({ input }) => {
+    validateCrossArbitrageParams(input.params, input.markets);
+    return {
+      id: input.id,
+      tag: strategyTag(input.id),
+      params: input.params,
+      markets: input.markets,
+      quotes: { A: undefined, B: undefined },
+      balances: { A: undefined, B: undefined },
+      feedDown: [],
+      now: 0,
+      legs: {
+        A: newLeg(input.markets.A.venue, input.markets.A.symbol),
+        B: newLeg(input.markets.B.venue, input.markets.B.symbol),
+      },
+      opportunity: undefined,
+      executions: 0,
+      cycle: 0,
+      paused: false,
+      riskBlocked: undefined,
+      stopRequested: undefined,
+      recoveries: 0,
+      lastError: undefined,
+      lastExecution: undefined,
+    };
+  },
+  invoke: [
+    {
+      id: 'quotesA',
+      src: 'watchQuotes',
+      input: ({ context }): WatchQuotesInput => ({ ...context.params.venueA }),
+    },
+    {
+      id: 'quotesB',
+      src: 'watchQuotes',
+      input: ({ context }): WatchQuotesInput => ({ ...context.params.venueB }),
+    },
+    { id: 'clock', src: 'clockTick', input: (): ClockTickInput => ({ everyMs: 1_000 }) },
+  ],
+  on: {
+    QUOTE: { actions: 'recordQuote' },
+    'TIME.TICK': { actions: 'recordTime' },
+    'FEED.DOWN': { actions: 'recordFeedDown' },
+    'FEED.UP': { actions: 'recordFeedUp' },
+    STOP: { actions: 'requestStop' },
+    PAUSE: { actions: 'pause' },
+    RESUME: { actions: 'resume' },
+    'RISK.BREACH': { actions: 'blockForRisk' },
+    'RISK.CLEAR': { actions: 'clearRisk' },
+  },
+  initial: 'idle',
+  states: {
+    /** Loads both venues' balances. */
+    idle: {
+      always: [
+        { guard: 'stopRequested', target: 'stopped' },
+        { guard: 'feedIsDown', target: 'recovering' },
+        { guard: 'balancesKnown', target: 'detecting' },
+      ],
+      invoke: [
+        {
+          id: 'balanceA',
+          src: 'fetchBalance',
+          input: ({ context }) => ({ venue: context.params.venueA.venue }),
+          onDone: { actions: 'recordBalanceA' },
+          onError: { target: 'recovering', actions: 'recordError' },
+        },
+        {
+          id: 'balanceB',
+          src: 'fetchBalance',
+          input: ({ context }) => ({ venue: context.params.venueB.venue }),
+          onDone: { actions: 'recordBalanceB' },
+          onError: { target: 'recovering', actions: 'recordError' },
+        },
+      ],
+    },
+    detecting: {
+      always: [
+        { guard: 'stopRequested', target: 'completed' },
+        { guard: 'feedIsDown', target: 'recovering' },
+        { guard: 'profitableCrossExists', target: 'opportunity', actions: 'captureOpportunity' },
+      ],
+    },
+    /** Re-sizes against the latest books and balances, and commits to a cycle number. */
+    opportunity: {
+      entry: 'refreshOpportunity',
+      always: [
+        { guard: 'feedIsDown', target: 'recovering', actions: 'clearOpportunity' },
+        { guard: 'profitableCrossExists', target: 'executing' },
+        { target: 'detecting', actions: 'clearOpportunity' },
+      ],
+    },
+    executing: {
+      invoke: {
+        id: 'execution',
+        src: 'hedgedPair',
+        input: ({ context }) => pairInput(context),
+        onDone: [
+          { guard: 'pairHedgedOrNothing', target: 'settling', actions: 'applyExecution' },
+          { target: 'recovering', actions: 'applyExecution' },
+        ],
+      },
+    },
+    /** Refreshes balances after an execution, then looks again (or finishes). */
+    settling: {
+      invoke: [
+        {
+          id: 'balanceA',
+          src: 'fetchBalance',
+          input: ({ context }) => ({ venue: context.params.venueA.venue }),
+          onDone: { actions: 'recordBalanceA' },
+          onError: { target: 'recovering', actions: 'recordError' },
+        },
+        {
+          id: 'balanceB',
+          src: 'fetchBalance',
+          input: ({ context }) => ({ venue: context.params.venueB.venue }),
+          onDone: { actions: 'recordBalanceB' },
+          onError: { target: 'recovering', actions: 'recordError' },
+        },
+      ],
+      always: [
+        { guard: 'maxExecutionsReached', target: 'completed' },
+        { guard: 'stopRequested', target: 'completed' },
+        { guard: 'balancesKnown', target: 'cooldown' },
+      ],
+    },
+    cooldown: {
+      invoke: {
+        src: 'wait',
+        input: ({ context }): WaitInput => ({ ms: context.params.cooldownMs }),
+        onDone: 'detecting',
+      },
+    },
+    /**
+     * After a data loss, an error or an unhedged execution: wait for the feeds, reload balances,
+     * and only go back to detecting with inventory balanced; otherwise fail loudly.
+     */
+    recovering: {
+      entry: ['countRecovery', assign({ balances: { A: undefined, B: undefined } })],
+      always: [{ guard: 'stopRequested', target: 'stopped' }],
+      initial: 'waitingForFeeds',
+      states: {
+        waitingForFeeds: {
+          invoke: { src: 'wait', input: (): WaitInput => ({ ms: 1_000 }), onDone: 'check' },
+        },
+        check: {
+          always: [{ guard: 'feedIsDown', target: 'waitingForFeeds' }, { target: 'reloading' }],
+        },
+        reloading: {
+          invoke: [
+            {
+              id: 'balanceA',
+              src: 'fetchBalance',
+              input: ({ context }) => ({ venue: context.params.venueA.venue }),
+              onDone: { actions: 'recordBalanceA' },
+              onError: { target: 'waitingForFeeds', actions: 'recordError' },
+            },
+            {
+              id: 'balanceB',
+              src: 'fetchBalance',
+              input: ({ context }) => ({ venue: context.params.venueB.venue }),
+              onDone: { actions: 'recordBalanceB' },
+              onError: { target: 'waitingForFeeds', actions: 'recordError' },
+            },
+          ],
+          always: [
+            { guard: 'inventoryUnbalanced', target: '#crossArbitrage.failed' },
+            { guard: 'balancesKnown', target: '#crossArbitrage.detecting' },
+          ],
+        },
+      },
+    },
+    completed: { type: 'final' },
+    stopped: { type: 'final' },
+    failed: {
+      type: 'final',
+      entry: assign(({ context }) =>
+        context.lastError?.name === 'Unbalanced'
+          ? {}
+          : {
+              lastError: {
+                name: 'Unbalanced',
+                message: `inventory is off by ${context.legs.A.position + context.legs.B.position} base after recovery; ${context.lastError?.message ?? ''}`,
+                retryable: false,
+                outcomeUnknown: false,
+              },
+            },
+      ),
+    },
+  },
+});
+
+export function crossArbitragePnl(ctx: CrossArbitrageContext): number {
+  return pnl(ctx);
+}
