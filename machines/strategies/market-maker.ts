@@ -1,0 +1,418 @@
+/**
+ * Market making: quote a bid and an ask ladder around a reference price (mid or micro-price),
+ * skewed by inventory, within inventory limits; cancel and replace when the desired price moves
+ * beyond the refresh tolerance (but never before an order's minimum age); stop quoting on stale
+ * data, a risk breach or a pause, cancelling what rests.
+ *
+ * Each ladder slot (bid0…bid2, ask0…ask2) is a region: idle ─▶ live (an order machine) ─▶ idle.
+ * A slot that should move or stop sends CANCEL to its order and waits for the venue's answer,
+ * so a fill that races the cancel is still counted (the order machine settles it).
+ *
+ *   running(slots…) ─(stop, all slots idle)─▶ flattening? ─▶ stopped
+ */
+import { assign, sendTo, setup } from 'xstate';
+import type { Instrument, Market, Order, Side } from '../../src/domain/index.ts';
+import { amountToPrecision, microPrice, priceToPrecision } from '../../src/domain/index.ts';
+import { applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
+import { actorContracts } from '../contract-actors.ts';
+import type { ClockTickInput, ErrorInfo, QuoteEvent, WaitInput, WatchQuotesInput } from '../contracts.ts';
+import { clientOrderId, strategyTag } from '../ids.ts';
+import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
+import { ParamChecker } from '../params.ts';
+import { isFresh, legSpec, mid, type Quote, toQuote, totalPnl } from './common.ts';
+import type { StrategyControlEvent } from './spot-futures.ts';
+
+export const MAX_LEVELS = 3;
+
+export interface MarketMakerParams {
+  market: Instrument;
+  /** Base units per order. */
+  orderAmount: number;
+  levels: number;
+  /** Distance of the first level from the reference price, bps. */
+  spreadBps: number;
+  /** Extra distance per further level, bps. */
+  levelSpacingBps: number;
+  reference: 'mid' | 'micro';
+  /** Shift of both quotes per base unit of inventory, bps (long → quotes lower). */
+  inventorySkewBpsPerUnit: number;
+  /** No more bids at or above +limit, no more asks at or below −limit (base units). */
+  maxInventoryBase: number;
+  /** Replace an order when its desired price moved more than this, bps. */
+  refreshToleranceBps: number;
+  /** Never cancel an order younger than this for a price move, ms. */
+  minOrderAgeMs: number;
+  staleAfterMs: number;
+  /** Pause of a slot after the venue refused its order, ms. */
+  rejectBackoffMs: number;
+  maxPositionNotional: number;
+}
+
+export interface MarketMakerInput {
+  id: string;
+  params: MarketMakerParams;
+  market: Market;
+}
+
+interface Working {
+  clientOrderId: string;
+  price: number;
+  amount: number;
+  placedAt: number;
+}
+
+export interface SlotState {
+  seq: number;
+  working: Working | undefined;
+}
+
+export interface MarketMakerContext {
+  id: string;
+  tag: string;
+  params: MarketMakerParams;
+  market: Market;
+  quote: Quote | undefined;
+  now: number;
+  leg: LegBook;
+  /** Latest venue snapshot of every order of this strategy still of interest, by client id. */
+  orders: Record<string, Order>;
+  slots: Record<string, SlotState>;
+  quotesPlaced: number;
+  paused: boolean;
+  riskBlocked: string | undefined;
+  stopRequested: { flatten: boolean } | undefined;
+  flattenAttempts: number;
+  lastError: ErrorInfo | undefined;
+}
+
+export type MarketMakerEvent =
+  | QuoteEvent
+  | { type: 'TIME.TICK'; now: number }
+  | StrategyControlEvent
+  | { type: 'ORDER.PROGRESS'; order: Order }
+  | { type: 'FEED.DOWN' | 'FEED.UP'; venue: string; symbol: string; at: number };
+
+export function validateMarketMakerParams(p: MarketMakerParams, m: Market): void {
+  const c = new ParamChecker();
+  c.positive('orderAmount', p.orderAmount);
+  c.integer('levels', p.levels, 1);
+  c.that(p.levels <= MAX_LEVELS, 'levels', `at most ${MAX_LEVELS}`);
+  c.positive('spreadBps', p.spreadBps);
+  c.nonNegative('levelSpacingBps', p.levelSpacingBps);
+  c.oneOf('reference', p.reference, ['mid', 'micro']);
+  c.nonNegative('inventorySkewBpsPerUnit', p.inventorySkewBpsPerUnit);
+  c.positive('maxInventoryBase', p.maxInventoryBase);
+  c.nonNegative('refreshToleranceBps', p.refreshToleranceBps);
+  c.nonNegative('minOrderAgeMs', p.minOrderAgeMs);
+  c.positive('staleAfterMs', p.staleAfterMs);
+  c.nonNegative('rejectBackoffMs', p.rejectBackoffMs);
+  c.positive('maxPositionNotional', p.maxPositionNotional);
+  c.that(
+    amountToPrecision(m, p.orderAmount / m.contractSize) >= m.limits.amount.min,
+    'orderAmount',
+    `below the market minimum ${m.limits.amount.min}`,
+  );
+  c.throwIfAny('market-maker');
+}
+
+export const slotKeys = (): string[] =>
+  (['bid', 'ask'] as const).flatMap((s) => Array.from({ length: MAX_LEVELS }, (_, i) => `${s}${i}`));
+
+const slotSide = (slot: string): Side => (slot.startsWith('bid') ? 'buy' : 'sell');
+const slotLevel = (slot: string): number => Number(slot.slice(3));
+
+function reference(ctx: MarketMakerContext): number {
+  const q = ctx.quote;
+  if (!q) return 0;
+  return ctx.params.reference === 'micro' ? microPrice({ symbol: '', ...q }) : mid(q);
+}
+
+function quotingAllowed(ctx: MarketMakerContext): boolean {
+  return (
+    ctx.stopRequested === undefined &&
+    !ctx.paused &&
+    ctx.riskBlocked === undefined &&
+    isFresh(ctx.quote, ctx.now, ctx.params.staleAfterMs)
+  );
+}
+
+/** Desired price of a slot now, or undefined when the slot should not quote. */
+export function desiredPrice(ctx: MarketMakerContext, slot: string): number | undefined {
+  const level = slotLevel(slot);
+  const side = slotSide(slot);
+  if (level >= ctx.params.levels || !quotingAllowed(ctx)) return undefined;
+  const inv = ctx.leg.position;
+  if (side === 'buy' && inv >= ctx.params.maxInventoryBase) return undefined;
+  if (side === 'sell' && inv <= -ctx.params.maxInventoryBase) return undefined;
+  const ref = reference(ctx);
+  if (!(ref > 0)) return undefined;
+  if (Math.abs(inv) * ref > ctx.params.maxPositionNotional && Math.sign(inv) === (side === 'buy' ? 1 : -1))
+    return undefined;
+  const dist = (ctx.params.spreadBps + level * ctx.params.levelSpacingBps) / 1e4;
+  const skew = (-inv * ctx.params.inventorySkewBpsPerUnit) / 1e4;
+  const q = ctx.quote!;
+  const tick = ctx.market.precision.price;
+  if (side === 'buy') {
+    const p = priceToPrecision(ctx.market, ref * (1 - dist + skew), 'buy');
+    return Math.min(p, priceToPrecision(ctx.market, q.ask - tick, 'buy')); // stay passive
+  }
+  const p = priceToPrecision(ctx.market, ref * (1 + dist + skew), 'sell');
+  return Math.max(p, priceToPrecision(ctx.market, q.bid + tick, 'sell'));
+}
+
+function slotNeedsReplacing(ctx: MarketMakerContext, slot: string): boolean {
+  const w = ctx.slots[slot]?.working;
+  if (!w) return false;
+  const want = desiredPrice(ctx, slot);
+  if (want === undefined) return true; // stop quoting this slot: cancel regardless of age
+  if (ctx.now - w.placedAt < ctx.params.minOrderAgeMs) return false;
+  return (Math.abs(want - w.price) / w.price) * 1e4 > ctx.params.refreshToleranceBps;
+}
+
+function orderInput(ctx: MarketMakerContext, slot: string): OrderMachineInput {
+  const w = ctx.slots[slot]!.working!;
+  return {
+    venue: ctx.market.venue,
+    reportToParent: true,
+    maxSubmits: 1,
+    request: {
+      symbol: ctx.market.symbol,
+      side: slotSide(slot),
+      type: 'limit',
+      timeInForce: 'PO',
+      price: w.price,
+      amount: w.amount,
+      clientOrderId: w.clientOrderId,
+    },
+  };
+}
+
+type OrderDone = { output: OrderOutput };
+
+function slotRegion(slot: string) {
+  return {
+    initial: 'idle',
+    states: {
+      idle: {
+        always: {
+          guard: { type: 'slotShouldQuote', params: { slot } },
+          target: 'live',
+          actions: { type: 'planQuote', params: { slot } },
+        },
+      },
+      live: {
+        invoke: {
+          id: slot,
+          src: 'order',
+          input: ({ context }: { context: MarketMakerContext }) => orderInput(context, slot),
+          onDone: [
+            { guard: 'venueRefused', target: 'backoff', actions: { type: 'settleSlot', params: { slot } } },
+            { target: 'idle', actions: { type: 'settleSlot', params: { slot } } },
+          ],
+        },
+        initial: 'resting',
+        states: {
+          resting: {
+            always: {
+              guard: { type: 'slotNeedsReplacing', params: { slot } },
+              target: 'canceling',
+              actions: { type: 'cancelSlotOrder', params: { slot } },
+            },
+          },
+          canceling: {},
+        },
+      },
+      backoff: {
+        invoke: {
+          src: 'wait',
+          input: ({ context }: { context: MarketMakerContext }): WaitInput => ({
+            ms: context.params.rejectBackoffMs,
+          }),
+          onDone: 'idle',
+        },
+      },
+    },
+  } as const;
+}
+
+function pnl(ctx: MarketMakerContext): number {
+  return totalPnl([ctx.leg], [mid(ctx.quote)]);
+}
+
+export const marketMakerMachine = setup({
+  types: {
+    context: {} as MarketMakerContext,
+    events: {} as MarketMakerEvent,
+    input: {} as MarketMakerInput,
+  },
+  actors: { ...actorContracts, order: orderMachine },
+  guards: {
+    slotShouldQuote: ({ context }, p: { slot: string }) => desiredPrice(context, p.slot) !== undefined,
+    slotNeedsReplacing: ({ context }, p: { slot: string }) => slotNeedsReplacing(context, p.slot),
+    venueRefused: ({ event }) => (event as unknown as OrderDone).output.outcome === 'rejected',
+    stoppedAndAllSlotsIdle: ({ context }) =>
+      context.stopRequested !== undefined &&
+      Object.values(context.slots).every((s) => s.working === undefined),
+    flattenWanted: ({ context }) => {
+      if (context.stopRequested?.flatten !== true) return false;
+      const amt = amountToPrecision(
+        context.market,
+        Math.abs(context.leg.position) / context.market.contractSize,
+      );
+      return (
+        amt >= context.market.limits.amount.min &&
+        amt * context.market.contractSize * mid(context.quote) >= context.market.limits.cost.min
+      );
+    },
+    flattenAttemptsLeft: ({ context }) => context.flattenAttempts < 3,
+  },
+  actions: {
+    recordQuote: assign(({ context, event }) => {
+      const e = event as QuoteEvent;
+      if (e.venue !== context.params.market.venue || e.symbol !== context.params.market.symbol) return {};
+      return { quote: toQuote(e), now: Math.max(context.now, e.receivedAt) };
+    }),
+    recordTime: assign({
+      now: ({ context, event }) => Math.max(context.now, (event as { now: number }).now),
+    }),
+    recordProgress: assign(({ context, event }) => {
+      const o = (event as { order: Order }).order;
+      return { orders: { ...context.orders, [o.clientOrderId]: o }, leg: applyOrderFills(context.leg, o) };
+    }),
+    planQuote: assign(({ context }, p: { slot: string }) => {
+      const s = context.slots[p.slot]!;
+      const price = desiredPrice(context, p.slot)!;
+      const amount = amountToPrecision(
+        context.market,
+        context.params.orderAmount / context.market.contractSize,
+      );
+      const id = clientOrderId(
+        context.tag,
+        s.seq,
+        'q',
+        slotSide(p.slot) === 'buy' ? 'a' : 'b',
+        slotLevel(p.slot),
+      );
+      return {
+        slots: {
+          ...context.slots,
+          [p.slot]: { seq: s.seq + 1, working: { clientOrderId: id, price, amount, placedAt: context.now } },
+        },
+        quotesPlaced: context.quotesPlaced + 1,
+      };
+    }),
+    settleSlot: assign(({ context, event }, p: { slot: string }) => {
+      const out = (event as unknown as OrderDone).output;
+      const orders = { ...context.orders };
+      delete orders[out.clientOrderId];
+      return {
+        leg: out.order ? applyOrderFills(context.leg, out.order) : context.leg,
+        orders,
+        slots: { ...context.slots, [p.slot]: { ...context.slots[p.slot]!, working: undefined } },
+        ...(out.error && out.outcome !== 'filled' && out.outcome !== 'canceled'
+          ? { lastError: out.error }
+          : {}),
+      };
+    }),
+    requestStop: assign({
+      stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
+    }),
+    pause: assign({ paused: true }),
+    resume: assign({ paused: false }),
+    blockForRisk: assign(({ context, event }) => {
+      const e = event as { reason: string; flatten?: boolean };
+      return { riskBlocked: e.reason, stopRequested: e.flatten ? { flatten: true } : context.stopRequested };
+    }),
+    clearRisk: assign({ riskBlocked: undefined }),
+    cancelSlotOrder: sendTo((_, p: { slot: string }) => p.slot, { type: 'CANCEL' }),
+    applyFlatten: assign(({ context, event }) => {
+      const out = (event as unknown as OrderDone).output;
+      return {
+        leg: out.order ? applyOrderFills(context.leg, out.order) : context.leg,
+        flattenAttempts: context.flattenAttempts + 1,
+      };
+    }),
+  },
+}).createMachine({
+  id: 'marketMaker',
+  context: ({ input }) => {
+    validateMarketMakerParams(input.params, input.market);
+    return {
+      id: input.id,
+      tag: strategyTag(input.id),
+      params: input.params,
+      market: input.market,
+      quote: undefined,
+      now: 0,
+      leg: newLeg(input.market.venue, input.market.symbol, input.market.contractSize),
+      orders: {},
+      slots: Object.fromEntries(slotKeys().map((k) => [k, { seq: 0, working: undefined }])),
+      quotesPlaced: 0,
+      paused: false,
+      riskBlocked: undefined,
+      stopRequested: undefined,
+      flattenAttempts: 0,
+      lastError: undefined,
+    };
+  },
+  invoke: [
+    {
+      id: 'quotes',
+      src: 'watchQuotes',
+      input: ({ context }): WatchQuotesInput => ({ ...context.params.market }),
+    },
+    { id: 'clock', src: 'clockTick', input: (): ClockTickInput => ({ everyMs: 1_000 }) },
+  ],
+  on: {
+    QUOTE: { actions: 'recordQuote' },
+    'TIME.TICK': { actions: 'recordTime' },
+    'ORDER.PROGRESS': { actions: 'recordProgress' },
+    STOP: { actions: 'requestStop' },
+    PAUSE: { actions: 'pause' },
+    RESUME: { actions: 'resume' },
+    'RISK.BREACH': { actions: 'blockForRisk' },
+    'RISK.CLEAR': { actions: 'clearRisk' },
+  },
+  initial: 'quoting',
+  states: {
+    quoting: {
+      type: 'parallel',
+      always: { guard: 'stoppedAndAllSlotsIdle', target: 'winding' },
+      states: Object.fromEntries(slotKeys().map((k) => [k, slotRegion(k)])),
+    },
+    winding: {
+      always: [{ guard: 'flattenWanted', target: 'flattening' }, { target: 'stopped' }],
+    },
+    flattening: {
+      invoke: {
+        id: 'flatten',
+        src: 'order',
+        input: ({ context }): OrderMachineInput => {
+          const amount = amountToPrecision(
+            context.market,
+            Math.abs(context.leg.position) / context.market.contractSize,
+          );
+          return {
+            venue: context.market.venue,
+            request: {
+              symbol: context.market.symbol,
+              side: context.leg.position > 0 ? 'sell' : 'buy',
+              type: 'market',
+              amount,
+              clientOrderId: clientOrderId(context.tag, context.flattenAttempts, 'f', 'a', 0),
+              ...(context.market.type !== 'spot' ? { reduceOnly: true } : {}),
+            },
+          };
+        },
+        onDone: { target: 'winding', actions: 'applyFlatten' },
+      },
+    },
+    stopped: { type: 'final' },
+  },
+});
+
+export function marketMakerPnl(ctx: MarketMakerContext): number {
+  return pnl(ctx);
+}
+
+export { legSpec };
