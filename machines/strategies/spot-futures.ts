@@ -185,13 +185,6 @@ function entryCostPct(ctx: SpotFuturesContext): number {
   return ((spot.taker + perp.taker) * 1e4 + 2 * ctx.params.slippageBps) / 100;
 }
 
-function positionNotional(ctx: SpotFuturesContext): number {
-  return (
-    Math.abs(ctx.legs.spot.position) * mid(ctx.quotes.spot) +
-    Math.abs(ctx.legs.perp.position) * mid(ctx.quotes.perp)
-  );
-}
-
 function isFlat(ctx: SpotFuturesContext): boolean {
   const tol = ctx.params.deltaToleranceBase;
   return Math.abs(ctx.legs.spot.position) <= tol && Math.abs(ctx.legs.perp.position) <= tol;

@@ -36,9 +36,11 @@ export function roundToStep(
   decimals = decimalsOf(step),
 ): number {
   const units = value / step;
+  // The division's own error grows with |units| (a few ulps); absorb it so on-grid values stay put.
+  const eps = Math.max(EPS, Math.abs(units) * 4e-16);
   let n: number;
-  if (mode === 'floor') n = Math.floor(units + EPS);
-  else if (mode === 'ceil') n = Math.ceil(units - EPS);
+  if (mode === 'floor') n = Math.floor(units + eps);
+  else if (mode === 'ceil') n = Math.ceil(units - eps);
   else n = Math.round(units);
   const scale = POW10[decimals] ?? 10 ** decimals;
   return (n * Math.round(step * scale)) / scale;
