@@ -38,6 +38,8 @@ export interface OrderMachineInput {
   maxSubmits?: number;
   /** Venue queries allowed while the outcome is unknown before giving up as `lost`. */
   maxQueries?: number;
+  /** Cancel requests allowed before the order is handed over as `lost` (still open, uncancellable). */
+  maxCancels?: number;
   /** Pause between attempts, ms. */
   retryDelayMs?: number;
   /** How long an unanswered request may still be in flight, ms: wait this before trusting "not found". */
@@ -63,6 +65,8 @@ export interface OrderContext {
   order: Order | undefined;
   submits: number;
   queries: number;
+  cancels: number;
+  maxCancels: number;
   cancelRequested: boolean;
   notFoundOnce: boolean;
   maxSubmits: number;
@@ -107,12 +111,21 @@ export const orderMachine = setup({
       context.notFoundOnce && context.submits < context.maxSubmits,
     notFoundTwice: ({ context }) => context.notFoundOnce,
     queriesLeft: ({ context }) => context.queries < context.maxQueries,
+    cancelsLeft: ({ context }) => context.cancels < context.maxCancels,
+    cancelWasRequestedWithCancelsLeft: ({ context }) =>
+      context.cancelRequested && context.cancels < context.maxCancels,
+    orderFoundWithQueriesLeft: ({ context, event }) =>
+      (event as { output?: Order | null }).output != null && context.queries < context.maxQueries,
+
     cancelRefusedAsNotOpen: ({ event }) =>
       toErrorInfo((event as { error?: unknown }).error).name === 'OrderNotFound',
   },
   actions: {
     recordVenueOrder: assign({
-      order: ({ context, event }) => newer(context.order, (event as unknown as { output: Order }).output),
+      order: ({ context, event }) => {
+        const o = (event as unknown as { output: Order | null }).output;
+        return o ? newer(context.order, o) : context.order;
+      },
     }),
     recordUpdate: assign({
       order: ({ context, event }) => newer(context.order, (event as OrderUpdateEvent).order),
@@ -120,6 +133,7 @@ export const orderMachine = setup({
     recordError: assign({ lastError: ({ event }) => toErrorInfo((event as { error?: unknown }).error) }),
     countSubmit: assign({ submits: ({ context }) => context.submits + 1 }),
     countQuery: assign({ queries: ({ context }) => context.queries + 1 }),
+    countCancel: assign({ cancels: ({ context }) => context.cancels + 1 }),
     rememberNotFound: assign({ notFoundOnce: true }),
     forgetNotFound: assign({ notFoundOnce: false, queries: 0 }),
     requestCancel: assign({ cancelRequested: true }),
@@ -136,6 +150,8 @@ export const orderMachine = setup({
     order: undefined,
     submits: 0,
     queries: 0,
+    cancels: 0,
+    maxCancels: input.maxCancels ?? 5,
     cancelRequested: false,
     notFoundOnce: false,
     maxSubmits: input.maxSubmits ?? 3,
@@ -155,6 +171,7 @@ export const orderMachine = setup({
     submitting: {
       entry: 'countSubmit',
       invoke: {
+        id: 'place',
         src: 'placeOrder',
         input: ({ context }): PlaceOrderInput => ({ venue: context.venue, request: context.request }),
         onDone: { target: 'routing', actions: ['recordVenueOrder', 'reportProgress'] },
@@ -167,6 +184,7 @@ export const orderMachine = setup({
     },
     backoff: {
       invoke: {
+        id: 'pause',
         src: 'wait',
         input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
         onDone: 'submitting',
@@ -175,6 +193,7 @@ export const orderMachine = setup({
     unknown: {
       entry: 'countQuery',
       invoke: {
+        id: 'query',
         src: 'queryOrder',
         input: ({ context }): QueryOrderInput => ({
           venue: context.venue,
@@ -201,6 +220,7 @@ export const orderMachine = setup({
     },
     awaitingInFlight: {
       invoke: {
+        id: 'pause',
         src: 'wait',
         input: ({ context }): WaitInput => ({ ms: context.inFlightGraceMs }),
         onDone: 'unknown',
@@ -208,6 +228,7 @@ export const orderMachine = setup({
     },
     queryBackoff: {
       invoke: {
+        id: 'pause',
         src: 'wait',
         input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
         onDone: 'unknown',
@@ -219,13 +240,15 @@ export const orderMachine = setup({
         { guard: 'venueReportsCanceled', target: 'canceled' },
         { guard: 'venueReportsExpired', target: 'expired' },
         { guard: 'venueReportsRejected', target: 'rejected' },
-        { guard: 'cancelWasRequested', target: 'live.canceling' },
+        { guard: 'cancelWasRequestedWithCancelsLeft', target: 'live.canceling' },
+        { guard: 'cancelWasRequested', target: 'lost' },
         { guard: 'venueReportsPartialFill', target: 'live.partiallyFilled' },
         { target: 'live.open' },
       ],
     },
     live: {
       invoke: {
+        id: 'watch',
         src: 'watchOrder',
         input: ({ context }): WatchOrderInput => ({
           venue: context.venue,
@@ -241,7 +264,9 @@ export const orderMachine = setup({
         open: { on: { CANCEL: { target: 'canceling', actions: 'requestCancel' } } },
         partiallyFilled: { on: { CANCEL: { target: 'canceling', actions: 'requestCancel' } } },
         canceling: {
+          entry: 'countCancel',
           invoke: {
+            id: 'cancel',
             src: 'cancelOrder',
             input: ({ context }): CancelOrderInput => ({
               venue: context.venue,
@@ -252,12 +277,14 @@ export const orderMachine = setup({
             onError: [
               // The venue says the order is not open: it filled or died meanwhile — ask what happened.
               { guard: 'cancelRefusedAsNotOpen', target: '#order.settling', actions: 'recordError' },
-              { target: 'cancelRetry', actions: 'recordError' },
+              { guard: 'cancelsLeft', target: 'cancelRetry', actions: 'recordError' },
+              { target: '#order.settling', actions: 'recordError' },
             ],
           },
         },
         cancelRetry: {
           invoke: {
+            id: 'pause',
             src: 'wait',
             input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
             onDone: 'canceling',
@@ -269,7 +296,9 @@ export const orderMachine = setup({
             { guard: 'venueReportsCanceled', target: '#order.canceled' },
             { guard: 'venueReportsExpired', target: '#order.expired' },
             { guard: 'venueReportsRejected', target: '#order.rejected' },
-            { guard: 'cancelWasRequested', target: 'canceling' },
+            { guard: 'cancelWasRequestedWithCancelsLeft', target: 'canceling' },
+            // Asked to cancel, cancels spent, venue still says open: hand it over, never pretend.
+            { guard: 'cancelWasRequested', target: '#order.lost' },
             { guard: 'venueReportsPartialFill', target: 'partiallyFilled' },
             { target: 'open' },
           ],
@@ -279,6 +308,7 @@ export const orderMachine = setup({
     settling: {
       entry: 'countQuery',
       invoke: {
+        id: 'query',
         src: 'queryOrder',
         input: ({ context }): QueryOrderInput => ({
           venue: context.venue,
@@ -286,8 +316,12 @@ export const orderMachine = setup({
           clientOrderId: context.request.clientOrderId,
         }),
         onDone: [
-          { guard: 'orderFoundAtVenue', target: 'routing', actions: ['recordVenueOrder', 'reportProgress'] },
-          { target: 'lost' },
+          {
+            guard: 'orderFoundWithQueriesLeft',
+            target: 'routing',
+            actions: ['recordVenueOrder', 'reportProgress'],
+          },
+          { target: 'lost', actions: 'recordVenueOrder' },
         ],
         onError: [
           { guard: 'queriesLeft', target: 'settleBackoff', actions: 'recordError' },
@@ -297,6 +331,7 @@ export const orderMachine = setup({
     },
     settleBackoff: {
       invoke: {
+        id: 'pause',
         src: 'wait',
         input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
         onDone: 'settling',
