@@ -349,6 +349,7 @@ export const hedgedPairMachine = setup({
     },
     pausingBeforeTopUp: {
       invoke: {
+        id: 'pause',
         src: 'wait',
         input: ({ context }): WaitInput => ({ ms: context.input.retryDelayMs ?? 250 }),
         onDone: 'toppingUp',
@@ -367,6 +368,7 @@ export const hedgedPairMachine = setup({
     },
     pausingBeforeUnwind: {
       invoke: {
+        id: 'pause',
         src: 'wait',
         input: ({ context }): WaitInput => ({ ms: context.input.retryDelayMs ?? 250 }),
         onDone: 'unwinding',

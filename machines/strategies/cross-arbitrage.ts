@@ -435,6 +435,7 @@ export const crossArbitrageMachine = setup({
     },
     cooldown: {
       invoke: {
+        id: 'pause',
         src: 'wait',
         input: ({ context }): WaitInput => ({ ms: context.params.cooldownMs }),
         onDone: 'detecting',
@@ -450,7 +451,7 @@ export const crossArbitrageMachine = setup({
       initial: 'waitingForFeeds',
       states: {
         waitingForFeeds: {
-          invoke: { src: 'wait', input: (): WaitInput => ({ ms: 1_000 }), onDone: 'check' },
+          invoke: { id: 'pause', src: 'wait', input: (): WaitInput => ({ ms: 1_000 }), onDone: 'check' },
         },
         check: {
           always: [{ guard: 'feedIsDown', target: 'waitingForFeeds' }, { target: 'reloading' }],

@@ -453,6 +453,7 @@ export const futuresSpreadMachine = setup({
     },
     cooldown: {
       invoke: {
+        id: 'pause',
         src: 'wait',
         input: ({ context }): WaitInput => ({ ms: context.params.cooldownMs }),
         onDone: 'watching',

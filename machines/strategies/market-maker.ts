@@ -224,6 +224,7 @@ function slotRegion(slot: string) {
       },
       backoff: {
         invoke: {
+          id: 'pause',
           src: 'wait',
           input: ({ context }: { context: MarketMakerContext }): WaitInput => ({
             ms: context.params.rejectBackoffMs,

@@ -574,6 +574,7 @@ export const spotFuturesMachine = setup({
     },
     cooldown: {
       invoke: {
+        id: 'pause',
         src: 'wait',
         input: ({ context }): WaitInput => ({ ms: context.params.cooldownMs }),
         onDone: 'watching',
