@@ -10,8 +10,30 @@ const input: HedgedPairInput = {
   cycle: 1,
   phase: 'e',
   legs: [
-    { venue: 'a', symbol: 'BTC/USDT', side: 'buy', amount: 1, contractSize: 1, amountStep: 0.1, minAmount: 0.1, minNotional: 1, refPrice: 100, derivative: false },
-    { venue: 'b', symbol: 'BTC/USDT:USDT', side: 'sell', amount: 1, contractSize: 1, amountStep: 0.1, minAmount: 0.1, minNotional: 1, refPrice: 101, derivative: true },
+    {
+      venue: 'a',
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      amount: 1,
+      contractSize: 1,
+      amountStep: 0.1,
+      minAmount: 0.1,
+      minNotional: 1,
+      refPrice: 100,
+      derivative: false,
+    },
+    {
+      venue: 'b',
+      symbol: 'BTC/USDT:USDT',
+      side: 'sell',
+      amount: 1,
+      contractSize: 1,
+      amountStep: 0.1,
+      minAmount: 0.1,
+      minNotional: 1,
+      refPrice: 101,
+      derivative: true,
+    },
   ],
   toleranceBase: 0.05,
   maxTopUps: 1,
@@ -20,7 +42,12 @@ const input: HedgedPairInput = {
 
 function output(req: Pick<OrderRequest, 'symbol' | 'side' | 'clientOrderId'>, filled: number): OrderOutput {
   if (filled === 0) {
-    return { clientOrderId: req.clientOrderId, venue: 'x', outcome: 'rejected', error: { name: 'InvalidOrder', message: 'no', retryable: false, outcomeUnknown: false } };
+    return {
+      clientOrderId: req.clientOrderId,
+      venue: 'x',
+      outcome: 'rejected',
+      error: { name: 'InvalidOrder', message: 'no', retryable: false, outcomeUnknown: false },
+    };
   }
   const price = req.side === 'buy' ? 100 : 101;
   const order: Order = {
@@ -57,7 +84,11 @@ const net = (c: Ctx) => c.legs[0]!.signedBase + c.legs[1]!.signedBase;
 
 function events(s: AnyMachineSnapshot) {
   const c = ctx(s);
-  const legReq = (i: 0 | 1) => ({ symbol: c.legs[i]!.spec.symbol, side: c.legs[i]!.spec.side, clientOrderId: `L${i}` });
+  const legReq = (i: 0 | 1) => ({
+    symbol: c.legs[i]!.spec.symbol,
+    side: c.legs[i]!.spec.side,
+    clientOrderId: `L${i}`,
+  });
   const ev: { type: string; output?: unknown }[] = [{ type: 'xstate.done.actor.pause' }];
   for (const f of [1, 0.93, 0.5, 0]) {
     ev.push({ type: 'xstate.done.actor.legA', output: output(legReq(0), f) });
@@ -103,7 +134,13 @@ describe('hedged pair path coverage', () => {
       events: events as never,
       serializeState: (s) => {
         const c = ctx(s);
-        return JSON.stringify([s.value, c.topUps, c.unwinds, c.legs.map((l) => Number(l.signedBase.toFixed(6))), c.pending?.leg ?? null]);
+        return JSON.stringify([
+          s.value,
+          c.topUps,
+          c.unwinds,
+          c.legs.map((l) => Number(l.signedBase.toFixed(6))),
+          c.pending?.leg ?? null,
+        ]);
       },
       invariant,
     });

@@ -75,7 +75,8 @@ function invariant(s: AnyMachineSnapshot): void {
   if (s.matches('filled')) expect(c.order?.status).toBe('closed');
   if (s.matches('canceled')) expect(c.order?.status).toBe('canceled');
   if (s.matches('expired')) expect(c.order?.status).toBe('expired');
-  if (s.matches({ live: 'open' }) || s.matches({ live: 'partiallyFilled' })) expect(c.order?.status).toBe('open');
+  if (s.matches({ live: 'open' }) || s.matches({ live: 'partiallyFilled' }))
+    expect(c.order?.status).toBe('open');
   if (s.matches({ live: 'partiallyFilled' })) expect(c.order!.filled).toBeGreaterThan(0);
   // Never "rejected" because of an unknown outcome: only a venue refusal or two clean not-founds.
   if (s.matches('rejected'))

@@ -1,0 +1,105 @@
+import type { HedgedPairOutput } from '../../machines/hedged-pair.ts';
+import type { OrderOutput } from '../../machines/order.ts';
+import type { Order, Side } from '../../src/domain/index.ts';
+import { simMarket } from '../../src/exchange/sim/markets.ts';
+
+let seq = 0;
+
+/** A filled venue order with one trade (unique fill id, so accounting applies it once). */
+export function filledOrder(
+  symbol: string,
+  side: Side,
+  amount: number,
+  price: number,
+  clientOrderId = `c${seq}`,
+): Order {
+  const id = `f${seq++}`;
+  const cost = amount * price;
+  return {
+    id,
+    clientOrderId,
+    symbol,
+    side,
+    type: 'market',
+    timeInForce: 'IOC',
+    amount,
+    filled: amount,
+    remaining: 0,
+    cost,
+    average: price,
+    status: 'closed',
+    fee: { cost: cost * 0.0005, currency: 'USDT' },
+    trades: [
+      {
+        id,
+        orderId: id,
+        clientOrderId,
+        symbol,
+        side,
+        price,
+        amount,
+        cost,
+        fee: { cost: cost * 0.0005, currency: 'USDT' },
+        takerOrMaker: 'taker',
+        timestamp: 0,
+      },
+    ],
+    reduceOnly: false,
+    timestamp: 0,
+    lastUpdateTimestamp: 0,
+  };
+}
+
+export function pairOutput(
+  outcome: HedgedPairOutput['outcome'],
+  legs: [
+    { symbol: string; side: Side; amount: number; price: number },
+    { symbol: string; side: Side; amount: number; price: number },
+  ],
+): HedgedPairOutput {
+  const orders = legs.flatMap((l, i) =>
+    l.amount > 0 ? [{ leg: i as 0 | 1, order: filledOrder(l.symbol, l.side, l.amount, l.price) }] : [],
+  );
+  const signed = legs.map((l) => (l.side === 'buy' ? l.amount : -l.amount));
+  const leg = (i: number) => ({
+    filledBase: Math.abs(signed[i]!),
+    signedBase: signed[i]!,
+    cost: legs[i]!.amount * legs[i]!.price,
+    fees: 0,
+    averagePrice: legs[i]!.price,
+    slippageBps: 0,
+  });
+  return {
+    outcome,
+    legs: [leg(0), leg(1)],
+    residualBase: signed[0]! + signed[1]!,
+    fees: 0,
+    orders,
+    topUps: 0,
+    unwinds: 0,
+    errors: outcome === 'unhedged' ? ['legB: InvalidOrder: refused'] : [],
+  };
+}
+
+export function orderOutput(o: Order | undefined, outcome: OrderOutput['outcome']): OrderOutput {
+  return { clientOrderId: o?.clientOrderId ?? 'x', venue: 'sim', outcome, ...(o ? { order: o } : {}) };
+}
+
+export const markets = {
+  spot: simMarket('sim', 'BTC/USDT', { taker: 0.0005, maker: 0.0002 }),
+  perp: simMarket('sim', 'BTC/USDT:USDT', { taker: 0.0005, maker: 0.0002 }),
+  perpB: simMarket('bybit', 'BTC/USDT:USDT', { taker: 0.0005, maker: 0.0002 }),
+  spotB: simMarket('bybit', 'BTC/USDT', { taker: 0.0005, maker: 0.0002 }),
+};
+
+export const quote = (venue: string, symbol: string, mid: number, t: number, half = 0.5) => ({
+  type: 'QUOTE' as const,
+  venue,
+  symbol,
+  bid: mid - half,
+  ask: mid + half,
+  bidSize: 1,
+  askSize: 1,
+  timestamp: t,
+  receivedAt: t,
+});
