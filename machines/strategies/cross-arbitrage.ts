@@ -302,7 +302,6 @@ export const crossArbitrageMachine = setup({
     }),
     recordError: assign({ lastError: ({ event }) => toErrorInfo((event as { error?: unknown }).error) }),
     countRecovery: assign({ recoveries: ({ context }) => context.recoveries + 1 }),
-    clearOpportunity: assign({ opportunity: undefined }),
   },
 }).createMachine({
   id: 'crossArbitrage',
@@ -389,14 +388,14 @@ export const crossArbitrageMachine = setup({
         { guard: 'profitableCrossExists', target: 'opportunity', actions: 'captureOpportunity' },
       ],
     },
-    /** Re-sizes against the latest books and balances, and commits to a cycle number. */
+    /**
+     * Sizes the cross against the latest books and balances and commits to a cycle number (and
+     * so to client order ids). Entered only when detecting found the cross on this same
+     * snapshot, so it leaves at once; it is a state so the diagram and the logs show it.
+     */
     opportunity: {
       entry: 'refreshOpportunity',
-      always: [
-        { guard: 'feedIsDown', target: 'recovering', actions: 'clearOpportunity' },
-        { guard: 'profitableCrossExists', target: 'executing' },
-        { target: 'detecting', actions: 'clearOpportunity' },
-      ],
+      always: { target: 'executing' },
     },
     executing: {
       invoke: {
