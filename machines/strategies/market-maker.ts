@@ -97,6 +97,11 @@ export function validateMarketMakerParams(p: MarketMakerParams, m: Market): void
   c.positive('orderAmount', p.orderAmount);
   c.integer('levels', p.levels, 1);
   c.that(p.levels <= MAX_LEVELS, 'levels', `at most ${MAX_LEVELS}`);
+  c.that(
+    p.spreadBps + (p.levels - 1) * p.levelSpacingBps < 5_000,
+    'levelSpacingBps',
+    'the outer level would be more than 50 % from the reference',
+  );
   c.positive('spreadBps', p.spreadBps);
   c.nonNegative('levelSpacingBps', p.levelSpacingBps);
   c.oneOf('reference', p.reference, ['mid', 'micro']);
@@ -115,8 +120,8 @@ export function validateMarketMakerParams(p: MarketMakerParams, m: Market): void
   c.throwIfAny('market-maker');
 }
 
-export const slotKeys = (): string[] =>
-  (['bid', 'ask'] as const).flatMap((s) => Array.from({ length: MAX_LEVELS }, (_, i) => `${s}${i}`));
+export const slotKeys = (levels = MAX_LEVELS): string[] =>
+  (['bid', 'ask'] as const).flatMap((s) => Array.from({ length: levels }, (_, i) => `${s}${i}`));
 
 const slotSide = (slot: string): Side => (slot.startsWith('bid') ? 'buy' : 'sell');
 const slotLevel = (slot: string): number => Number(slot.slice(3));
@@ -240,177 +245,213 @@ function pnl(ctx: MarketMakerContext): number {
   return totalPnl([ctx.leg], [mid(ctx.quote)]);
 }
 
-export const marketMakerMachine = setup({
-  types: {
-    context: {} as MarketMakerContext,
-    events: {} as MarketMakerEvent,
-    input: {} as MarketMakerInput,
-  },
-  actors: { ...actorContracts, order: orderMachine },
-  guards: {
-    slotShouldQuote: ({ context }, p: { slot: string }) => desiredPrice(context, p.slot) !== undefined,
-    slotNeedsReplacing: ({ context }, p: { slot: string }) => slotNeedsReplacing(context, p.slot),
-    venueRefused: ({ event }) => (event as unknown as OrderDone).output.outcome === 'rejected',
-    stoppedAndAllSlotsIdle: ({ context }) =>
-      context.stopRequested !== undefined &&
-      Object.values(context.slots).every((s) => s.working === undefined),
-    flattenWanted: ({ context }) => {
-      if (context.stopRequested?.flatten !== true) return false;
-      const amt = amountToPrecision(
-        context.market,
-        Math.abs(context.leg.position) / context.market.contractSize,
-      );
-      return (
-        amt >= context.market.limits.amount.min &&
-        amt * context.market.contractSize * mid(context.quote) >= context.market.limits.cost.min
-      );
+/**
+ * The machine with ladder slots for up to `maxLevels` levels per side. Every slot region is
+ * built by the same function; `marketMakerMachine` is the 3-level machine the engine runs.
+ */
+export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
+  return setup({
+    types: {
+      context: {} as MarketMakerContext,
+      events: {} as MarketMakerEvent,
+      input: {} as MarketMakerInput,
     },
-    flattenAttemptsLeft: ({ context }) => context.flattenAttempts < 3,
-  },
-  actions: {
-    recordQuote: assign(({ context, event }) => {
-      const e = event as QuoteEvent;
-      if (e.venue !== context.params.market.venue || e.symbol !== context.params.market.symbol) return {};
-      return { quote: toQuote(e), now: Math.max(context.now, e.receivedAt) };
-    }),
-    recordTime: assign({
-      now: ({ context, event }) => Math.max(context.now, (event as { now: number }).now),
-    }),
-    recordProgress: assign(({ context, event }) => {
-      const o = (event as { order: Order }).order;
-      return { orders: { ...context.orders, [o.clientOrderId]: o }, leg: applyOrderFills(context.leg, o) };
-    }),
-    planQuote: assign(({ context }, p: { slot: string }) => {
-      const s = context.slots[p.slot]!;
-      const price = desiredPrice(context, p.slot)!;
-      const amount = amountToPrecision(
-        context.market,
-        context.params.orderAmount / context.market.contractSize,
-      );
-      const id = clientOrderId(
-        context.tag,
-        s.seq,
-        'q',
-        slotSide(p.slot) === 'buy' ? 'a' : 'b',
-        slotLevel(p.slot),
-      );
-      return {
-        slots: {
-          ...context.slots,
-          [p.slot]: { seq: s.seq + 1, working: { clientOrderId: id, price, amount, placedAt: context.now } },
-        },
-        quotesPlaced: context.quotesPlaced + 1,
-      };
-    }),
-    settleSlot: assign(({ context, event }, p: { slot: string }) => {
-      const out = (event as unknown as OrderDone).output;
-      const orders = { ...context.orders };
-      delete orders[out.clientOrderId];
-      return {
-        leg: out.order ? applyOrderFills(context.leg, out.order) : context.leg,
-        orders,
-        slots: { ...context.slots, [p.slot]: { ...context.slots[p.slot]!, working: undefined } },
-        ...(out.error && out.outcome !== 'filled' && out.outcome !== 'canceled'
-          ? { lastError: out.error }
-          : {}),
-      };
-    }),
-    requestStop: assign({
-      stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
-    }),
-    pause: assign({ paused: true }),
-    resume: assign({ paused: false }),
-    blockForRisk: assign(({ context, event }) => {
-      const e = event as { reason: string; flatten?: boolean };
-      return { riskBlocked: e.reason, stopRequested: e.flatten ? { flatten: true } : context.stopRequested };
-    }),
-    clearRisk: assign({ riskBlocked: undefined }),
-    cancelSlotOrder: sendTo((_, p: { slot: string }) => p.slot, { type: 'CANCEL' }),
-    applyFlatten: assign(({ context, event }) => {
-      const out = (event as unknown as OrderDone).output;
-      return {
-        leg: out.order ? applyOrderFills(context.leg, out.order) : context.leg,
-        flattenAttempts: context.flattenAttempts + 1,
-      };
-    }),
-  },
-}).createMachine({
-  id: 'marketMaker',
-  context: ({ input }) => {
-    validateMarketMakerParams(input.params, input.market);
-    return {
-      id: input.id,
-      tag: strategyTag(input.id),
-      params: input.params,
-      market: input.market,
-      quote: undefined,
-      now: 0,
-      leg: newLeg(input.market.venue, input.market.symbol, input.market.contractSize),
-      orders: {},
-      slots: Object.fromEntries(slotKeys().map((k) => [k, { seq: 0, working: undefined }])),
-      quotesPlaced: 0,
-      paused: false,
-      riskBlocked: undefined,
-      stopRequested: undefined,
-      flattenAttempts: 0,
-      lastError: undefined,
-    };
-  },
-  invoke: [
-    {
-      id: 'quotes',
-      src: 'watchQuotes',
-      input: ({ context }): WatchQuotesInput => ({ ...context.params.market }),
-    },
-    { id: 'clock', src: 'clockTick', input: (): ClockTickInput => ({ everyMs: 1_000 }) },
-  ],
-  on: {
-    QUOTE: { actions: 'recordQuote' },
-    'TIME.TICK': { actions: 'recordTime' },
-    'ORDER.PROGRESS': { actions: 'recordProgress' },
-    STOP: { actions: 'requestStop' },
-    PAUSE: { actions: 'pause' },
-    RESUME: { actions: 'resume' },
-    'RISK.BREACH': { actions: 'blockForRisk' },
-    'RISK.CLEAR': { actions: 'clearRisk' },
-  },
-  initial: 'quoting',
-  states: {
-    quoting: {
-      type: 'parallel',
-      always: { guard: 'stoppedAndAllSlotsIdle', target: 'winding' },
-      states: Object.fromEntries(slotKeys().map((k) => [k, slotRegion(k)])),
-    },
-    winding: {
-      always: [{ guard: 'flattenWanted', target: 'flattening' }, { target: 'stopped' }],
-    },
-    flattening: {
-      invoke: {
-        id: 'flatten',
-        src: 'order',
-        input: ({ context }): OrderMachineInput => {
-          const amount = amountToPrecision(
-            context.market,
-            Math.abs(context.leg.position) / context.market.contractSize,
-          );
-          return {
-            venue: context.market.venue,
-            request: {
-              symbol: context.market.symbol,
-              side: context.leg.position > 0 ? 'sell' : 'buy',
-              type: 'market',
-              amount,
-              clientOrderId: clientOrderId(context.tag, context.flattenAttempts, 'f', 'a', 0),
-              ...(context.market.type !== 'spot' ? { reduceOnly: true } : {}),
-            },
-          };
-        },
-        onDone: { target: 'winding', actions: 'applyFlatten' },
+    actors: { ...actorContracts, order: orderMachine },
+    guards: {
+      slotShouldQuote: ({ context }, p: { slot: string }) => desiredPrice(context, p.slot) !== undefined,
+      slotNeedsReplacing: ({ context }, p: { slot: string }) => slotNeedsReplacing(context, p.slot),
+      venueRefused: ({ event }) => (event as unknown as OrderDone).output.outcome === 'rejected',
+      stoppedAndAllSlotsIdle: ({ context }) =>
+        context.stopRequested !== undefined &&
+        Object.values(context.slots).every((s) => s.working === undefined),
+      flattenWanted: ({ context }) => {
+        if (context.stopRequested?.flatten !== true) return false;
+        const amt = amountToPrecision(
+          context.market,
+          Math.abs(context.leg.position) / context.market.contractSize,
+        );
+        return (
+          amt >= context.market.limits.amount.min &&
+          amt * context.market.contractSize * mid(context.quote) >= context.market.limits.cost.min
+        );
+      },
+      flattenWantedWithAttemptsLeft: ({ context }) => {
+        if (context.stopRequested?.flatten !== true || context.flattenAttempts >= 3) return false;
+        const amt = amountToPrecision(
+          context.market,
+          Math.abs(context.leg.position) / context.market.contractSize,
+        );
+        return (
+          amt >= context.market.limits.amount.min &&
+          amt * context.market.contractSize * mid(context.quote) >= context.market.limits.cost.min
+        );
       },
     },
-    stopped: { type: 'final' },
-  },
-});
+    actions: {
+      recordQuote: assign(({ context, event }) => {
+        const e = event as QuoteEvent;
+        if (e.venue !== context.params.market.venue || e.symbol !== context.params.market.symbol) return {};
+        return { quote: toQuote(e), now: Math.max(context.now, e.receivedAt) };
+      }),
+      recordTime: assign({
+        now: ({ context, event }) => Math.max(context.now, (event as { now: number }).now),
+      }),
+      recordProgress: assign(({ context, event }) => {
+        const o = (event as { order: Order }).order;
+        return { orders: { ...context.orders, [o.clientOrderId]: o }, leg: applyOrderFills(context.leg, o) };
+      }),
+      planQuote: assign(({ context }, p: { slot: string }) => {
+        const s = context.slots[p.slot]!;
+        const price = desiredPrice(context, p.slot)!;
+        const amount = amountToPrecision(
+          context.market,
+          context.params.orderAmount / context.market.contractSize,
+        );
+        const id = clientOrderId(
+          context.tag,
+          s.seq,
+          'q',
+          slotSide(p.slot) === 'buy' ? 'a' : 'b',
+          slotLevel(p.slot),
+        );
+        return {
+          slots: {
+            ...context.slots,
+            [p.slot]: {
+              seq: s.seq + 1,
+              working: { clientOrderId: id, price, amount, placedAt: context.now },
+            },
+          },
+          quotesPlaced: context.quotesPlaced + 1,
+        };
+      }),
+      settleSlot: assign(({ context, event }, p: { slot: string }) => {
+        const out = (event as unknown as OrderDone).output;
+        const orders = { ...context.orders };
+        delete orders[out.clientOrderId];
+        return {
+          leg: out.order ? applyOrderFills(context.leg, out.order) : context.leg,
+          orders,
+          slots: { ...context.slots, [p.slot]: { ...context.slots[p.slot]!, working: undefined } },
+          ...(out.error && out.outcome !== 'filled' && out.outcome !== 'canceled'
+            ? { lastError: out.error }
+            : {}),
+        };
+      }),
+      requestStop: assign({
+        stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
+      }),
+      pause: assign({ paused: true }),
+      resume: assign({ paused: false }),
+      blockForRisk: assign(({ context, event }) => {
+        const e = event as { reason: string; flatten?: boolean };
+        return {
+          riskBlocked: e.reason,
+          stopRequested: e.flatten ? { flatten: true } : context.stopRequested,
+        };
+      }),
+      clearRisk: assign({ riskBlocked: undefined }),
+      cancelSlotOrder: sendTo((_, p: { slot: string }) => p.slot, { type: 'CANCEL' }),
+      recordFlattenIncomplete: assign(({ context }) => ({
+        lastError: {
+          name: 'FlattenIncomplete',
+          message: `stopped with inventory ${context.leg.position} after ${context.flattenAttempts} flatten attempts`,
+          retryable: false,
+          outcomeUnknown: false,
+        },
+      })),
+      applyFlatten: assign(({ context, event }) => {
+        const out = (event as unknown as OrderDone).output;
+        return {
+          leg: out.order ? applyOrderFills(context.leg, out.order) : context.leg,
+          flattenAttempts: context.flattenAttempts + 1,
+        };
+      }),
+    },
+  }).createMachine({
+    id: 'marketMaker',
+    context: ({ input }) => {
+      validateMarketMakerParams(input.params, input.market);
+      return {
+        id: input.id,
+        tag: strategyTag(input.id),
+        params: input.params,
+        market: input.market,
+        quote: undefined,
+        now: 0,
+        leg: newLeg(input.market.venue, input.market.symbol, input.market.contractSize),
+        orders: {},
+        slots: Object.fromEntries(slotKeys(maxLevels).map((k) => [k, { seq: 0, working: undefined }])),
+        quotesPlaced: 0,
+        paused: false,
+        riskBlocked: undefined,
+        stopRequested: undefined,
+        flattenAttempts: 0,
+        lastError: undefined,
+      };
+    },
+    invoke: [
+      {
+        id: 'quotes',
+        src: 'watchQuotes',
+        input: ({ context }): WatchQuotesInput => ({ ...context.params.market }),
+      },
+      { id: 'clock', src: 'clockTick', input: (): ClockTickInput => ({ everyMs: 1_000 }) },
+    ],
+    on: {
+      QUOTE: { actions: 'recordQuote' },
+      'TIME.TICK': { actions: 'recordTime' },
+      'ORDER.PROGRESS': { actions: 'recordProgress' },
+      STOP: { actions: 'requestStop' },
+      PAUSE: { actions: 'pause' },
+      RESUME: { actions: 'resume' },
+      'RISK.BREACH': { actions: 'blockForRisk' },
+      'RISK.CLEAR': { actions: 'clearRisk' },
+    },
+    initial: 'quoting',
+    states: {
+      quoting: {
+        type: 'parallel',
+        always: { guard: 'stoppedAndAllSlotsIdle', target: 'winding' },
+        states: Object.fromEntries(slotKeys(maxLevels).map((k) => [k, slotRegion(k)])),
+      },
+      winding: {
+        always: [
+          { guard: 'flattenWantedWithAttemptsLeft', target: 'flattening' },
+          { guard: 'flattenWanted', target: 'stopped', actions: 'recordFlattenIncomplete' },
+          { target: 'stopped' },
+        ],
+      },
+      flattening: {
+        invoke: {
+          id: 'flatten',
+          src: 'order',
+          input: ({ context }): OrderMachineInput => {
+            const amount = amountToPrecision(
+              context.market,
+              Math.abs(context.leg.position) / context.market.contractSize,
+            );
+            return {
+              venue: context.market.venue,
+              request: {
+                symbol: context.market.symbol,
+                side: context.leg.position > 0 ? 'sell' : 'buy',
+                type: 'market',
+                amount,
+                clientOrderId: clientOrderId(context.tag, context.flattenAttempts, 'f', 'a', 0),
+                ...(context.market.type !== 'spot' ? { reduceOnly: true } : {}),
+              },
+            };
+          },
+          onDone: { target: 'winding', actions: 'applyFlatten' },
+        },
+      },
+      stopped: { type: 'final' },
+    },
+  });
+}
+
+export const marketMakerMachine = createMarketMakerMachine(MAX_LEVELS);
 
 export function marketMakerPnl(ctx: MarketMakerContext): number {
   return pnl(ctx);

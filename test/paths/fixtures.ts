@@ -11,9 +11,11 @@ export function filledOrder(
   side: Side,
   amount: number,
   price: number,
-  clientOrderId = `c${seq}`,
+  clientOrderId?: string,
 ): Order {
-  const id = `f${seq++}`;
+  // The same venue order always carries the same fill id, so a repeated update is deduplicated.
+  const id = clientOrderId ? `f-${clientOrderId}` : `f${seq++}`;
+  clientOrderId ??= `c${id}`;
   const cost = amount * price;
   return {
     id,
