@@ -23,6 +23,7 @@ import {
   type Order,
   OrderNotFound,
   type OrderRequest,
+  RequestTimeout,
 } from '../domain/index.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { OrderUpdateHub } from './order-hub.ts';
@@ -37,10 +38,24 @@ export interface IntentJournal {
   has(clientOrderId: string): boolean;
 }
 
+/**
+ * Intents kept in memory: they survive an actor being stopped and restored within the process,
+ * not a process crash. The engine passes a durable journal; this is the default for direct use.
+ */
+export class InMemoryIntentJournal implements IntentJournal {
+  private readonly ids = new Set<string>();
+  record(_venue: string, req: OrderRequest): void {
+    this.ids.add(req.clientOrderId);
+  }
+  has(clientOrderId: string): boolean {
+    return this.ids.has(clientOrderId);
+  }
+}
+
 export interface ExchangeActorDeps {
   venues: Record<string, ExchangeClient>;
   clock: Clock;
-  /** Without a journal every placement asks the venue first (one extra round trip, always safe). */
+  /** Where intents become durable before sending; defaults to an in-memory journal. */
   journal?: IntentJournal;
   /** Poll period of order status while the order stream is down, ms. */
   orderPollMs?: number;
@@ -54,6 +69,7 @@ export interface ExchangeActorDeps {
 
 export function createExchangeActors(deps: ExchangeActorDeps) {
   const { clock } = deps;
+  const journal = deps.journal ?? new InMemoryIntentJournal();
   const reconnectMs = deps.reconnectMs ?? 1_000;
   const hubs = new Map<string, OrderUpdateHub>();
   const venue = (name: string): ExchangeClient => {
@@ -82,20 +98,29 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
     placeOrder: fromPromise<Order, PlaceOrderInput>(async ({ input }) => {
       const c = venue(input.venue);
       const req = input.request;
-      // XState re-runs an in-flight promise actor when a snapshot is restored: if this id may
-      // have been sent before, the venue is asked first and its order is the answer.
-      const maySeenBefore = deps.journal ? deps.journal.has(req.clientOrderId) : true;
-      if (maySeenBefore) {
+      // XState re-runs an in-flight promise actor when a snapshot is restored. If this id was
+      // journalled before, the first request may have reached the venue: ask before sending.
+      const resend = journal.has(req.clientOrderId);
+      if (resend) {
         const existing = await findByClientId(c, req);
         if (existing) return existing;
+      } else {
+        await journal.record(input.venue, req);
       }
-      await deps.journal?.record(input.venue, req);
       try {
         return await c.createOrder(req);
       } catch (e) {
         if (e instanceof DuplicateClientOrderId || (e as Error).name === 'DuplicateClientOrderId') {
           const existing = await findByClientId(c, req);
           if (existing) return existing;
+        }
+        const x = e as { retryable?: boolean; outcomeUnknown?: boolean; message?: string };
+        if (resend && !x.retryable && !x.outcomeUnknown) {
+          // A refused re-send proves nothing about the first request, which may still land
+          // (and may be why this one was refused): the outcome stays unknown until the venue says.
+          throw new RequestTimeout(
+            `${input.venue}: re-sent ${req.clientOrderId} refused (${x.message}); the first request may still land`,
+          );
         }
         throw e;
       }
