@@ -157,6 +157,7 @@ function pairInput(ctx: CrossArbitrageContext): HedgedPairInput {
   const o = ctx.opportunity!;
   const buyM = ctx.markets[o.buy];
   const sellM = ctx.markets[o.buy === 'A' ? 'B' : 'A'];
+  // Leg 0 is always venue A, leg 1 venue B; only the sides depend on the direction.
   const legs: HedgedPairInput['legs'] =
     o.buy === 'A'
       ? [
@@ -214,6 +215,9 @@ export const crossArbitrageMachine = setup({
     pairHedgedOrNothing: ({ event }) => (event as unknown as PairDone).output.outcome !== 'unhedged',
     maxExecutionsReached: ({ context }) =>
       context.params.maxExecutions > 0 && context.executions >= context.params.maxExecutions,
+    stopRequestedWhileUnbalanced: ({ context }) =>
+      context.stopRequested !== undefined &&
+      Math.abs(context.legs.A.position + context.legs.B.position) > context.params.toleranceBase,
     inventoryUnbalanced: ({ context }) =>
       Math.abs(context.legs.A.position + context.legs.B.position) > context.params.toleranceBase,
   },
@@ -259,12 +263,9 @@ export const crossArbitrageMachine = setup({
     })),
     applyExecution: assign(({ context, event }) => {
       const out = (event as unknown as PairDone).output;
-      const order =
-        context.opportunity!.buy === 'A'
-          ? [context.legs.A, context.legs.B]
-          : [context.legs.B, context.legs.A];
-      const [first, second] = applyPair([order[0]!, order[1]!], out);
-      const legs = context.opportunity!.buy === 'A' ? { A: first, B: second } : { A: second, B: first };
+      // The pair's legs are always [A, B] (see pairInput), whichever side buys.
+      const [A, B] = applyPair([context.legs.A, context.legs.B], out);
+      const legs = { A, B };
       const next = { ...context, legs };
       return {
         legs,
@@ -446,7 +447,11 @@ export const crossArbitrageMachine = setup({
      */
     recovering: {
       entry: ['countRecovery', assign({ balances: { A: undefined, B: undefined } })],
-      always: [{ guard: 'stopRequested', target: 'stopped' }],
+      always: [
+        // Told to stop with inventory off: say so (failed, Unbalanced), never stop quietly.
+        { guard: 'stopRequestedWhileUnbalanced', target: 'failed' },
+        { guard: 'stopRequested', target: 'stopped' },
+      ],
       initial: 'waitingForFeeds',
       states: {
         waitingForFeeds: {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { type FuturesSpreadContext, futuresSpreadMachine } from '../../machines/strategies/futures-spread.ts';
+import { checkStrategyProperty } from './strategy-property.ts';
+
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
+const PERP = 'BTC/USDT:USDT';
+
+describe('futures–futures spread strategy under random markets, faults and crashes', () => {
+  it(`keeps the hedge, the books and both venues in agreement (${RUNS} runs)`, async () => {
+    const seen = await checkStrategyProperty<FuturesSpreadContext>(
+      {
+        machine: futuresSpreadMachine,
+        instruments: [
+          { venue: 'binance', symbol: PERP, mid: 60_000, halfSpread: 0.05, size: 2 },
+          { venue: 'bybit', symbol: PERP, mid: 60_000, halfSpread: 0.05, size: 2 },
+        ],
+        balances: { USDT: 500_000 },
+        input: (w) => ({
+          id: 'prop-ff',
+          params: {
+            legA: { venue: 'binance', symbol: PERP },
+            legB: { venue: 'bybit', symbol: PERP },
+            amount: 0.5,
+            signal: 'bps',
+            entryThreshold: 15,
+            exitThreshold: 3,
+            halfLifeSamples: 400,
+            warmupSamples: 4,
+            minProfitBps: 0,
+            slippageBps: 0,
+            stopLossQuote: 300,
+            maxHoldingHours: 1,
+            deltaToleranceBase: 0.001,
+            staleAfterMs: 5_000,
+            maxPositionNotional: 100_000,
+            maxCycles: 0,
+            cooldownMs: 1_000,
+          },
+          markets: { legA: w.market('binance', PERP), legB: w.market('bybit', PERP) },
+        }),
+        stable: ['warmingUp', 'watching', 'holding', 'cooldown', 'completed', 'stopped', 'failed'],
+        checkPositions: (w, c) => {
+          expect(c.legs.legA.position).toBeCloseTo(w.sims.binance!.positions([PERP])[0]?.size ?? 0, 9);
+          expect(c.legs.legB.position).toBeCloseTo(w.sims.bybit!.positions([PERP])[0]?.size ?? 0, 9);
+        },
+        netDelta: (c) => c.legs.legA.position + c.legs.legB.position,
+        tolerance: (c) => c.params.deltaToleranceBase,
+        interesting: (v, c) => (v === 'holding' ? 'holding' : c.completedCycles > 0 ? 'cycled' : undefined),
+        moveBps: { min: -40, max: 40 },
+      },
+      RUNS,
+    );
+    expect(seen.holding).toBeGreaterThan(RUNS / 10);
+    expect(seen.cycled).toBeGreaterThan(0);
+    expect(seen.crashesInFlight).toBeGreaterThan(RUNS / 40);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * The shared property for every strategy: random market moves, thin books (partial fills),
+ * request faults (lost requests, lost answers, rejects, 503s), stream disconnects, crashes at
+ * random points with restore from the persisted snapshot, and stop events. After every step:
+ * no client id produced two orders, no order was refused for its size, the strategy's books
+ * equal the venue's positions whenever it is at rest, it is hedged within tolerance at rest
+ * (or failed and says why), and no hedge stays in flight longer than the unwind bound.
+ */
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import type { AnyStateMachine } from 'xstate';
+import type { FaultConfig } from '../../src/exchange/sim/faults.ts';
+import { type InstrumentSpec, StrategyWorld } from './strategy-world.ts';
+
+export type Step =
+  | { k: 'move'; which: number; bps: number; ms: number; crashAfterMs: number | null }
+  | { k: 'thin'; size: number; ms: number }
+  | { k: 'disconnect'; stream: 'orders' | 'marketData'; venue: number }
+  | { k: 'crash'; afterMs: number }
+  | { k: 'stop'; flatten: boolean };
+
+export interface StrategyPropertySpec<C> {
+  machine: AnyStateMachine;
+  instruments: InstrumentSpec[];
+  balances: Record<string, number>;
+  input: (w: StrategyWorld) => unknown;
+  /** States in which nothing is in flight and the books must match the venue. */
+  stable: string[];
+  /** Strategy books vs the venue, at rest. */
+  checkPositions: (w: StrategyWorld, c: C) => void;
+  /** Net exposure the strategy should keep within `tolerance` at rest (undefined: not a hedger). */
+  netDelta?: (c: C) => number;
+  /** Stable states that may hold an imbalance while they resolve it (default: none). */
+  resolving?: string[];
+  tolerance: (c: C) => number;
+  /** Reached-state counters the run must show, so a green run has exercised the strategy. */
+  interesting: (value: string, c: C) => string | undefined;
+  moveBps: { min: number; max: number };
+  unwindBoundMs?: number;
+}
+
+const faultsArb: fc.Arbitrary<FaultConfig> = fc.record({
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+  rates: fc.record({
+    timeoutBeforePlace: fc.constantFrom(0, 0.05, 0.15),
+    timeoutAfterPlace: fc.constantFrom(0, 0.05, 0.15),
+    reject: fc.constantFrom(0, 0.05, 0.15),
+    unavailable: fc.constantFrom(0, 0.05),
+  }),
+});
+
+function stepArb(instruments: number, venues: number, move: { min: number; max: number }): fc.Arbitrary<Step> {
+  return fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        k: fc.constant('move' as const),
+        which: fc.integer({ min: 0, max: instruments - 1 }),
+        bps: fc.integer(move),
+        ms: fc.integer({ min: 250, max: 8_000 }),
+        crashAfterMs: fc.option(fc.integer({ min: 1, max: 80 }), { freq: 3 }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('thin' as const), size: fc.constantFrom(0.05, 0.2, 0.4), ms: fc.integer({ min: 250, max: 3_000 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constant('disconnect' as const),
+        stream: fc.constantFrom('orders' as const, 'marketData' as const),
+        venue: fc.integer({ min: 0, max: venues - 1 }),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('crash' as const), afterMs: fc.integer({ min: 0, max: 40 }) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('stop' as const), flatten: fc.boolean() }) },
+  );
+}
+
+export async function checkStrategyProperty<C>(spec: StrategyPropertySpec<C>, runs: number): Promise<Record<string, number>> {
+  const seen: Record<string, number> = { runs: 0, crashesInFlight: 0 };
+  const venues = new Set(spec.instruments.map((i) => i.venue)).size;
+  const bound = spec.unwindBoundMs ?? 120_000;
+  await fc.assert(
+    fc.asyncProperty(
+      faultsArb,
+      fc.array(stepArb(spec.instruments.length, venues, spec.moveBps), { minLength: 3, maxLength: 14 }),
+      async (faults, steps) => {
+        const w = new StrategyWorld({
+          instruments: spec.instruments.map((i) => ({ ...i })),
+          balances: spec.balances,
+          faults,
+        });
+        w.start(spec.machine, spec.input(w));
+        const venueNames = Object.keys(w.sims);
+        const crash = () => {
+          if (!spec.stable.includes(String(w.actor!.getSnapshot().value))) seen.crashesInFlight!++;
+          w.crashAndRestore();
+        };
+        let inFlightSince: number | undefined;
+        for (const step of steps) {
+          if (step.k === 'move') {
+            w.mids[step.which] = w.mids[step.which]! * (1 + step.bps / 1e4);
+            if (step.crashAfterMs !== null) {
+              w.feed();
+              await w.clock.advanceBy(step.crashAfterMs);
+              crash();
+            }
+            await w.run(step.ms);
+          } else if (step.k === 'thin') {
+            const sizes = w.opts.instruments.map((i) => i.size);
+            for (const i of w.opts.instruments) i.size = step.size;
+            await w.run(step.ms);
+            w.opts.instruments.forEach((i, n) => {
+              i.size = sizes[n]!;
+            });
+          } else if (step.k === 'disconnect') {
+            w.clients[venueNames[step.venue]!]!.disconnect(step.stream);
+            await w.run(500);
+          } else if (step.k === 'crash') {
+            await w.clock.advanceBy(step.afterMs);
+            crash();
+            await w.run(500);
+          } else {
+            w.actor!.send({ type: 'STOP', flatten: step.flatten });
+            await w.run(2_000);
+          }
+
+          const snap = w.actor!.getSnapshot();
+          const c = snap.context as C & { lastError?: unknown };
+          const value = typeof snap.value === 'string' ? snap.value : Object.keys(snap.value as object)[0]!;
+          const tag = spec.interesting(value, c);
+          if (tag) seen[tag] = (seen[tag] ?? 0) + 1;
+          expect(w.errors).toEqual([]);
+          expect(w.doubleSubmissions()).toEqual([]);
+          expect(w.limitRejects).toEqual([]);
+          if (spec.stable.includes(value)) {
+            inFlightSince = undefined;
+            spec.checkPositions(w, c);
+            if (value === 'failed') expect(c.lastError).toBeDefined();
+            else if (spec.netDelta && !spec.resolving?.includes(value)) expect(Math.abs(spec.netDelta(c))).toBeLessThanOrEqual(spec.tolerance(c) + 1e-9);
+          } else {
+            inFlightSince ??= w.clock.now();
+            expect(w.clock.now() - inFlightSince).toBeLessThanOrEqual(bound);
+          }
+        }
+        seen.runs!++;
+        w.actor!.stop();
+      },
+    ),
+    { numRuns: runs },
+  );
+  return seen;
+}
