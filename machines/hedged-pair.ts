@@ -239,6 +239,7 @@ export const hedgedPairMachine = setup({
   },
   actors: { ...actorContracts, order: orderMachine },
   guards: {
+    legHasNothingToTrade: ({ context }, p: { leg: 0 | 1 }) => !(context.legs[p.leg].spec.amount > 0),
     netDeltaWithinTolerance: ({ context }) => Math.abs(net(context)) <= tolerance(context),
     neitherLegFilled: ({ context }) => context.legs.every((l) => l.buyBase === 0 && l.sellBase === 0),
     residualTooSmallToTrade: ({ context }) => {
@@ -307,8 +308,15 @@ export const hedgedPairMachine = setup({
       type: 'parallel',
       states: {
         legA: {
-          initial: 'working',
+          initial: 'checking',
           states: {
+            // A leg with nothing to trade (an exit where this side is already flat) sends nothing.
+            checking: {
+              always: [
+                { guard: { type: 'legHasNothingToTrade', params: { leg: 0 } }, target: 'done' },
+                { target: 'working' },
+              ],
+            },
             working: {
               invoke: {
                 id: 'legA',
@@ -321,8 +329,15 @@ export const hedgedPairMachine = setup({
           },
         },
         legB: {
-          initial: 'working',
+          initial: 'checking',
           states: {
+            // A leg with nothing to trade (an exit where this side is already flat) sends nothing.
+            checking: {
+              always: [
+                { guard: { type: 'legHasNothingToTrade', params: { leg: 1 } }, target: 'done' },
+                { target: 'working' },
+              ],
+            },
             working: {
               invoke: {
                 id: 'legB',

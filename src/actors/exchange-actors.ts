@@ -114,10 +114,11 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
           const existing = await findByClientId(c, req);
           if (existing) return existing;
         }
-        const x = e as { retryable?: boolean; outcomeUnknown?: boolean; message?: string };
-        if (resend && !x.retryable && !x.outcomeUnknown) {
-          // A refused re-send proves nothing about the first request, which may still land
-          // (and may be why this one was refused): the outcome stays unknown until the venue says.
+        const x = e as { outcomeUnknown?: boolean; message?: string };
+        if (resend && !x.outcomeUnknown) {
+          // A refused re-send (rejected, 503, rate limited) proves nothing about the first
+          // request, which may still land — and may be why this one was refused. The outcome
+          // stays unknown until the venue is asked again after the in-flight grace period.
           throw new RequestTimeout(
             `${input.venue}: re-sent ${req.clientOrderId} refused (${x.message}); the first request may still land`,
           );

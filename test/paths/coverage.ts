@@ -37,7 +37,9 @@ function activeIds(s: AnyMachineSnapshot): string[] {
 }
 
 export interface CoverageOptions<E extends EventObject> {
+  /** One input, or several whose explorations are united (e.g. a leg with nothing to trade). */
   input: unknown;
+  inputs?: unknown[];
   events: (s: AnyMachineSnapshot) => E[];
   serializeState: (s: AnyMachineSnapshot) => string;
   /** Checked on every stable snapshot (stable = true) and every microstep snapshot (stable = false). */
@@ -57,17 +59,6 @@ export function coverage<E extends EventObject>(
   machine: AnyStateMachine,
   o: CoverageOptions<E>,
 ): CoverageReport {
-  const traversal = {
-    input: o.input,
-    events: o.events as never,
-    serializeState: o.serializeState as never,
-    limit: o.limit ?? 1_000_000,
-  };
-  const adj = getAdjacencyMap(machine, traversal) as unknown as Record<
-    string,
-    { state: AnyMachineSnapshot; transitions: Record<string, { event: EventObject }> }
-  >;
-
   const nodes = allNodes(machine.root as unknown as StateNodeLike);
   const keyOf = new Map<TransitionLike, string>();
   for (const n of nodes) {
@@ -96,21 +87,47 @@ export function coverage<E extends EventObject>(
     actionExecutor: () => {},
   };
 
+  const record = (): void => {
+    for (const tr of taken) {
+      const k = keyOf.get(tr);
+      if (k) reachedTransitions.add(k);
+      // A transition's source and targets were active, even if only within one macrostep.
+      reachedStates.add(tr.source.id);
+      for (const t of (tr as { target?: StateNodeLike[] }).target ?? []) reachedStates.add(t.id);
+    }
+    taken = [];
+  };
+
   let edges = 0;
-  for (const v of Object.values(adj)) {
-    o.invariant(v.state, true);
-    for (const id of activeIds(v.state)) reachedStates.add(id);
-    for (const t of Object.values(v.transitions)) {
-      edges++;
-      taken = [];
-      const micro = machine.microstep(v.state, t.event, scope as never) as AnyMachineSnapshot[];
-      micro.forEach((m, i) => {
-        o.invariant(m, i === micro.length - 1);
-        for (const id of activeIds(m)) reachedStates.add(id);
-      });
-      for (const tr of taken) {
-        const k = keyOf.get(tr);
-        if (k) reachedTransitions.add(k);
+  let explored = 0;
+  for (const input of o.inputs ?? [o.input]) {
+    const traversal = {
+      input,
+      events: o.events as never,
+      serializeState: o.serializeState as never,
+      limit: o.limit ?? 1_000_000,
+    };
+    const adj = getAdjacencyMap(machine, traversal) as unknown as Record<
+      string,
+      { state: AnyMachineSnapshot; transitions: Record<string, { event: EventObject }> }
+    >;
+    explored += Object.keys(adj).length;
+    // The initial macrostep (eventless transitions out of initial states) counts too.
+    taken = [];
+    machine.getInitialSnapshot(scope as never, input);
+    record();
+    for (const v of Object.values(adj)) {
+      o.invariant(v.state, true);
+      for (const id of activeIds(v.state)) reachedStates.add(id);
+      for (const t of Object.values(v.transitions)) {
+        edges++;
+        taken = [];
+        const micro = machine.microstep(v.state, t.event, scope as never) as AnyMachineSnapshot[];
+        micro.forEach((m, i) => {
+          o.invariant(m, i === micro.length - 1);
+          for (const id of activeIds(m)) reachedStates.add(id);
+        });
+        record();
       }
     }
   }
@@ -118,7 +135,7 @@ export function coverage<E extends EventObject>(
   const missingStates = nodes.map((n) => n.id).filter((id) => !reachedStates.has(id));
   const missingTransitions = allTransitions.filter((k) => !reachedTransitions.has(k));
   return {
-    paths: Object.keys(adj).length,
+    paths: explored,
     edges,
     states: { total: nodes.length, reached: nodes.length - missingStates.length, missing: missingStates },
     transitions: {

@@ -129,8 +129,18 @@ function invariant(s: AnyMachineSnapshot): void {
 
 describe('hedged pair path coverage', () => {
   it('reaches every state and transition; no path ends naked without saying so', () => {
+    const flatA = {
+      ...input,
+      legs: [{ ...input.legs[0], amount: 0 }, input.legs[1]] as HedgedPairInput['legs'],
+    };
+    const flatB = {
+      ...input,
+      legs: [input.legs[0], { ...input.legs[1], amount: 0 }] as HedgedPairInput['legs'],
+    };
     const report = coverage(hedgedPairMachine, {
       input,
+      // An exit where one side is already flat sends nothing on that side.
+      inputs: [input, flatA, flatB],
       events: events as never,
       serializeState: (s) => {
         const c = ctx(s);

@@ -7,7 +7,7 @@ const PERP = 'BTC/USDT:USDT';
 
 describe('futures–futures spread strategy under random markets, faults and crashes', () => {
   it(`keeps the hedge, the books and both venues in agreement (${RUNS} runs)`, async () => {
-    const seen = await checkStrategyProperty<FuturesSpreadContext>(
+    await checkStrategyProperty<FuturesSpreadContext>(
       {
         machine: futuresSpreadMachine,
         instruments: [
@@ -46,12 +46,10 @@ describe('futures–futures spread strategy under random markets, faults and cra
         netDelta: (c) => c.legs.legA.position + c.legs.legB.position,
         tolerance: (c) => c.params.deltaToleranceBase,
         interesting: (v, c) => (v === 'holding' ? 'holding' : c.completedCycles > 0 ? 'cycled' : undefined),
+        minimums: { holding: 1 / 10, cycled: 0, crashesInFlight: 1 / 40 },
         moveBps: { min: -40, max: 40 },
       },
       RUNS,
     );
-    expect(seen.holding).toBeGreaterThan(RUNS / 10);
-    expect(seen.cycled).toBeGreaterThan(0);
-    expect(seen.crashesInFlight).toBeGreaterThan(RUNS / 40);
   });
 });

@@ -8,7 +8,7 @@ const PERP = 'BTC/USDT:USDT';
 
 describe('spot–futures strategy under random markets, faults and crashes', () => {
   it(`keeps the hedge, the books and the venue in agreement (${RUNS} runs)`, async () => {
-    const seen = await checkStrategyProperty<SpotFuturesContext>(
+    await checkStrategyProperty<SpotFuturesContext>(
       {
         machine: spotFuturesMachine,
         instruments: [
@@ -45,12 +45,10 @@ describe('spot–futures strategy under random markets, faults and crashes', () 
         netDelta: (c) => c.legs.spot.position + c.legs.perp.position,
         tolerance: (c) => c.params.deltaToleranceBase,
         interesting: (v, c) => (v === 'holding' ? 'holding' : c.completedCycles > 0 ? 'cycled' : undefined),
+        minimums: { holding: 1 / 10, cycled: 0, crashesInFlight: 1 / 20 },
         moveBps: { min: -40, max: 60 },
       },
       RUNS,
     );
-    expect(seen.holding).toBeGreaterThan(RUNS / 10);
-    expect(seen.cycled).toBeGreaterThan(0);
-    expect(seen.crashesInFlight).toBeGreaterThan(RUNS / 20);
   });
 });

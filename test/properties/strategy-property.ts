@@ -37,6 +37,8 @@ export interface StrategyPropertySpec<C> {
   interesting: (value: string, c: C) => string | undefined;
   moveBps: { min: number; max: number };
   unwindBoundMs?: number;
+  /** Each `interesting` tag (and crashesInFlight) must be seen at least runs × fraction times. */
+  minimums: Record<string, number>;
 }
 
 const faultsArb: fc.Arbitrary<FaultConfig> = fc.record({
@@ -49,7 +51,11 @@ const faultsArb: fc.Arbitrary<FaultConfig> = fc.record({
   }),
 });
 
-function stepArb(instruments: number, venues: number, move: { min: number; max: number }): fc.Arbitrary<Step> {
+function stepArb(
+  instruments: number,
+  venues: number,
+  move: { min: number; max: number },
+): fc.Arbitrary<Step> {
   return fc.oneof(
     {
       weight: 8,
@@ -61,7 +67,14 @@ function stepArb(instruments: number, venues: number, move: { min: number; max: 
         crashAfterMs: fc.option(fc.integer({ min: 1, max: 80 }), { freq: 3 }),
       }),
     },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('thin' as const), size: fc.constantFrom(0.05, 0.2, 0.4), ms: fc.integer({ min: 250, max: 3_000 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constant('thin' as const),
+        size: fc.constantFrom(0.05, 0.2, 0.4),
+        ms: fc.integer({ min: 250, max: 3_000 }),
+      }),
+    },
     {
       weight: 1,
       arbitrary: fc.record({
@@ -70,12 +83,18 @@ function stepArb(instruments: number, venues: number, move: { min: number; max: 
         venue: fc.integer({ min: 0, max: venues - 1 }),
       }),
     },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant('crash' as const), afterMs: fc.integer({ min: 0, max: 40 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ k: fc.constant('crash' as const), afterMs: fc.integer({ min: 0, max: 40 }) }),
+    },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('stop' as const), flatten: fc.boolean() }) },
   );
 }
 
-export async function checkStrategyProperty<C>(spec: StrategyPropertySpec<C>, runs: number): Promise<Record<string, number>> {
+export async function checkStrategyProperty<C>(
+  spec: StrategyPropertySpec<C>,
+  runs: number,
+): Promise<Record<string, number>> {
   const seen: Record<string, number> = { runs: 0, crashesInFlight: 0 };
   const venues = new Set(spec.instruments.map((i) => i.venue)).size;
   const bound = spec.unwindBoundMs ?? 120_000;
@@ -136,7 +155,8 @@ export async function checkStrategyProperty<C>(spec: StrategyPropertySpec<C>, ru
             inFlightSince = undefined;
             spec.checkPositions(w, c);
             if (value === 'failed') expect(c.lastError).toBeDefined();
-            else if (spec.netDelta && !spec.resolving?.includes(value)) expect(Math.abs(spec.netDelta(c))).toBeLessThanOrEqual(spec.tolerance(c) + 1e-9);
+            else if (spec.netDelta && !spec.resolving?.includes(value))
+              expect(Math.abs(spec.netDelta(c))).toBeLessThanOrEqual(spec.tolerance(c) + 1e-9);
           } else {
             inFlightSince ??= w.clock.now();
             expect(w.clock.now() - inFlightSince).toBeLessThanOrEqual(bound);
@@ -146,7 +166,13 @@ export async function checkStrategyProperty<C>(spec: StrategyPropertySpec<C>, ru
         w.actor!.stop();
       },
     ),
-    { numRuns: runs },
+    {
+      numRuns: runs,
+      // Replay a reported failure: PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npx vitest run …
+      ...(process.env.PROPERTY_SEED
+        ? { seed: Number(process.env.PROPERTY_SEED), path: process.env.PROPERTY_PATH }
+        : {}),
+    },
   );
   return seen;
 }
