@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Figure } from './lib.ts';
+import { machinesBench } from './machines.bench.ts';
 import { marketDataBench } from './marketdata.bench.ts';
 import { venueBench } from './venue.bench.ts';
 
@@ -12,6 +13,7 @@ import { venueBench } from './venue.bench.ts';
 const suites: Record<string, () => Promise<Figure[]>> = {
   venue: venueBench,
   marketdata: marketDataBench,
+  machines: machinesBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
