@@ -62,8 +62,14 @@ export function coverage<E extends EventObject>(
   const nodes = allNodes(machine.root as unknown as StateNodeLike);
   const keyOf = new Map<TransitionLike, string>();
   for (const n of nodes) {
-    for (const [type, list] of n.transitions) list.forEach((t, i) => keyOf.set(t, `${n.id} --${type}#${i}`));
-    (n.always ?? []).forEach((t, i) => keyOf.set(t, `${n.id} --always#${i}`));
+    for (const [type, list] of n.transitions) {
+      list.forEach((t, i) => {
+        keyOf.set(t, `${n.id} --${type}#${i}`);
+      });
+    }
+    (n.always ?? []).forEach((t, i) => {
+      keyOf.set(t, `${n.id} --always#${i}`);
+    });
   }
 
   const reachedStates = new Set<string>();
