@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
+import { isPortableClientOrderId } from '../../src/domain/index.ts';
 import type { FaultConfig } from '../../src/exchange/sim/faults.ts';
 import { type InstrumentSpec, StrategyWorld } from './strategy-world.ts';
 
@@ -151,6 +152,15 @@ export async function checkStrategyProperty<C>(
           expect(w.errors).toEqual([]);
           expect(w.doubleSubmissions()).toEqual([]);
           expect(w.limitRejects).toEqual([]);
+          for (const sim of Object.values(w.sims)) {
+            for (const o of sim.allOrders()) {
+              expect(isPortableClientOrderId(o.clientOrderId), o.clientOrderId).toBe(true);
+              const m = sim.market(o.symbol);
+              expect(
+                o.amount * (o.price ?? o.average ?? sim.mark(o.symbol)) * m.contractSize,
+              ).toBeGreaterThanOrEqual(m.limits.cost.min - 1e-9);
+            }
+          }
           if (spec.stable.includes(value)) {
             inFlightSince = undefined;
             spec.checkPositions(w, c);
