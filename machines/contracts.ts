@@ -66,6 +66,11 @@ export interface ErrorInfo {
   outcomeUnknown: boolean;
 }
 
+/** A strategy's own verdict (not an exchange error): final, nothing to retry. */
+export function failure(name: string, message: string): ErrorInfo {
+  return { name, message, retryable: false, outcomeUnknown: false };
+}
+
 export function toErrorInfo(e: unknown): ErrorInfo {
   const x = e as Partial<ErrorInfo> & { name?: string; message?: string };
   return {

@@ -80,6 +80,11 @@ export interface OrderContext {
 
 export type OrderEvent = OrderUpdateEvent | { type: 'CANCEL' };
 
+/** Where the venue finds this order: venue, symbol, client order id. */
+function locate(ctx: OrderContext): QueryOrderInput {
+  return { venue: ctx.venue, symbol: ctx.request.symbol, clientOrderId: ctx.request.clientOrderId };
+}
+
 /** Prefer the snapshot that knows more: never let a stale update roll back fills. */
 function newer(current: Order | undefined, next: Order): Order {
   if (!current) return next;
@@ -195,11 +200,7 @@ export const orderMachine = setup({
       invoke: {
         id: 'query',
         src: 'queryOrder',
-        input: ({ context }): QueryOrderInput => ({
-          venue: context.venue,
-          symbol: context.request.symbol,
-          clientOrderId: context.request.clientOrderId,
-        }),
+        input: ({ context }): QueryOrderInput => locate(context),
         onDone: [
           {
             guard: 'orderFoundAtVenue',
@@ -250,11 +251,7 @@ export const orderMachine = setup({
       invoke: {
         id: 'watch',
         src: 'watchOrder',
-        input: ({ context }): WatchOrderInput => ({
-          venue: context.venue,
-          symbol: context.request.symbol,
-          clientOrderId: context.request.clientOrderId,
-        }),
+        input: ({ context }): WatchOrderInput => locate(context),
       },
       on: {
         'ORDER.UPDATE': { target: '.routed', actions: ['recordUpdate', 'reportProgress'] },
@@ -268,11 +265,7 @@ export const orderMachine = setup({
           invoke: {
             id: 'cancel',
             src: 'cancelOrder',
-            input: ({ context }): CancelOrderInput => ({
-              venue: context.venue,
-              symbol: context.request.symbol,
-              clientOrderId: context.request.clientOrderId,
-            }),
+            input: ({ context }): CancelOrderInput => locate(context),
             onDone: { target: 'routed', actions: ['recordVenueOrder', 'reportProgress'] },
             onError: [
               // The venue says the order is not open: it filled or died meanwhile — ask what happened.
@@ -310,11 +303,7 @@ export const orderMachine = setup({
       invoke: {
         id: 'query',
         src: 'queryOrder',
-        input: ({ context }): QueryOrderInput => ({
-          venue: context.venue,
-          symbol: context.request.symbol,
-          clientOrderId: context.request.clientOrderId,
-        }),
+        input: ({ context }): QueryOrderInput => locate(context),
         onDone: [
           {
             guard: 'orderFoundWithQueriesLeft',

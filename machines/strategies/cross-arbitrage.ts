@@ -21,7 +21,7 @@ import type {
   WaitInput,
   WatchQuotesInput,
 } from '../contracts.ts';
-import { toErrorInfo } from '../contracts.ts';
+import { failure, toErrorInfo } from '../contracts.ts';
 import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../hedged-pair.ts';
 import { strategyTag } from '../ids.ts';
 import { orderMachine } from '../order.ts';
@@ -279,12 +279,7 @@ export const crossArbitrageMachine = setup({
         },
         ...(out.errors.length
           ? {
-              lastError: {
-                name: 'ExecutionErrors',
-                message: out.errors.join('; '),
-                retryable: false,
-                outcomeUnknown: false,
-              },
+              lastError: failure('ExecutionErrors', out.errors.join('; ')),
             }
           : {}),
       };
@@ -492,12 +487,10 @@ export const crossArbitrageMachine = setup({
         context.lastError?.name === 'Unbalanced'
           ? {}
           : {
-              lastError: {
-                name: 'Unbalanced',
-                message: `inventory is off by ${context.legs.A.position + context.legs.B.position} base after recovery; ${context.lastError?.message ?? ''}`,
-                retryable: false,
-                outcomeUnknown: false,
-              },
+              lastError: failure(
+                'Unbalanced',
+                `inventory is off by ${context.legs.A.position + context.legs.B.position} base after recovery; ${context.lastError?.message ?? ''}`,
+              ),
             },
       ),
     },

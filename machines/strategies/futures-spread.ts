@@ -19,6 +19,7 @@ import type {
   WaitInput,
   WatchQuotesInput,
 } from '../contracts.ts';
+import { failure } from '../contracts.ts';
 import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../hedged-pair.ts';
 import { strategyTag } from '../ids.ts';
 import { orderMachine } from '../order.ts';
@@ -308,32 +309,26 @@ export const futuresSpreadMachine = setup({
     recordUnhedged: assign(({ event }) => {
       const out = (event as unknown as PairDone).output;
       return {
-        lastError: {
-          name: 'Unhedged',
-          message: `hedge could not be completed: residual ${out.residualBase} base; ${out.errors.join('; ')}`,
-          retryable: false,
-          outcomeUnknown: false,
-        },
+        lastError: failure(
+          'Unhedged',
+          `hedge could not be completed: residual ${out.residualBase} base; ${out.errors.join('; ')}`,
+        ),
       };
     }),
     recordExitIncomplete: assign(({ context }) => ({
-      lastError: {
-        name: 'ExitIncomplete',
-        message: `could not flatten: legA ${context.legs.legA.position}, legB ${context.legs.legB.position}`,
-        retryable: false,
-        outcomeUnknown: false,
-      },
+      lastError: failure(
+        'ExitIncomplete',
+        `could not flatten: legA ${context.legs.legA.position}, legB ${context.legs.legB.position}`,
+      ),
     })),
     noteHeldOnStop: assign(({ context }) =>
       isFlat(context)
         ? {}
         : {
-            lastError: {
-              name: 'StoppedWithPosition',
-              message: `stopped without flattening: legA ${context.legs.legA.position}, legB ${context.legs.legB.position} (hedged)`,
-              retryable: false,
-              outcomeUnknown: false,
-            },
+            lastError: failure(
+              'StoppedWithPosition',
+              `stopped without flattening: legA ${context.legs.legA.position}, legB ${context.legs.legB.position} (hedged)`,
+            ),
           },
     ),
   },

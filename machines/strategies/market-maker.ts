@@ -16,6 +16,7 @@ import { amountToPrecision, microPrice, priceToPrecision } from '../../src/domai
 import { applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
 import { actorContracts } from '../contract-actors.ts';
 import type { ClockTickInput, ErrorInfo, QuoteEvent, WaitInput, WatchQuotesInput } from '../contracts.ts';
+import { failure } from '../contracts.ts';
 import { clientOrderId, strategyTag } from '../ids.ts';
 import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
 import { ParamChecker } from '../params.ts';
@@ -353,12 +354,10 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
       clearRisk: assign({ riskBlocked: undefined }),
       cancelSlotOrder: sendTo((_, p: { slot: string }) => p.slot, { type: 'CANCEL' }),
       recordFlattenIncomplete: assign(({ context }) => ({
-        lastError: {
-          name: 'FlattenIncomplete',
-          message: `stopped with inventory ${context.leg.position} after ${context.flattenAttempts} flatten attempts`,
-          retryable: false,
-          outcomeUnknown: false,
-        },
+        lastError: failure(
+          'FlattenIncomplete',
+          `stopped with inventory ${context.leg.position} after ${context.flattenAttempts} flatten attempts`,
+        ),
       })),
       applyFlatten: assign(({ context, event }) => {
         const out = (event as unknown as OrderDone).output;

@@ -26,6 +26,7 @@ import type {
   WatchFundingInput,
   WatchQuotesInput,
 } from '../contracts.ts';
+import { failure } from '../contracts.ts';
 import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../hedged-pair.ts';
 import { clientOrderId, strategyTag } from '../ids.ts';
 import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
@@ -333,12 +334,7 @@ export const spotFuturesMachine = setup({
         lastPair: { outcome: out.outcome, residualBase: out.residualBase, fees: out.fees },
         ...(out.errors.length
           ? {
-              lastError: {
-                name: 'EntryErrors',
-                message: out.errors.join('; '),
-                retryable: false,
-                outcomeUnknown: false,
-              },
+              lastError: failure('EntryErrors', out.errors.join('; ')),
             }
           : {}),
       };
@@ -377,40 +373,32 @@ export const spotFuturesMachine = setup({
     recordUnhedged: assign(({ event }) => {
       const out = (event as unknown as PairDone).output;
       return {
-        lastError: {
-          name: 'Unhedged',
-          message: `hedge could not be completed: residual ${out.residualBase} base after ${out.topUps} top-ups and ${out.unwinds} unwinds; ${out.errors.join('; ')}`,
-          retryable: false,
-          outcomeUnknown: false,
-        },
+        lastError: failure(
+          'Unhedged',
+          `hedge could not be completed: residual ${out.residualBase} base after ${out.topUps} top-ups and ${out.unwinds} unwinds; ${out.errors.join('; ')}`,
+        ),
       };
     }),
     recordDeltaUncorrectable: assign(({ context }) => ({
-      lastError: {
-        name: 'DeltaUncorrectable',
-        message: `net delta ${netDelta([context.legs.spot, context.legs.perp])} still beyond tolerance after ${context.rebalances} rebalances`,
-        retryable: false,
-        outcomeUnknown: false,
-      },
+      lastError: failure(
+        'DeltaUncorrectable',
+        `net delta ${netDelta([context.legs.spot, context.legs.perp])} still beyond tolerance after ${context.rebalances} rebalances`,
+      ),
     })),
     recordExitIncomplete: assign(({ context }) => ({
-      lastError: {
-        name: 'ExitIncomplete',
-        message: `could not flatten after ${context.exitAttempts} exits: spot ${context.legs.spot.position}, perp ${context.legs.perp.position}`,
-        retryable: false,
-        outcomeUnknown: false,
-      },
+      lastError: failure(
+        'ExitIncomplete',
+        `could not flatten after ${context.exitAttempts} exits: spot ${context.legs.spot.position}, perp ${context.legs.perp.position}`,
+      ),
     })),
     noteHeldOnStop: assign(({ context }) =>
       isFlat(context)
         ? {}
         : {
-            lastError: {
-              name: 'StoppedWithPosition',
-              message: `stopped without flattening: spot ${context.legs.spot.position}, perp ${context.legs.perp.position} (hedged)`,
-              retryable: false,
-              outcomeUnknown: false,
-            },
+            lastError: failure(
+              'StoppedWithPosition',
+              `stopped without flattening: spot ${context.legs.spot.position}, perp ${context.legs.perp.position} (hedged)`,
+            ),
           },
     ),
   },
