@@ -1,0 +1,122 @@
+import {
+  type LoadResult,
+  type OrderIntent,
+  type QuarantinedRecord,
+  type SnapshotStore,
+  type StrategyRecord,
+  type StrategyStatus,
+  SymbolLockedError,
+} from './types.ts';
+
+/**
+ * In-memory store for tests. It keeps records as JSON text, like the durable stores, so a
+ * snapshot that does not survive serialisation fails here too.
+ */
+export class MemoryStore implements SnapshotStore {
+  private readonly rows = new Map<string, string>();
+  private readonly lockTable = new Map<string, string>();
+  private readonly intents = new Map<string, OrderIntent>();
+  private readonly quarantined: QuarantinedRecord[] = [];
+
+  createStrategy(rec: StrategyRecord): void {
+    for (const key of rec.instruments) {
+      const holder = this.lockTable.get(key);
+      if (holder && holder !== rec.id) throw new SymbolLockedError(key, holder);
+    }
+    if (this.rows.has(rec.id)) throw new Error(`strategy ${rec.id} already exists`);
+    this.rows.set(rec.id, JSON.stringify(rec));
+    for (const key of rec.instruments) this.lockTable.set(key, rec.id);
+  }
+
+  saveSnapshot(id: string, snapshot: unknown, status: StrategyStatus, at: number): void {
+    const raw = this.rows.get(id);
+    if (!raw) throw new Error(`no strategy ${id} to save`);
+    const rec = JSON.parse(raw) as StrategyRecord;
+    this.rows.set(id, JSON.stringify({ ...rec, snapshot, status, updatedAt: at }));
+  }
+
+  loadActive(): LoadResult {
+    const records: StrategyRecord[] = [];
+    const quarantined: QuarantinedRecord[] = [];
+    for (const [id, raw] of this.rows) {
+      let rec: StrategyRecord;
+      try {
+        rec = JSON.parse(raw) as StrategyRecord;
+      } catch (e) {
+        const q = { id, reason: `unreadable record: ${(e as Error).message}`, raw, at: Date.now() };
+        this.moveToQuarantine(id, q.reason);
+        quarantined.push(q);
+        continue;
+      }
+      if (rec.status === 'active') records.push(rec);
+    }
+    return {
+      records: records.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)),
+      quarantined,
+    };
+  }
+
+  get(id: string): StrategyRecord | undefined {
+    const raw = this.rows.get(id);
+    return raw ? (JSON.parse(raw) as StrategyRecord) : undefined;
+  }
+
+  releaseLocks(id: string): void {
+    for (const [k, v] of this.lockTable) if (v === id) this.lockTable.delete(k);
+  }
+
+  locks(): Record<string, string> {
+    return Object.fromEntries(this.lockTable);
+  }
+
+  quarantine(id: string, reason: string): void {
+    if (this.rows.has(id)) this.moveToQuarantine(id, reason);
+  }
+
+  listQuarantined(): QuarantinedRecord[] {
+    return [...this.quarantined];
+  }
+
+  appendIntent(intent: OrderIntent): void {
+    const k = `${intent.venue}|${intent.request.clientOrderId}`;
+    if (!this.intents.has(k)) this.intents.set(k, JSON.parse(JSON.stringify(intent)) as OrderIntent);
+  }
+
+  hasIntent(clientOrderId: string): boolean {
+    for (const i of this.intents.values()) if (i.request.clientOrderId === clientOrderId) return true;
+    return false;
+  }
+
+  intentsFor(strategyId: string): OrderIntent[] {
+    return [...this.intents.values()]
+      .filter((i) => i.strategyId === strategyId)
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  cleanup(before: number): string[] {
+    const ids: string[] = [];
+    for (const [id, raw] of this.rows) {
+      const rec = JSON.parse(raw) as StrategyRecord;
+      if (rec.status !== 'active' && rec.updatedAt < before) ids.push(id);
+    }
+    for (const id of ids) {
+      this.rows.delete(id);
+      this.releaseLocks(id);
+      for (const [k, i] of this.intents) if (i.strategyId === id) this.intents.delete(k);
+    }
+    return ids;
+  }
+
+  close(): void {}
+
+  /** Tests: overwrite a stored row with arbitrary text (a torn or corrupted write). */
+  corrupt(id: string, raw: string): void {
+    this.rows.set(id, raw);
+  }
+
+  private moveToQuarantine(id: string, reason: string): void {
+    this.quarantined.push({ id, reason, raw: this.rows.get(id) ?? '', at: Date.now() });
+    this.rows.delete(id);
+    this.releaseLocks(id);
+  }
+}

@@ -1,0 +1,254 @@
+import Database from 'better-sqlite3';
+import type { OrderRequest } from '../domain/index.ts';
+import {
+  type LoadResult,
+  type OrderIntent,
+  type QuarantinedRecord,
+  type SnapshotStore,
+  type StrategyRecord,
+  type StrategyStatus,
+  SymbolLockedError,
+} from './types.ts';
+
+const SCHEMA_VERSION = 1;
+
+interface StrategyRow {
+  id: string;
+  kind: string;
+  machine_version: number;
+  status: string;
+  spec: string;
+  snapshot: string | null;
+  instruments: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SqliteStoreOptions {
+  /**
+   * `FULL` (default): every commit is fsynced before it returns — an order intent or snapshot
+   * that was written survives power loss. `NORMAL`: in WAL mode a commit survives a process crash
+   * (kill -9) but the last commits may be lost on power loss or an OS crash; faster.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/**
+ * SQLite store (better-sqlite3, WAL). Every write is one transaction; better-sqlite3 is
+ * synchronous, so when a method returns the write is committed (and, with synchronous=FULL,
+ * on disk).
+ */
+export class SqliteStore implements SnapshotStore {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(
+    readonly file: string,
+    opts: SqliteStoreOptions = {},
+  ) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS strategies (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        machine_version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        snapshot TEXT,
+        instruments TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS strategies_status ON strategies(status, updated_at);
+      CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, strategy_id TEXT NOT NULL, acquired_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS intents (
+        venue TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        strategy_id TEXT NOT NULL,
+        request TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (venue, client_order_id)
+      );
+      CREATE INDEX IF NOT EXISTS intents_client_id ON intents(client_order_id);
+      CREATE INDEX IF NOT EXISTS intents_strategy ON intents(strategy_id);
+      CREATE TABLE IF NOT EXISTS quarantine (id TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, at INTEGER NOT NULL);
+    `);
+    const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as
+      | { value: string }
+      | undefined;
+    if (!v)
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', String(SCHEMA_VERSION));
+    else if (Number(v.value) > SCHEMA_VERSION)
+      throw new Error(
+        `${file}: store schema ${v.value} is newer than this statearb (${SCHEMA_VERSION}); upgrade statearb`,
+      );
+    this.stmts = {
+      insert: this.db.prepare(
+        'INSERT INTO strategies (id, kind, machine_version, status, spec, snapshot, instruments, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      lockHolder: this.db.prepare('SELECT strategy_id FROM locks WHERE key = ?'),
+      lock: this.db.prepare('INSERT OR REPLACE INTO locks (key, strategy_id, acquired_at) VALUES (?, ?, ?)'),
+      save: this.db.prepare('UPDATE strategies SET snapshot = ?, status = ?, updated_at = ? WHERE id = ?'),
+      active: this.db.prepare("SELECT * FROM strategies WHERE status = 'active' ORDER BY created_at, id"),
+      get: this.db.prepare('SELECT * FROM strategies WHERE id = ?'),
+      release: this.db.prepare('DELETE FROM locks WHERE strategy_id = ?'),
+      locks: this.db.prepare('SELECT key, strategy_id FROM locks'),
+      toQuarantine: this.db.prepare('INSERT INTO quarantine (id, reason, raw, at) VALUES (?, ?, ?, ?)'),
+      deleteStrategy: this.db.prepare('DELETE FROM strategies WHERE id = ?'),
+      quarantined: this.db.prepare('SELECT * FROM quarantine ORDER BY at'),
+      intent: this.db.prepare(
+        'INSERT OR IGNORE INTO intents (venue, client_order_id, strategy_id, request, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      hasIntent: this.db.prepare('SELECT 1 FROM intents WHERE client_order_id = ? LIMIT 1'),
+      intentsFor: this.db.prepare('SELECT * FROM intents WHERE strategy_id = ? ORDER BY created_at'),
+      terminalBefore: this.db.prepare(
+        "SELECT id FROM strategies WHERE status != 'active' AND updated_at < ?",
+      ),
+      deleteIntents: this.db.prepare('DELETE FROM intents WHERE strategy_id = ?'),
+    };
+  }
+
+  createStrategy(rec: StrategyRecord): void {
+    this.db.transaction(() => {
+      for (const key of rec.instruments) {
+        const holder = this.stmts.lockHolder.get(key) as { strategy_id: string } | undefined;
+        if (holder && holder.strategy_id !== rec.id) throw new SymbolLockedError(key, holder.strategy_id);
+      }
+      this.stmts.insert.run(
+        rec.id,
+        rec.kind,
+        rec.machineVersion,
+        rec.status,
+        JSON.stringify(rec.spec),
+        rec.snapshot === undefined ? null : JSON.stringify(rec.snapshot),
+        JSON.stringify(rec.instruments),
+        rec.createdAt,
+        rec.updatedAt,
+      );
+      for (const key of rec.instruments) this.stmts.lock.run(key, rec.id, rec.createdAt);
+    })();
+  }
+
+  saveSnapshot(id: string, snapshot: unknown, status: StrategyStatus, at: number): void {
+    const r = this.stmts.save.run(JSON.stringify(snapshot), status, at, id);
+    if (r.changes !== 1) throw new Error(`no strategy ${id} to save`);
+  }
+
+  loadActive(): LoadResult {
+    const records: StrategyRecord[] = [];
+    const quarantined: QuarantinedRecord[] = [];
+    for (const row of this.stmts.active.all() as StrategyRow[]) {
+      try {
+        records.push(this.parse(row));
+      } catch (e) {
+        const q = {
+          id: row.id,
+          reason: `unreadable record: ${(e as Error).message}`,
+          raw: JSON.stringify(row),
+          at: Date.now(),
+        };
+        this.moveToQuarantine(row.id, q.reason, q.raw);
+        quarantined.push(q);
+      }
+    }
+    return { records, quarantined };
+  }
+
+  get(id: string): StrategyRecord | undefined {
+    const row = this.stmts.get.get(id) as StrategyRow | undefined;
+    return row ? this.parse(row) : undefined;
+  }
+
+  releaseLocks(id: string): void {
+    this.stmts.release.run(id);
+  }
+
+  locks(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const r of this.stmts.locks.all() as { key: string; strategy_id: string }[])
+      out[r.key] = r.strategy_id;
+    return out;
+  }
+
+  quarantine(id: string, reason: string): void {
+    const row = this.stmts.get.get(id) as StrategyRow | undefined;
+    if (!row) return;
+    this.moveToQuarantine(id, reason, JSON.stringify(row));
+  }
+
+  listQuarantined(): QuarantinedRecord[] {
+    return this.stmts.quarantined.all() as QuarantinedRecord[];
+  }
+
+  appendIntent(intent: OrderIntent): void {
+    this.stmts.intent.run(
+      intent.venue,
+      intent.request.clientOrderId,
+      intent.strategyId,
+      JSON.stringify(intent.request),
+      intent.createdAt,
+    );
+  }
+
+  hasIntent(clientOrderId: string): boolean {
+    return this.stmts.hasIntent.get(clientOrderId) !== undefined;
+  }
+
+  intentsFor(strategyId: string): OrderIntent[] {
+    return (
+      this.stmts.intentsFor.all(strategyId) as {
+        venue: string;
+        strategy_id: string;
+        request: string;
+        created_at: number;
+      }[]
+    ).map((r) => ({
+      venue: r.venue,
+      strategyId: r.strategy_id,
+      request: JSON.parse(r.request) as OrderRequest,
+      createdAt: r.created_at,
+    }));
+  }
+
+  cleanup(before: number): string[] {
+    const ids = (this.stmts.terminalBefore.all(before) as { id: string }[]).map((r) => r.id);
+    this.db.transaction(() => {
+      for (const id of ids) {
+        this.stmts.deleteIntents.run(id);
+        this.stmts.release.run(id);
+        this.stmts.deleteStrategy.run(id);
+      }
+    })();
+    return ids;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private moveToQuarantine(id: string, reason: string, raw: string): void {
+    this.db.transaction(() => {
+      this.stmts.toQuarantine.run(id, reason, raw, Date.now());
+      this.stmts.deleteStrategy.run(id);
+      this.stmts.release.run(id);
+    })();
+  }
+
+  private parse(row: StrategyRow): StrategyRecord {
+    return {
+      id: row.id,
+      kind: row.kind,
+      machineVersion: row.machine_version,
+      status: row.status as StrategyStatus,
+      spec: JSON.parse(row.spec),
+      snapshot: row.snapshot === null ? undefined : JSON.parse(row.snapshot),
+      instruments: JSON.parse(row.instruments) as string[],
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+}

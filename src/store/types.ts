@@ -1,0 +1,80 @@
+/**
+ * Persistence contract of the supervisor: strategy records with their machine snapshots, the
+ * order-intent journal, symbol locks, and quarantine for records that cannot be restored.
+ * Implemented by SQLite (the embedded default), memory (tests) and, later, PostgreSQL.
+ */
+import type { OrderRequest } from '../domain/index.ts';
+
+export type StrategyStatus = 'active' | 'completed' | 'stopped' | 'failed';
+
+export interface StrategyRecord {
+  id: string;
+  kind: string;
+  /** Version of the machine definition that wrote the snapshot. */
+  machineVersion: number;
+  status: StrategyStatus;
+  /** What the strategy was created from (params, markets): enough to build its input again. */
+  spec: unknown;
+  /** The machine's persisted snapshot (JSON-serialisable). */
+  snapshot: unknown;
+  /** Instrument keys (venue|symbol) the strategy holds locks on. */
+  instruments: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface OrderIntent {
+  strategyId: string;
+  venue: string;
+  request: OrderRequest;
+  createdAt: number;
+}
+
+export interface QuarantinedRecord {
+  id: string;
+  reason: string;
+  /** The raw stored text, kept for a human to look at. */
+  raw: string;
+  at: number;
+}
+
+/** Raised when an instrument is locked by another strategy; names the holder. */
+export class SymbolLockedError extends Error {
+  constructor(
+    readonly instrument: string,
+    readonly holder: string,
+  ) {
+    super(`${instrument} is locked by strategy ${holder}`);
+    this.name = 'SymbolLockedError';
+  }
+}
+
+export interface LoadResult {
+  records: StrategyRecord[];
+  /** Rows that could not be parsed; they were moved to quarantine. */
+  quarantined: QuarantinedRecord[];
+}
+
+export interface SnapshotStore {
+  /** Insert a new strategy and take its locks, atomically; SymbolLockedError when any is held. */
+  createStrategy(rec: StrategyRecord): void;
+  /** Replace the snapshot and status of a strategy, atomically. */
+  saveSnapshot(id: string, snapshot: unknown, status: StrategyStatus, at: number): void;
+  /** Every strategy not in a terminal state; unreadable rows are quarantined, not returned. */
+  loadActive(): LoadResult;
+  get(id: string): StrategyRecord | undefined;
+  /** Release a terminal strategy's locks. */
+  releaseLocks(id: string): void;
+  /** Who holds each lock. */
+  locks(): Record<string, string>;
+  /** Move a record to quarantine with a reason (unknown machine version, failed restore…). */
+  quarantine(id: string, reason: string): void;
+  listQuarantined(): QuarantinedRecord[];
+  /** Durable before it returns: the order intent journal. */
+  appendIntent(intent: OrderIntent): void;
+  hasIntent(clientOrderId: string): boolean;
+  intentsFor(strategyId: string): OrderIntent[];
+  /** Delete terminal strategies (and their intents) last updated before `before`; returns their ids. */
+  cleanup(before: number): string[];
+  close(): void;
+}
