@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Figure } from './lib.ts';
 import { machinesBench } from './machines.bench.ts';
 import { marketDataBench } from './marketdata.bench.ts';
+import { storeBench } from './store.bench.ts';
 import { venueBench } from './venue.bench.ts';
 
 /**
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   venue: venueBench,
   marketdata: marketDataBench,
   machines: machinesBench,
+  store: storeBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
