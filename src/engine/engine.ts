@@ -1,0 +1,496 @@
+/**
+ * The supervisor: runs strategy actors, persists their snapshots, journals order intents before
+ * they leave, enforces symbol locks, and brings everything back after a restart — rehydrating
+ * each strategy from its snapshot and reconciling what happened at the venues meanwhile.
+ */
+import { type AnyActorRef, createActor } from 'xstate';
+import type { LegBook } from '../../machines/accounting.ts';
+import { bindActors } from '../actors/bind.ts';
+import { createExchangeActors } from '../actors/exchange-actors.ts';
+import type { Clock } from '../clock/clock.ts';
+import { type Instrument, type Market, OrderNotFound } from '../domain/index.ts';
+import type { ExchangeClient } from '../exchange/port.ts';
+import { StoreIntentJournal } from '../store/journal.ts';
+import type { QuarantinedRecord, SnapshotStore, StrategyStatus } from '../store/types.ts';
+import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
+
+export interface EngineLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const silent: EngineLogger = { info() {}, warn() {}, error() {} };
+
+export interface EngineOptions {
+  store: SnapshotStore;
+  venues: Record<string, ExchangeClient>;
+  clock: Clock;
+  logger?: EngineLogger;
+  /** Quote-only context changes are persisted at most this often, ms. */
+  quotePersistMs?: number;
+}
+
+export interface StrategySpec {
+  kind: string;
+  id?: string;
+  params: unknown;
+}
+
+interface Running {
+  id: string;
+  kind: StrategyKind;
+  actor: AnyActorRef;
+  instruments: string[];
+  lastSignature: string;
+  lastPersistAt: number;
+  lastState: string;
+  lastTransitionAt: number;
+  halted: string | undefined;
+  writeFailed: boolean;
+  done: boolean;
+}
+
+export interface StrategyStatusView {
+  id: string;
+  kind: string;
+  state: string;
+  instruments: string[];
+  legs: {
+    venue: string;
+    symbol: string;
+    position: number;
+    realizedPnl: number;
+    fees: number;
+    funding: number;
+  }[];
+  realizedPnl: number;
+  fees: number;
+  funding: number;
+  cycles: number | undefined;
+  lastError: unknown;
+  halted: string | undefined;
+  lastTransitionAt: number;
+}
+
+export interface EngineStatus {
+  strategies: StrategyStatusView[];
+  locks: Record<string, string>;
+  persistence: {
+    active: number;
+    done: number;
+    quarantined: number;
+    writes: number;
+    failedWrites: number;
+    lastWriteMicros: number;
+  };
+}
+
+export interface RecoveryReport {
+  recovered: string[];
+  quarantined: QuarantinedRecord[];
+  halted: { id: string; reason: string }[];
+  /** Orders found open at the venue that no strategy knew about, cancelled. */
+  orphansCancelled: string[];
+}
+
+function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return Object.keys(value as object)[0] ?? '';
+}
+
+/** The snapshot as text without the strategy's per-quote context keys: what a persist must cover. */
+function withoutVolatile(snapshot: unknown, volatile: string[]): string {
+  const ctx = (snapshot as { context?: object }).context;
+  return JSON.stringify(snapshot, function (key, v) {
+    return this === ctx && volatile.includes(key) ? undefined : v;
+  });
+}
+
+export class Engine {
+  private readonly store: SnapshotStore;
+  private readonly venues: Record<string, ExchangeClient>;
+  private readonly clock: Clock;
+  private readonly log: EngineLogger;
+  private readonly quotePersistMs: number;
+  private readonly running = new Map<string, Running>();
+  private readonly tagToId = new Map<string, string>();
+  private readonly markets = new Map<string, Market>();
+  private exchange: ReturnType<typeof createExchangeActors> | undefined;
+  private actors: ReturnType<typeof bindActors> | undefined;
+  private writes = 0;
+  private failedWrites = 0;
+  private lastWriteMicros = 0;
+  private nextId = 1;
+  private started = false;
+
+  constructor(opts: EngineOptions) {
+    this.store = opts.store;
+    this.venues = opts.venues;
+    this.clock = opts.clock;
+    this.log = opts.logger ?? silent;
+    this.quotePersistMs = opts.quotePersistMs ?? 5_000;
+  }
+
+  private market = (i: Instrument): Market => {
+    const m = this.markets.get(`${i.venue}|${i.symbol}`);
+    if (!m) throw new Error(`unknown market ${i.venue} ${i.symbol}`);
+    return m;
+  };
+
+  async start(opts: { recover?: boolean } = {}): Promise<RecoveryReport> {
+    if (this.started) throw new Error('engine already started');
+    this.started = true;
+    for (const [name, client] of Object.entries(this.venues)) {
+      const ms = await client.loadMarkets();
+      for (const m of Object.values(ms)) this.markets.set(`${name}|${m.symbol}`, m);
+    }
+    const journal = new StoreIntentJournal(
+      this.store,
+      (req) => this.tagToId.get(req.clientOrderId.slice(1, 8)) ?? 'unknown',
+      () => this.clock.now(),
+    );
+    this.exchange = createExchangeActors({
+      venues: this.venues,
+      clock: this.clock,
+      journal,
+      onError: (where, e) => this.log.warn({ where, err: String(e) }, 'exchange actor error'),
+    });
+    this.actors = bindActors(this.exchange.actors);
+    const report: RecoveryReport = { recovered: [], quarantined: [], halted: [], orphansCancelled: [] };
+    if (!opts.recover) return report;
+
+    const loaded = this.store.loadActive();
+    report.quarantined.push(...loaded.quarantined);
+    for (const q of loaded.quarantined)
+      this.log.error({ strategy: q.id, reason: q.reason }, 'snapshot quarantined');
+    for (const rec of loaded.records) {
+      const kind = STRATEGY_KINDS[rec.kind];
+      const reason = !kind
+        ? `unknown strategy kind ${rec.kind}`
+        : rec.machineVersion !== kind.version
+          ? `snapshot of ${rec.kind} machine version ${rec.machineVersion}, this engine runs version ${kind.version} and has no migration`
+          : undefined;
+      if (reason || !kind) {
+        this.store.quarantine(rec.id, reason!);
+        report.quarantined.push({ id: rec.id, reason: reason!, raw: '', at: this.clock.now() });
+        this.log.error({ strategy: rec.id, reason }, 'snapshot quarantined');
+        continue;
+      }
+      try {
+        // Locks persisted with the strategy are still held (store rows): nothing can have taken them.
+        this.launch(rec.id, kind, rec.instruments, rec.snapshot, undefined);
+        report.recovered.push(rec.id);
+      } catch (e) {
+        const why = `restore failed: ${(e as Error).message}`;
+        this.store.quarantine(rec.id, why);
+        report.quarantined.push({ id: rec.id, reason: why, raw: '', at: this.clock.now() });
+        this.log.error({ strategy: rec.id, reason: why }, 'snapshot quarantined');
+        continue;
+      }
+      await this.reconcile(rec.id, JSON.stringify(rec.snapshot), rec.updatedAt, report);
+    }
+    return report;
+  }
+
+  /**
+   * Orders journalled around the last snapshot that the snapshot does not mention were sent
+   * (or about to be) when the process died: open ones are cancelled, filled ones halt the
+   * strategy with the reason, absent ones were never sent.
+   */
+  private async reconcile(
+    id: string,
+    snapshotText: string,
+    savedAt: number,
+    report: RecoveryReport,
+  ): Promise<void> {
+    const run = this.running.get(id)!;
+    for (const intent of this.store.intentsFor(id)) {
+      if (intent.createdAt < savedAt - 60_000) continue;
+      if (snapshotText.includes(`"${intent.request.clientOrderId}"`)) continue;
+      const client = this.venues[intent.venue];
+      if (!client) continue;
+      let order;
+      try {
+        order = await client.fetchOrder(
+          { clientOrderId: intent.request.clientOrderId },
+          intent.request.symbol,
+        );
+      } catch (e) {
+        if (e instanceof OrderNotFound || (e as Error).name === 'OrderNotFound') continue;
+        this.halt(
+          run,
+          `could not reconcile ${intent.request.clientOrderId}: ${(e as Error).message}`,
+          report,
+        );
+        continue;
+      }
+      // Its fills may already be in the strategy's books (a finished order leaves only fill ids).
+      if (order.trades.length > 0 && order.trades.every((t) => snapshotText.includes(`"${t.id}"`))) continue;
+      if (order.status === 'open') {
+        try {
+          await client.cancelOrder({ clientOrderId: order.clientOrderId }, order.symbol);
+          report.orphansCancelled.push(order.clientOrderId);
+          this.log.warn({ strategy: id, clientOrderId: order.clientOrderId }, 'orphan order cancelled');
+        } catch (e) {
+          this.log.warn(
+            { strategy: id, clientOrderId: order.clientOrderId, err: String(e) },
+            'orphan cancel failed',
+          );
+        }
+      }
+      if (order.filled > 0) {
+        this.halt(
+          run,
+          `order ${order.clientOrderId} filled ${order.filled} ${order.symbol} while the engine was down and the strategy's snapshot does not know it`,
+          report,
+        );
+      }
+    }
+    // Derivative positions belong to one strategy per instrument (locks): they must agree.
+    const legs = run.kind.legs((run.actor.getSnapshot() as { context: never }).context);
+    for (const leg of legs) {
+      const m = this.markets.get(`${leg.venue}|${leg.symbol}`);
+      if (!m || m.type === 'spot') continue;
+      const positions = await this.venues[leg.venue]!.fetchPositions([leg.symbol]);
+      const venueSize = (positions[0]?.size ?? 0) * m.contractSize;
+      if (Math.abs(venueSize - leg.position) > (m.precision.amount * m.contractSize) / 2) {
+        this.halt(
+          run,
+          `${leg.venue} ${leg.symbol}: venue position ${venueSize} but strategy books ${leg.position}`,
+          report,
+        );
+      }
+    }
+  }
+
+  private halt(run: Running, reason: string, report?: RecoveryReport): void {
+    if (run.halted) return;
+    run.halted = reason;
+    run.actor.send({ type: 'RISK.BREACH', reason });
+    report?.halted.push({ id: run.id, reason });
+    this.log.error({ strategy: run.id, reason }, 'strategy halted');
+  }
+
+  async addStrategy(spec: StrategySpec): Promise<string> {
+    if (!this.started) throw new Error('start the engine before adding strategies');
+    const kind = STRATEGY_KINDS[spec.kind];
+    if (!kind)
+      throw new Error(
+        `unknown strategy kind "${spec.kind}"; known: ${Object.keys(STRATEGY_KINDS).join(', ')}`,
+      );
+    const id = spec.id ?? `${spec.kind}-${this.clock.now().toString(36)}-${this.nextId++}`;
+    const input = kind.input(id, spec.params as never, this.market);
+    const instruments = lockKeys(kind.instruments(spec.params as never));
+    const now = this.clock.now();
+    // Taking the locks and writing the record is one transaction: exactly one of two racing adds wins.
+    this.store.createStrategy({
+      id,
+      kind: spec.kind,
+      machineVersion: kind.version,
+      status: 'active',
+      spec: { params: spec.params },
+      snapshot: undefined,
+      instruments,
+      createdAt: now,
+      updatedAt: now,
+    });
+    try {
+      this.launch(id, kind, instruments, undefined, input);
+    } catch (e) {
+      this.store.saveSnapshot(id, null, 'failed', now);
+      this.store.releaseLocks(id);
+      throw e;
+    }
+    this.log.info({ strategy: id, kind: spec.kind, instruments }, 'strategy added');
+    return id;
+  }
+
+  private launch(
+    id: string,
+    kind: StrategyKind,
+    instruments: string[],
+    snapshot: unknown,
+    input: unknown,
+  ): void {
+    const machine = kind.machine.provide({ actors: this.actors! });
+    const actor = createActor(
+      machine,
+      snapshot ? ({ snapshot, input: undefined } as never) : ({ input } as never),
+    );
+    const run: Running = {
+      id,
+      kind,
+      actor,
+      instruments,
+      lastSignature: '',
+      lastPersistAt: 0,
+      lastState: '',
+      lastTransitionAt: this.clock.now(),
+      halted: undefined,
+      writeFailed: false,
+      done: false,
+    };
+    this.tagToId.set((actor.getSnapshot() as { context: { tag: string } }).context.tag, id);
+    this.running.set(id, run);
+    actor.subscribe({
+      next: (s) => this.onSnapshot(run, s as { status: string; value: unknown }),
+      // One failing strategy never takes the process down.
+      error: (e) => {
+        this.log.error({ strategy: id, err: String(e) }, 'strategy actor crashed');
+        this.persist(run, 'failed');
+        run.done = true;
+        this.store.releaseLocks(id);
+      },
+    });
+    actor.start();
+  }
+
+  private onSnapshot(run: Running, s: { status: string; value: unknown }): void {
+    const state = stateName(s.value);
+    if (state !== run.lastState) {
+      this.log.info({ strategy: run.id, from: run.lastState || '(start)', to: state }, 'transition');
+      run.lastState = state;
+      run.lastTransitionAt = this.clock.now();
+    }
+    if (s.status === 'done') {
+      const status: StrategyStatus =
+        state === 'completed' ? 'completed' : state === 'failed' ? 'failed' : 'stopped';
+      this.persist(run, status);
+      run.done = true;
+      this.store.releaseLocks(run.id);
+      return;
+    }
+    this.persist(run, 'active');
+  }
+
+  private persist(run: Running, status: StrategyStatus): void {
+    const snapshot = run.actor.getPersistedSnapshot();
+    const signature = withoutVolatile(snapshot, run.kind.volatile);
+    const now = this.clock.now();
+    const quoteOnly = signature === run.lastSignature;
+    if (status === 'active' && quoteOnly && now - run.lastPersistAt < this.quotePersistMs) return;
+    const t0 = process.hrtime.bigint();
+    try {
+      this.store.saveSnapshot(run.id, snapshot, status, now);
+      this.writes++;
+      run.lastSignature = signature;
+      run.lastPersistAt = now;
+      if (run.writeFailed) {
+        run.writeFailed = false;
+        this.log.info({ strategy: run.id }, 'snapshot writes recovered');
+      }
+    } catch (e) {
+      this.failedWrites++;
+      if (!run.writeFailed) {
+        run.writeFailed = true;
+        // No new positions without a durable record of them; hedges in flight still complete.
+        run.actor.send({ type: 'RISK.BREACH', reason: `snapshot write failed: ${(e as Error).message}` });
+        this.log.error({ strategy: run.id, err: String(e) }, 'snapshot write failed: new entries blocked');
+      }
+    }
+    this.lastWriteMicros = Number(process.hrtime.bigint() - t0) / 1e3;
+  }
+
+  private get(id: string): Running {
+    const r = this.running.get(id);
+    if (!r) throw new Error(`no running strategy ${id}`);
+    return r;
+  }
+
+  /** Ask a strategy to stop (flattening or holding its positions); resolves when it has. */
+  async stopStrategy(id: string, opts: { flatten: boolean; timeoutMs?: number }): Promise<void> {
+    const run = this.get(id);
+    run.actor.send({ type: 'STOP', flatten: opts.flatten });
+    const deadline = this.clock.now() + (opts.timeoutMs ?? 60_000);
+    while (!run.done && this.clock.now() < deadline) {
+      await new Promise<void>((r) => this.clock.setTimeout(r, 50));
+    }
+  }
+
+  pause(id: string): void {
+    this.get(id).actor.send({ type: 'PAUSE' });
+  }
+
+  resume(id: string): void {
+    this.get(id).actor.send({ type: 'RESUME' });
+  }
+
+  /** Stop every strategy: flatten (close positions) or cancel (hold them), as configured. */
+  killSwitch(reason: string, opts: { flatten: boolean }): void {
+    this.log.error({ reason, flatten: opts.flatten }, 'kill switch');
+    for (const run of this.running.values()) {
+      if (run.done) continue;
+      run.actor.send({ type: 'RISK.BREACH', reason: `kill switch: ${reason}`, flatten: opts.flatten });
+      run.actor.send({ type: 'STOP', flatten: opts.flatten });
+    }
+  }
+
+  status(): EngineStatus {
+    const strategies: StrategyStatusView[] = [];
+    let done = 0;
+    for (const run of this.running.values()) {
+      if (run.done) done++;
+      const s = run.actor.getSnapshot() as {
+        value: unknown;
+        context: { lastError?: unknown; completedCycles?: number; executions?: number };
+      };
+      const legs: LegBook[] = run.kind.legs(s.context as never);
+      strategies.push({
+        id: run.id,
+        kind: run.kind.kind,
+        state: stateName(s.value),
+        instruments: run.instruments,
+        legs: legs.map((l) => ({
+          venue: l.venue,
+          symbol: l.symbol,
+          position: l.position,
+          realizedPnl: l.realizedPnl,
+          fees: l.fees,
+          funding: l.funding,
+        })),
+        realizedPnl: legs.reduce((x, l) => x + l.realizedPnl, 0),
+        fees: legs.reduce((x, l) => x + l.fees, 0),
+        funding: legs.reduce((x, l) => x + l.funding, 0),
+        cycles: s.context.completedCycles ?? s.context.executions,
+        lastError: s.context.lastError,
+        halted: run.halted,
+        lastTransitionAt: run.lastTransitionAt,
+      });
+    }
+    return {
+      strategies,
+      locks: this.store.locks(),
+      persistence: {
+        active: strategies.length - done,
+        done,
+        quarantined: this.store.listQuarantined().length,
+        writes: this.writes,
+        failedWrites: this.failedWrites,
+        lastWriteMicros: this.lastWriteMicros,
+      },
+    };
+  }
+
+  /** Persist every strategy as it is and stop the actors (their state stays active in the store). */
+  async stop(): Promise<void> {
+    for (const run of this.running.values()) {
+      if (!run.done) {
+        run.lastSignature = '';
+        this.persist(run, 'active');
+      }
+      run.actor.stop();
+    }
+    this.running.clear();
+    this.exchange?.dispose();
+  }
+
+  /** Remove terminal strategies (and their journals) not updated for `maxAgeHours`. */
+  cleanupPersistence(opts: { maxAgeHours: number }): string[] {
+    return this.store.cleanup(this.clock.now() - opts.maxAgeHours * 3_600_000);
+  }
+}
+
+export function createEngine(opts: EngineOptions): Engine {
+  return new Engine(opts);
+}

@@ -1,0 +1,118 @@
+/**
+ * The strategy kinds the engine can run: machine, version, how to validate params against the
+ * loaded markets, which instruments to lock, and where each leg's position is in the context.
+ */
+import type { AnyStateMachine } from 'xstate';
+import type { LegBook } from '../../machines/accounting.ts';
+import {
+  type CrossArbitrageContext,
+  type CrossArbitrageParams,
+  crossArbitrageMachine,
+  validateCrossArbitrageParams,
+} from '../../machines/strategies/cross-arbitrage.ts';
+import {
+  type FuturesSpreadContext,
+  type FuturesSpreadParams,
+  futuresSpreadMachine,
+  validateFuturesSpreadParams,
+} from '../../machines/strategies/futures-spread.ts';
+import {
+  type MarketMakerContext,
+  type MarketMakerParams,
+  marketMakerMachine,
+  validateMarketMakerParams,
+} from '../../machines/strategies/market-maker.ts';
+import {
+  type SpotFuturesContext,
+  type SpotFuturesParams,
+  spotFuturesMachine,
+  validateSpotFuturesParams,
+} from '../../machines/strategies/spot-futures.ts';
+import type { Instrument, Market } from '../domain/index.ts';
+import { instrumentKey } from '../domain/index.ts';
+
+export interface StrategyKind {
+  kind: string;
+  machine: AnyStateMachine;
+  /** Bumped when a change to the machine would break old snapshots (renamed states or actors). */
+  version: number;
+  /** Instruments the strategy trades (locked for its lifetime). */
+  instruments(params: never): Instrument[];
+  /** Validate params against markets and build the machine input; throws InvalidParamsError. */
+  input(id: string, params: never, market: (i: Instrument) => Market): unknown;
+  legs(context: never): LegBook[];
+  /** Context keys that change with every quote: a change only there is persisted lazily. */
+  volatile: string[];
+  terminal: string[];
+}
+
+const spotFutures: StrategyKind = {
+  kind: 'spot-futures',
+  machine: spotFuturesMachine,
+  version: 1,
+  instruments: (p: SpotFuturesParams) => [p.spot, p.perp],
+  input: (id: string, p: SpotFuturesParams, market: (i: Instrument) => Market) => {
+    const markets = { spot: market(p.spot), perp: market(p.perp) };
+    validateSpotFuturesParams(p, markets);
+    return { id, params: p, markets };
+  },
+  legs: (c: SpotFuturesContext) => [c.legs.spot, c.legs.perp],
+  volatile: ['quotes', 'now', 'fundingRate'],
+  terminal: ['completed', 'stopped', 'failed'],
+} as unknown as StrategyKind;
+
+const futuresSpread: StrategyKind = {
+  kind: 'futures-spread',
+  machine: futuresSpreadMachine,
+  version: 1,
+  instruments: (p: FuturesSpreadParams) => [p.legA, p.legB],
+  input: (id: string, p: FuturesSpreadParams, market: (i: Instrument) => Market) => {
+    const markets = { legA: market(p.legA), legB: market(p.legB) };
+    validateFuturesSpreadParams(p, markets);
+    return { id, params: p, markets };
+  },
+  legs: (c: FuturesSpreadContext) => [c.legs.legA, c.legs.legB],
+  volatile: ['quotes', 'now', 'stats'],
+  terminal: ['completed', 'stopped', 'failed'],
+} as unknown as StrategyKind;
+
+const marketMaking: StrategyKind = {
+  kind: 'market-making',
+  machine: marketMakerMachine,
+  version: 1,
+  instruments: (p: MarketMakerParams) => [p.market],
+  input: (id: string, p: MarketMakerParams, market: (i: Instrument) => Market) => {
+    const m = market(p.market);
+    validateMarketMakerParams(p, m);
+    return { id, params: p, market: m };
+  },
+  legs: (c: MarketMakerContext) => [c.leg],
+  volatile: ['quote', 'now'],
+  terminal: ['stopped'],
+} as unknown as StrategyKind;
+
+const crossArbitrage: StrategyKind = {
+  kind: 'cross-arbitrage',
+  machine: crossArbitrageMachine,
+  version: 1,
+  instruments: (p: CrossArbitrageParams) => [p.venueA, p.venueB],
+  input: (id: string, p: CrossArbitrageParams, market: (i: Instrument) => Market) => {
+    const markets = { A: market(p.venueA), B: market(p.venueB) };
+    validateCrossArbitrageParams(p, markets);
+    return { id, params: p, markets };
+  },
+  legs: (c: CrossArbitrageContext) => [c.legs.A, c.legs.B],
+  volatile: ['quotes', 'now'],
+  terminal: ['completed', 'stopped', 'failed'],
+} as unknown as StrategyKind;
+
+export const STRATEGY_KINDS: Record<string, StrategyKind> = {
+  'spot-futures': spotFutures,
+  'futures-spread': futuresSpread,
+  'market-making': marketMaking,
+  'cross-arbitrage': crossArbitrage,
+};
+
+export function lockKeys(instruments: Instrument[]): string[] {
+  return [...new Set(instruments.map(instrumentKey))];
+}

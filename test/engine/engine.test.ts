@@ -1,0 +1,277 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { SpotFuturesParams } from '../../machines/strategies/spot-futures.ts';
+import { VirtualClock } from '../../src/clock/clock.ts';
+import { createEngine, type Engine } from '../../src/engine/engine.ts';
+import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
+import { simMarket } from '../../src/exchange/sim/markets.ts';
+import { SimVenue } from '../../src/exchange/sim/venue.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { SymbolLockedError } from '../../src/store/types.ts';
+
+const SPOT = 'BTC/USDT';
+const PERP = 'BTC/USDT:USDT';
+const dir = mkdtempSync(join(tmpdir(), 'statearb-engine-'));
+let files = 0;
+
+function world() {
+  const clock = new VirtualClock(Date.UTC(2026, 0, 1, 7));
+  const venue = new SimVenue({
+    name: 'sim',
+    clock,
+    markets: [
+      simMarket('sim', SPOT, { taker: 0.0005 }),
+      simMarket('sim', PERP, { taker: 0.0004 }),
+      simMarket('sim', 'ETH/USDT:USDT'),
+    ],
+    balances: { USDT: 1_000_000 },
+  });
+  const client = new SimExchangeClient(venue, {
+    latency: { requestMs: 5, streamMs: 1 },
+    requestTimeoutMs: 1_000,
+  });
+  const file = join(dir, `e${files++}.db`);
+  const feed = (spot: number, perp: number) => {
+    const t = clock.now();
+    venue.onBookTicker({
+      symbol: SPOT,
+      bid: spot - 0.5,
+      ask: spot + 0.5,
+      bidSize: 5,
+      askSize: 5,
+      timestamp: t,
+    });
+    venue.onBookTicker({
+      symbol: PERP,
+      bid: perp - 0.05,
+      ask: perp + 0.05,
+      bidSize: 5,
+      askSize: 5,
+      timestamp: t,
+    });
+  };
+  const drive = async (ms: number, spot: number, perp: number) => {
+    const end = clock.now() + ms;
+    while (clock.now() < end) {
+      feed(spot, perp);
+      await clock.advanceBy(250);
+    }
+  };
+  const engine = (store = new SqliteStore(file)) => createEngine({ store, venues: { sim: client }, clock });
+  /** Await something that talks to the venue: the virtual clock has to move for answers to come. */
+  const settle = async <T>(p: Promise<T>): Promise<T> => {
+    let done = false;
+    const out = p.finally(() => {
+      done = true;
+    });
+    out.catch(() => {});
+    while (!done) await clock.advanceBy(5);
+    return out;
+  };
+  return { clock, venue, client, file, feed, drive, engine, settle };
+}
+
+const params = (over: Partial<SpotFuturesParams> = {}): SpotFuturesParams => ({
+  spot: { venue: 'sim', symbol: SPOT },
+  perp: { venue: 'sim', symbol: PERP },
+  amount: 0.5,
+  direction: 'long-spot',
+  minEntryBasisBps: 5,
+  exitBasisBps: 2,
+  maxEntryCostPct: 1,
+  slippageBps: 0,
+  maxHoldingHours: 24,
+  maxAdverseFundingHours: 8,
+  deltaToleranceBase: 0.001,
+  staleAfterMs: 5_000,
+  maxPositionNotional: 100_000,
+  maxCycles: 1,
+  cooldownMs: 1_000,
+  ...over,
+});
+
+describe('engine', () => {
+  it('takes symbol locks: a second strategy on a held instrument fails naming the holder; racing adds have one winner', async () => {
+    const w = world();
+    const e = w.engine();
+    await w.settle(e.start());
+    await e.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    const err = await e
+      .addStrategy({ kind: 'spot-futures', id: 'basis-2', params: params() })
+      .catch((x) => x);
+    expect(err).toBeInstanceOf(SymbolLockedError);
+    expect(err.message).toBe('sim|BTC/USDT is locked by strategy basis-1');
+    const mm = {
+      market: { venue: 'sim', symbol: 'ETH/USDT:USDT' },
+      orderAmount: 0.01,
+      levels: 1,
+      spreadBps: 5,
+      levelSpacingBps: 0,
+      reference: 'mid',
+      inventorySkewBpsPerUnit: 0,
+      maxInventoryBase: 1,
+      refreshToleranceBps: 2,
+      minOrderAgeMs: 0,
+      staleAfterMs: 5_000,
+      rejectBackoffMs: 500,
+      maxPositionNotional: 10_000,
+    };
+    const results = await Promise.allSettled([
+      e.addStrategy({ kind: 'market-making', id: 'mm-a', params: mm }),
+      e.addStrategy({ kind: 'market-making', id: 'mm-b', params: mm }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(e.status().locks['sim|ETH/USDT:USDT']).toMatch(/^mm-[ab]$/);
+    await e.stop();
+  });
+
+  it('rejects bad params naming the field, writing nothing', async () => {
+    const w = world();
+    const e = w.engine();
+    await w.settle(e.start());
+    await expect(
+      e.addStrategy({ kind: 'spot-futures', id: 'bad', params: params({ amount: -1 }) }),
+    ).rejects.toThrow(/amount: must be a positive number/);
+    await expect(e.addStrategy({ kind: 'nope', params: {} })).rejects.toThrow(/unknown strategy kind "nope"/);
+    expect(e.status().strategies).toEqual([]);
+    expect(e.status().locks).toEqual({});
+    await e.stop();
+  });
+
+  it('persists on transitions, restarts from the store and finishes the cycle with books equal to the venue', async () => {
+    const w = world();
+    let e: Engine = w.engine();
+    await w.settle(e.start());
+    await e.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    await w.drive(3_000, 60_000, 60_000);
+    await w.drive(3_000, 60_000, 60_300); // enter
+    expect(e.status().strategies[0]!.state).toBe('holding');
+    await e.stop();
+    e = w.engine();
+    const report = await w.settle(e.start({ recover: true }));
+    expect(report).toMatchObject({ recovered: ['basis-1'], quarantined: [], halted: [] });
+    expect(e.status().strategies[0]).toMatchObject({
+      state: 'holding',
+      instruments: ['sim|BTC/USDT', 'sim|BTC/USDT:USDT'],
+    });
+    expect(e.status().locks).toEqual({ 'sim|BTC/USDT': 'basis-1', 'sim|BTC/USDT:USDT': 'basis-1' });
+    await w.drive(5_000, 60_000, 60_000.5); // converge: exit
+    const st = e.status();
+    expect(st.strategies[0]!.state).toBe('completed');
+    expect(st.locks).toEqual({}); // released at the end
+    expect(w.venue.positions()).toEqual([]);
+    expect(w.venue.balances().BTC?.total ?? 0).toBeCloseTo(0, 12);
+    await e.stop();
+  });
+
+  it('a crash with orders in flight: the restored strategy adopts its orders, nothing is sent twice', async () => {
+    const w = world();
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    await w.drive(2_000, 60_000, 60_000);
+    w.feed(60_000, 60_300);
+    await w.clock.advanceBy(3); // the entry's orders are on the wire
+    // kill -9: the actors vanish without a final write
+    (e1 as unknown as { running: Map<string, { actor: { stop(): void } }> }).running.forEach((r) =>
+      r.actor.stop(),
+    );
+    const e2 = w.engine(store);
+    await w.settle(e2.start({ recover: true }));
+    await w.drive(3_000, 60_000, 60_300);
+    const s = e2.status().strategies[0]!;
+    expect(s.state).toBe('holding');
+    const ids = w.venue.allOrders().map((o) => o.clientOrderId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(2);
+    expect(s.legs[0]!.position).toBeCloseTo(w.venue.balances().BTC!.total, 12);
+    expect(s.legs[1]!.position).toBeCloseTo(w.venue.positions([PERP])[0]!.size, 12);
+    await e2.stop();
+  });
+
+  it('quarantines corrupt and wrong-version snapshots with the reason and recovers the rest', async () => {
+    const w = world();
+    const e1 = w.engine();
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'good', params: params() });
+    const mm = {
+      market: { venue: 'sim', symbol: 'ETH/USDT:USDT' },
+      orderAmount: 0.01,
+      levels: 1,
+      spreadBps: 5,
+      levelSpacingBps: 0,
+      reference: 'mid',
+      inventorySkewBpsPerUnit: 0,
+      maxInventoryBase: 1,
+      refreshToleranceBps: 2,
+      minOrderAgeMs: 0,
+      staleAfterMs: 5_000,
+      rejectBackoffMs: 500,
+      maxPositionNotional: 10_000,
+    };
+    await e1.addStrategy({ kind: 'market-making', id: 'torn', params: mm });
+    await w.drive(1_000, 60_000, 60_000);
+    await e1.stop();
+    const db = new Database(w.file);
+    db.prepare('UPDATE strategies SET snapshot = substr(snapshot, 1, 40) WHERE id = ?').run('torn');
+    db.prepare(
+      'INSERT INTO strategies SELECT ?, kind, 99, status, spec, snapshot, ?, created_at, updated_at FROM strategies WHERE id = ?',
+    ).run('future', '[]', 'good');
+    db.close();
+    const e2 = w.engine();
+    const report = await w.settle(e2.start({ recover: true }));
+    expect(report.recovered).toEqual(['good']);
+    expect(report.quarantined.map((q) => q.id).sort()).toEqual(['future', 'torn']);
+    expect(report.quarantined.find((q) => q.id === 'future')!.reason).toMatch(/version 99.*version 1/);
+    expect(report.quarantined.find((q) => q.id === 'torn')!.reason).toMatch(/unreadable/);
+    expect(e2.status().locks).toEqual({ 'sim|BTC/USDT': 'good', 'sim|BTC/USDT:USDT': 'good' });
+    await e2.stop();
+  });
+
+  it('halts a strategy whose journalled order filled while it was down without its snapshot knowing', async () => {
+    const w = world();
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    await w.drive(1_000, 60_000, 60_000);
+    await e1.stop();
+    // An order this strategy sent just before dying (intent journalled, snapshot not yet written).
+    const tag = JSON.stringify(store.get('basis-1')!.snapshot).match(/"tag":"(\w+)"/)![1]!;
+    const req = {
+      symbol: PERP,
+      side: 'sell' as const,
+      type: 'market' as const,
+      amount: 0.5,
+      clientOrderId: `S${tag}9ea0`,
+    };
+    store.appendIntent({ strategyId: 'basis-1', venue: 'sim', request: req, createdAt: w.clock.now() });
+    w.venue.placeOrder(req);
+    const e2 = w.engine(store);
+    const report = await w.settle(e2.start({ recover: true }));
+    expect(report.halted).toHaveLength(1);
+    expect(report.halted[0]!.reason).toMatch(/filled 0.5 BTC\/USDT:USDT while the engine was down/);
+    expect(e2.status().strategies[0]!.halted).toBeDefined();
+    await w.drive(3_000, 60_000, 60_300); // even a wide basis does not make a halted strategy enter
+    expect(e2.status().strategies[0]!.state).toBe('watching');
+    await e2.stop();
+  });
+
+  it('cleanupPersistence removes only terminal strategies older than the age', async () => {
+    const w = world();
+    const e = w.engine();
+    await w.settle(e.start());
+    await e.addStrategy({ kind: 'spot-futures', id: 'done-1', params: params() });
+    await w.drive(500, 60_000, 60_000);
+    await e.stopStrategy('done-1', { flatten: true });
+    expect(e.status().strategies[0]!.state).toBe('stopped');
+    expect(e.cleanupPersistence({ maxAgeHours: 1 })).toEqual([]);
+    await w.clock.advanceBy(2 * 3_600_000);
+    expect(e.cleanupPersistence({ maxAgeHours: 1 })).toEqual(['done-1']);
+    await e.stop();
+  });
+});
