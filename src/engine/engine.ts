@@ -8,7 +8,7 @@ import type { LegBook } from '../../machines/accounting.ts';
 import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
 import type { Clock } from '../clock/clock.ts';
-import { type Instrument, type Market, OrderNotFound } from '../domain/index.ts';
+import { type Instrument, type Market, type Order, OrderNotFound } from '../domain/index.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { StoreIntentJournal } from '../store/journal.ts';
 import type { QuarantinedRecord, SnapshotStore, StrategyStatus } from '../store/types.ts';
@@ -210,7 +210,7 @@ export class Engine {
       if (snapshotText.includes(`"${intent.request.clientOrderId}"`)) continue;
       const client = this.venues[intent.venue];
       if (!client) continue;
-      let order;
+      let order: Order;
       try {
         order = await client.fetchOrder(
           { clientOrderId: intent.request.clientOrderId },

@@ -177,9 +177,8 @@ describe('engine', () => {
     w.feed(60_000, 60_300);
     await w.clock.advanceBy(3); // the entry's orders are on the wire
     // kill -9: the actors vanish without a final write
-    (e1 as unknown as { running: Map<string, { actor: { stop(): void } }> }).running.forEach((r) =>
-      r.actor.stop(),
-    );
+    for (const r of (e1 as unknown as { running: Map<string, { actor: { stop(): void } }> }).running.values())
+      r.actor.stop();
     const e2 = w.engine(store);
     await w.settle(e2.start({ recover: true }));
     await w.drive(3_000, 60_000, 60_300);
