@@ -29,6 +29,12 @@ export interface EngineOptions {
   logger?: EngineLogger;
   /** Quote-only context changes are persisted at most this often, ms. */
   quotePersistMs?: number;
+  /**
+   * Snapshot migrations per kind: `migrations['spot-futures'][1]` turns a version-1 snapshot into
+   * a version-2 one. A snapshot older than its machine is migrated step by step; one with a
+   * missing step (or newer than the machine) is quarantined, never restored into the wrong machine.
+   */
+  migrations?: Record<string, Record<number, (snapshot: unknown) => unknown>>;
 }
 
 export interface StrategySpec {
@@ -113,6 +119,7 @@ export class Engine {
   private readonly clock: Clock;
   private readonly log: EngineLogger;
   private readonly quotePersistMs: number;
+  private readonly migrations: Record<string, Record<number, (snapshot: unknown) => unknown>>;
   private readonly running = new Map<string, Running>();
   private readonly tagToId = new Map<string, string>();
   private readonly markets = new Map<string, Market>();
@@ -130,6 +137,7 @@ export class Engine {
     this.clock = opts.clock;
     this.log = opts.logger ?? silent;
     this.quotePersistMs = opts.quotePersistMs ?? 5_000;
+    this.migrations = opts.migrations ?? {};
   }
 
   private market = (i: Instrument): Market => {
@@ -166,11 +174,27 @@ export class Engine {
       this.log.error({ strategy: q.id, reason: q.reason }, 'snapshot quarantined');
     for (const rec of loaded.records) {
       const kind = STRATEGY_KINDS[rec.kind];
-      const reason = !kind
-        ? `unknown strategy kind ${rec.kind}`
-        : rec.machineVersion !== kind.version
-          ? `snapshot of ${rec.kind} machine version ${rec.machineVersion}, this engine runs version ${kind.version} and has no migration`
-          : undefined;
+      let snapshot = rec.snapshot;
+      let reason = !kind ? `unknown strategy kind ${rec.kind}` : undefined;
+      if (kind && rec.machineVersion !== kind.version) {
+        const steps = this.migrations[rec.kind] ?? {};
+        let v = rec.machineVersion;
+        try {
+          while (v < kind.version && steps[v]) snapshot = steps[v++]!(snapshot);
+        } catch (e) {
+          reason = `migration of ${rec.kind} from version ${v} failed: ${(e as Error).message}`;
+        }
+        if (!reason && v !== kind.version) {
+          reason = `snapshot of ${rec.kind} machine version ${rec.machineVersion}, this engine runs version ${kind.version} and has no migration from version ${v}`;
+        }
+        if (!reason) {
+          this.store.saveMigrated(rec.id, snapshot, kind.version, this.clock.now());
+          this.log.info(
+            { strategy: rec.id, from: rec.machineVersion, to: kind.version },
+            'snapshot migrated',
+          );
+        }
+      }
       if (reason || !kind) {
         this.store.quarantine(rec.id, reason!);
         report.quarantined.push({ id: rec.id, reason: reason!, raw: '', at: this.clock.now() });
@@ -179,7 +203,7 @@ export class Engine {
       }
       try {
         // Locks persisted with the strategy are still held (store rows): nothing can have taken them.
-        this.launch(rec.id, kind, rec.instruments, rec.snapshot, undefined);
+        this.launch(rec.id, kind, rec.instruments, snapshot, undefined);
         report.recovered.push(rec.id);
       } catch (e) {
         const why = `restore failed: ${(e as Error).message}`;
@@ -188,7 +212,7 @@ export class Engine {
         this.log.error({ strategy: rec.id, reason: why }, 'snapshot quarantined');
         continue;
       }
-      await this.reconcile(rec.id, JSON.stringify(rec.snapshot), rec.updatedAt, report);
+      await this.reconcile(rec.id, JSON.stringify(snapshot), rec.updatedAt, report);
     }
     return report;
   }

@@ -35,6 +35,13 @@ export class MemoryStore implements SnapshotStore {
     this.rows.set(id, JSON.stringify({ ...rec, snapshot, status, updatedAt: at }));
   }
 
+  saveMigrated(id: string, snapshot: unknown, machineVersion: number, at: number): void {
+    const raw = this.rows.get(id);
+    if (!raw) throw new Error(`no strategy ${id} to save`);
+    const rec = JSON.parse(raw) as StrategyRecord;
+    this.rows.set(id, JSON.stringify({ ...rec, snapshot, machineVersion, updatedAt: at }));
+  }
+
   loadActive(): LoadResult {
     const records: StrategyRecord[] = [];
     const quarantined: QuarantinedRecord[] = [];

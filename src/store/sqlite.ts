@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { OrderRequest } from '../domain/index.ts';
 import {
@@ -10,7 +11,12 @@ import {
   SymbolLockedError,
 } from './types.ts';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+
+/** Checksum of a stored snapshot: a flipped bit that still parses as JSON is caught too. */
+function checksum(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
 
 interface StrategyRow {
   id: string;
@@ -19,6 +25,7 @@ interface StrategyRow {
   status: string;
   spec: string;
   snapshot: string | null;
+  snapshot_sum: string | null;
   instruments: string;
   created_at: number;
   updated_at: number;
@@ -59,6 +66,7 @@ export class SqliteStore implements SnapshotStore {
         status TEXT NOT NULL,
         spec TEXT NOT NULL,
         snapshot TEXT,
+        snapshot_sum TEXT,
         instruments TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
@@ -88,11 +96,16 @@ export class SqliteStore implements SnapshotStore {
       );
     this.stmts = {
       insert: this.db.prepare(
-        'INSERT INTO strategies (id, kind, machine_version, status, spec, snapshot, instruments, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO strategies (id, kind, machine_version, status, spec, snapshot, snapshot_sum, instruments, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       lockHolder: this.db.prepare('SELECT strategy_id FROM locks WHERE key = ?'),
       lock: this.db.prepare('INSERT OR REPLACE INTO locks (key, strategy_id, acquired_at) VALUES (?, ?, ?)'),
-      save: this.db.prepare('UPDATE strategies SET snapshot = ?, status = ?, updated_at = ? WHERE id = ?'),
+      save: this.db.prepare(
+        'UPDATE strategies SET snapshot = ?, snapshot_sum = ?, status = ?, updated_at = ? WHERE id = ?',
+      ),
+      saveVersion: this.db.prepare(
+        'UPDATE strategies SET snapshot = ?, snapshot_sum = ?, machine_version = ?, updated_at = ? WHERE id = ?',
+      ),
       active: this.db.prepare("SELECT * FROM strategies WHERE status = 'active' ORDER BY created_at, id"),
       get: this.db.prepare('SELECT * FROM strategies WHERE id = ?'),
       release: this.db.prepare('DELETE FROM locks WHERE strategy_id = ?'),
@@ -118,13 +131,15 @@ export class SqliteStore implements SnapshotStore {
         const holder = this.stmts.lockHolder.get(key) as { strategy_id: string } | undefined;
         if (holder && holder.strategy_id !== rec.id) throw new SymbolLockedError(key, holder.strategy_id);
       }
+      const snap = rec.snapshot === undefined ? null : JSON.stringify(rec.snapshot);
       this.stmts.insert.run(
         rec.id,
         rec.kind,
         rec.machineVersion,
         rec.status,
         JSON.stringify(rec.spec),
-        rec.snapshot === undefined ? null : JSON.stringify(rec.snapshot),
+        snap,
+        snap === null ? null : checksum(snap),
         JSON.stringify(rec.instruments),
         rec.createdAt,
         rec.updatedAt,
@@ -134,8 +149,14 @@ export class SqliteStore implements SnapshotStore {
   }
 
   saveSnapshot(id: string, snapshot: unknown, status: StrategyStatus, at: number): void {
-    const r = this.stmts.save.run(JSON.stringify(snapshot), status, at, id);
+    const text = JSON.stringify(snapshot);
+    const r = this.stmts.save.run(text, checksum(text), status, at, id);
     if (r.changes !== 1) throw new Error(`no strategy ${id} to save`);
+  }
+
+  saveMigrated(id: string, snapshot: unknown, machineVersion: number, at: number): void {
+    const text = JSON.stringify(snapshot);
+    this.stmts.saveVersion.run(text, checksum(text), machineVersion, at, id);
   }
 
   loadActive(): LoadResult {
@@ -239,6 +260,9 @@ export class SqliteStore implements SnapshotStore {
   }
 
   private parse(row: StrategyRow): StrategyRecord {
+    if (row.snapshot !== null && row.snapshot_sum !== checksum(row.snapshot)) {
+      throw new Error('snapshot checksum mismatch (torn or corrupted write)');
+    }
     return {
       id: row.id,
       kind: row.kind,

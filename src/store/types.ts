@@ -60,6 +60,8 @@ export interface SnapshotStore {
   createStrategy(rec: StrategyRecord): void;
   /** Replace the snapshot and status of a strategy, atomically. */
   saveSnapshot(id: string, snapshot: unknown, status: StrategyStatus, at: number): void;
+  /** Replace a snapshot with its migrated form and record the machine version it now fits. */
+  saveMigrated(id: string, snapshot: unknown, machineVersion: number, at: number): void;
   /** Every strategy not in a terminal state; unreadable rows are quarantined, not returned. */
   loadActive(): LoadResult;
   get(id: string): StrategyRecord | undefined;

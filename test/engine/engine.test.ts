@@ -217,17 +217,56 @@ describe('engine', () => {
     await e1.stop();
     const db = new Database(w.file);
     db.prepare('UPDATE strategies SET snapshot = substr(snapshot, 1, 40) WHERE id = ?').run('torn');
-    db.prepare(
-      'INSERT INTO strategies SELECT ?, kind, 99, status, spec, snapshot, ?, created_at, updated_at FROM strategies WHERE id = ?',
-    ).run('future', '[]', 'good');
+    const copy = (id: string, version: string, snapshot: string) =>
+      db
+        .prepare(
+          `INSERT INTO strategies (id, kind, machine_version, status, spec, snapshot, snapshot_sum, instruments, created_at, updated_at)
+           SELECT ?, kind, ${version}, status, spec, ${snapshot}, snapshot_sum, '[]', created_at, updated_at FROM strategies WHERE id = ?`,
+        )
+        .run(id, 'good');
+    copy('future', '99', 'snapshot');
+    // A changed digit still parses as JSON: only the checksum catches it.
+    copy('flipped', 'machine_version', `replace(snapshot, '"cycle":0', '"cycle":1')`);
     db.close();
     const e2 = w.engine();
     const report = await w.settle(e2.start({ recover: true }));
     expect(report.recovered).toEqual(['good']);
-    expect(report.quarantined.map((q) => q.id).sort()).toEqual(['future', 'torn']);
+    expect(report.quarantined.map((q) => q.id).sort()).toEqual(['flipped', 'future', 'torn']);
+    expect(report.quarantined.find((q) => q.id === 'flipped')!.reason).toMatch(/checksum mismatch/);
     expect(report.quarantined.find((q) => q.id === 'future')!.reason).toMatch(/version 99.*version 1/);
     expect(report.quarantined.find((q) => q.id === 'torn')!.reason).toMatch(/unreadable/);
     expect(e2.status().locks).toEqual({ 'sim|BTC/USDT': 'good', 'sim|BTC/USDT:USDT': 'good' });
+    await e2.stop();
+  });
+
+  it('migrates an older snapshot with a registered function before restoring it', async () => {
+    const w = world();
+    const e1 = w.engine();
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'old', params: params() });
+    await w.drive(500, 60_000, 60_000);
+    await e1.stop();
+    const db = new Database(w.file);
+    db.prepare('UPDATE strategies SET machine_version = 0').run();
+    db.close();
+    const seen: number[] = [];
+    const e2 = createEngine({
+      store: new SqliteStore(w.file),
+      venues: { sim: w.client },
+      clock: w.clock,
+      migrations: {
+        'spot-futures': {
+          0: (snap) => {
+            seen.push(0);
+            return snap;
+          },
+        },
+      },
+    });
+    const report = await w.settle(e2.start({ recover: true }));
+    expect(seen).toEqual([0]);
+    expect(report.recovered).toEqual(['old']);
+    expect(new SqliteStore(w.file).get('old')!.machineVersion).toBe(1);
     await e2.stop();
   });
 
