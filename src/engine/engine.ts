@@ -13,6 +13,7 @@ import type { ExchangeClient } from '../exchange/port.ts';
 import { StoreIntentJournal } from '../store/journal.ts';
 import type { QuarantinedRecord, SnapshotStore, StrategyStatus } from '../store/types.ts';
 import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
+import { PortfolioRisk, type PortfolioRiskLimits, type RiskView } from './risk.ts';
 
 export interface EngineLogger {
   info(obj: object, msg: string): void;
@@ -35,6 +36,9 @@ export interface EngineOptions {
    * missing step (or newer than the machine) is quarantined, never restored into the wrong machine.
    */
   migrations?: Record<string, Record<number, (snapshot: unknown) => unknown>>;
+  /** Portfolio-wide limits, evaluated every `riskIntervalMs` on the engine's clock. */
+  risk?: PortfolioRiskLimits;
+  riskIntervalMs?: number;
 }
 
 export interface StrategySpec {
@@ -82,6 +86,7 @@ export interface StrategyStatusView {
 export interface EngineStatus {
   strategies: StrategyStatusView[];
   locks: Record<string, string>;
+  risk: RiskView;
   persistence: {
     active: number;
     done: number;
@@ -130,6 +135,9 @@ export class Engine {
   private lastWriteMicros = 0;
   private nextId = 1;
   private started = false;
+  private readonly risk: PortfolioRisk;
+  private readonly riskIntervalMs: number;
+  private riskTimer: unknown;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -138,6 +146,8 @@ export class Engine {
     this.log = opts.logger ?? silent;
     this.quotePersistMs = opts.quotePersistMs ?? 5_000;
     this.migrations = opts.migrations ?? {};
+    this.risk = new PortfolioRisk(opts.risk);
+    this.riskIntervalMs = opts.riskIntervalMs ?? 1_000;
   }
 
   private market = (i: Instrument): Market => {
@@ -166,6 +176,11 @@ export class Engine {
     });
     this.actors = bindActors(this.exchange.actors);
     const report: RecoveryReport = { recovered: [], quarantined: [], halted: [], orphansCancelled: [] };
+    const tick = () => {
+      this.evaluateRisk();
+      this.riskTimer = this.clock.setTimeout(tick, this.riskIntervalMs);
+    };
+    this.riskTimer = this.clock.setTimeout(tick, this.riskIntervalMs);
     if (!opts.recover) return report;
 
     const loaded = this.store.loadActive();
@@ -362,6 +377,7 @@ export class Engine {
       // One failing strategy never takes the process down.
       error: (e) => {
         this.log.error({ strategy: id, err: String(e) }, 'strategy actor crashed');
+        this.risk.recordFailure(this.clock.now());
         this.persist(run, 'failed');
         run.done = true;
         this.store.releaseLocks(id);
@@ -407,6 +423,7 @@ export class Engine {
     } catch (e) {
       this.failedWrites++;
       if (!run.writeFailed) {
+        this.risk.recordFailure(now);
         run.writeFailed = true;
         // No new positions without a durable record of them; hedges in flight still complete.
         run.actor.send({ type: 'RISK.BREACH', reason: `snapshot write failed: ${(e as Error).message}` });
@@ -450,6 +467,47 @@ export class Engine {
     }
   }
 
+  private evaluateRisk(): void {
+    const live = [...this.running.values()].filter((r) => !r.done);
+    const inputs = live.map((r) => {
+      const ctx = (r.actor.getSnapshot() as { context: never }).context;
+      return { id: r.id, legs: r.kind.legs(ctx), marks: r.kind.marks(ctx) };
+    });
+    for (const a of this.risk.evaluate(this.clock.now(), inputs)) {
+      if (a.type === 'breach') {
+        this.log.error({ risk: a.name, reason: a.reason, flatten: a.flatten }, 'portfolio risk breach');
+        if (a.flatten) this.killSwitch(a.reason, { flatten: true });
+        else for (const r of live) r.actor.send({ type: 'RISK.BREACH', reason: `portfolio: ${a.reason}` });
+      } else if (Object.keys(this.risk.view().breaches).length === 0) {
+        this.log.info({ risk: a.name }, 'portfolio risk cleared');
+        // A strategy halted for its own reason stays halted.
+        for (const r of live) if (!r.halted && !r.writeFailed) r.actor.send({ type: 'RISK.CLEAR' });
+      }
+    }
+  }
+
+  /**
+   * Graceful stop (SIGINT/SIGTERM): no new entries, let what is in flight settle within
+   * `timeoutMs`, persist everything, stop. Strategies stay active in the store and resume on
+   * the next start with recovery.
+   */
+  async shutdown(opts: { timeoutMs?: number } = {}): Promise<{ settled: boolean }> {
+    const live = [...this.running.values()].filter((r) => !r.done);
+    for (const r of live) r.actor.send({ type: 'PAUSE' });
+    const deadline = this.clock.now() + (opts.timeoutMs ?? 10_000);
+    const atRest = () =>
+      live.every((r) => r.done || r.kind.rest.includes(stateName(r.actor.getSnapshot().value)));
+    while (!atRest() && this.clock.now() < deadline)
+      await new Promise<void>((res) => this.clock.setTimeout(res, 50));
+    const settled = atRest();
+    if (!settled)
+      this.log.warn({ timeoutMs: opts.timeoutMs }, 'shutdown: not every strategy settled in time');
+    // Paused is part of the snapshot: resume before the final write so a restart trades again.
+    for (const r of live) if (!r.done) r.actor.send({ type: 'RESUME' });
+    await this.stop();
+    return { settled };
+  }
+
   status(): EngineStatus {
     const strategies: StrategyStatusView[] = [];
     let done = 0;
@@ -485,6 +543,7 @@ export class Engine {
     return {
       strategies,
       locks: this.store.locks(),
+      risk: this.risk.view(),
       persistence: {
         active: strategies.length - done,
         done,
@@ -498,6 +557,8 @@ export class Engine {
 
   /** Persist every strategy as it is and stop the actors (their state stays active in the store). */
   async stop(): Promise<void> {
+    if (this.riskTimer) this.clock.clearTimeout(this.riskTimer);
+    this.riskTimer = undefined;
     for (const run of this.running.values()) {
       if (!run.done) {
         run.lastSignature = '';
@@ -517,4 +578,27 @@ export class Engine {
 
 export function createEngine(opts: EngineOptions): Engine {
   return new Engine(opts);
+}
+
+/** SIGINT/SIGTERM → graceful shutdown, then exit 0 (1 if the shutdown itself failed). */
+export function installSignalHandlers(
+  engine: Engine,
+  opts: { timeoutMs?: number; exit?: (code: number) => void } = {},
+): () => void {
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    engine.shutdown(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }).then(
+      () => exit(0),
+      () => exit(1),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }

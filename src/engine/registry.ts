@@ -4,6 +4,7 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import type { LegBook } from '../../machines/accounting.ts';
+import { mid } from '../../machines/strategies/common.ts';
 import {
   type CrossArbitrageContext,
   type CrossArbitrageParams,
@@ -41,6 +42,10 @@ export interface StrategyKind {
   /** Validate params against markets and build the machine input; throws InvalidParamsError. */
   input(id: string, params: never, market: (i: Instrument) => Market): unknown;
   legs(context: never): LegBook[];
+  /** Mark price for each leg (same order as legs), 0 when unknown. */
+  marks(context: never): number[];
+  /** States with nothing in flight: a graceful shutdown waits for one of these. */
+  rest: string[];
   /** Context keys that change with every quote: a change only there is persisted lazily. */
   volatile: string[];
   terminal: string[];
@@ -57,6 +62,8 @@ const spotFutures: StrategyKind = {
     return { id, params: p, markets };
   },
   legs: (c: SpotFuturesContext) => [c.legs.spot, c.legs.perp],
+  marks: (c: SpotFuturesContext) => [mid(c.quotes.spot), mid(c.quotes.perp)],
+  rest: ['starting', 'watching', 'holding', 'cooldown', 'completed', 'stopped', 'failed'],
   volatile: ['quotes', 'now', 'fundingRate'],
   terminal: ['completed', 'stopped', 'failed'],
 } as unknown as StrategyKind;
@@ -72,6 +79,8 @@ const futuresSpread: StrategyKind = {
     return { id, params: p, markets };
   },
   legs: (c: FuturesSpreadContext) => [c.legs.legA, c.legs.legB],
+  marks: (c: FuturesSpreadContext) => [mid(c.quotes.legA), mid(c.quotes.legB)],
+  rest: ['warmingUp', 'watching', 'holding', 'cooldown', 'completed', 'stopped', 'failed'],
   volatile: ['quotes', 'now', 'stats'],
   terminal: ['completed', 'stopped', 'failed'],
 } as unknown as StrategyKind;
@@ -87,6 +96,8 @@ const marketMaking: StrategyKind = {
     return { id, params: p, market: m };
   },
   legs: (c: MarketMakerContext) => [c.leg],
+  marks: (c: MarketMakerContext) => [mid(c.quote)],
+  rest: ['quoting', 'stopped'],
   volatile: ['quote', 'now'],
   terminal: ['stopped'],
 } as unknown as StrategyKind;
@@ -102,6 +113,8 @@ const crossArbitrage: StrategyKind = {
     return { id, params: p, markets };
   },
   legs: (c: CrossArbitrageContext) => [c.legs.A, c.legs.B],
+  marks: (c: CrossArbitrageContext) => [mid(c.quotes.A), mid(c.quotes.B)],
+  rest: ['idle', 'detecting', 'cooldown', 'recovering', 'completed', 'stopped', 'failed'],
   volatile: ['quotes', 'now'],
   terminal: ['completed', 'stopped', 'failed'],
 } as unknown as StrategyKind;

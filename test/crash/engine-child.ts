@@ -5,7 +5,7 @@
  * Usage: node --import tsx engine-child.ts <venueUrl> <dbFile> <statusFile>
  */
 import { WallClock } from '../../src/clock/clock.ts';
-import { createEngine } from '../../src/engine/engine.ts';
+import { createEngine, installSignalHandlers } from '../../src/engine/engine.ts';
 import { RemoteExchangeClient } from '../../src/exchange/sim/remote-client.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { writeFileAtomic } from '../../src/util/atomic-file.ts';
@@ -66,7 +66,16 @@ for (const [id, kind, params] of [
 }
 
 const writeStatus = () => writeFileAtomic(statusFile, JSON.stringify(engine.status()));
-setInterval(writeStatus, 100);
+const statusTimer = setInterval(writeStatus, 100);
+installSignalHandlers(engine, {
+  timeoutMs: 5_000,
+  exit: (code) => {
+    clearInterval(statusTimer);
+    writeStatus();
+    store.close();
+    process.exit(code);
+  },
+});
 
 if (process.env.FINAL === '1') {
   await new Promise((r) => setTimeout(r, 3_000));

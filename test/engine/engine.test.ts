@@ -299,6 +299,47 @@ describe('engine', () => {
     await e2.stop();
   });
 
+  it('a daily loss beyond the limit pulls the kill switch: everything flattened, visible in status', async () => {
+    const w = world();
+    const e = createEngine({
+      store: new SqliteStore(w.file),
+      venues: { sim: w.client },
+      clock: w.clock,
+      risk: { maxDailyLoss: 50, flattenOnDailyLoss: true },
+    });
+    await w.settle(e.start());
+    await e.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params({ maxCycles: 0 }) });
+    await w.drive(2_000, 60_000, 60_000);
+    await w.drive(2_000, 60_000, 60_300); // enter at a 50 bps basis
+    expect(e.status().strategies[0]!.state).toBe('holding');
+    await w.drive(3_000, 60_000, 60_500); // the perp runs away: the short perp loses 100 on 0.5 BTC
+    const st = e.status();
+    expect(Object.keys(st.risk.breaches)).toEqual(['dailyLoss']);
+    expect(st.strategies[0]!.state).toBe('stopped');
+    expect(w.venue.positions()).toEqual([]);
+    await e.stop();
+  });
+
+  it('graceful shutdown lets an entry in flight settle, persists, and the next start resumes it', async () => {
+    const w = world();
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    await w.drive(2_000, 60_000, 60_000);
+    w.feed(60_000, 60_300);
+    await w.clock.advanceBy(2); // entry on the wire
+    const done = await w.settle(e1.shutdown({ timeoutMs: 5_000 }));
+    expect(done.settled).toBe(true);
+    expect(store.get('basis-1')!.status).toBe('active');
+    const e2 = w.engine(store);
+    await w.settle(e2.start({ recover: true }));
+    expect(e2.status().strategies[0]!.state).toBe('holding');
+    await w.drive(3_000, 60_000, 60_000.5);
+    expect(e2.status().strategies[0]!.state).toBe('completed');
+    await e2.stop();
+  });
+
   it('cleanupPersistence removes only terminal strategies older than the age', async () => {
     const w = world();
     const e = w.engine();
