@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { engineBench } from './engine.bench.ts';
 import type { Figure } from './lib.ts';
 import { machinesBench } from './machines.bench.ts';
 import { marketDataBench } from './marketdata.bench.ts';
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   marketdata: marketDataBench,
   machines: machinesBench,
   store: storeBench,
+  engine: () => engineBench(1_000),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -4,7 +4,7 @@
  * each strategy from its snapshot and reconciling what happened at the venues meanwhile.
  */
 import { type AnyActorRef, createActor } from 'xstate';
-import type { LegBook } from '../../machines/accounting.ts';
+import { type LegBook, unrealizedPnl } from '../../machines/accounting.ts';
 import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
 import type { Clock } from '../clock/clock.ts';
@@ -75,8 +75,11 @@ export interface StrategyStatusView {
     funding: number;
   }[];
   realizedPnl: number;
+  unrealizedPnl: number;
   fees: number;
   funding: number;
+  /** Client ids of the strategy's orders live at the venue (order machines in `live`). */
+  openOrders: string[];
   cycles: number | undefined;
   lastError: unknown;
   halted: string | undefined;
@@ -89,7 +92,9 @@ export interface EngineStatus {
   risk: RiskView;
   persistence: {
     active: number;
-    done: number;
+    completed: number;
+    stopped: number;
+    failed: number;
     quarantined: number;
     writes: number;
     failedWrites: number;
@@ -103,6 +108,20 @@ export interface RecoveryReport {
   halted: { id: string; reason: string }[];
   /** Orders found open at the venue that no strategy knew about, cancelled. */
   orphansCancelled: string[];
+}
+
+/** Client ids of order machines that are live, anywhere in a persisted snapshot's child tree. */
+function liveOrders(snapshot: unknown, out: string[] = []): string[] {
+  const s = snapshot as {
+    value?: unknown;
+    context?: { request?: { clientOrderId?: string } };
+    children?: Record<string, { snapshot?: unknown }>;
+  };
+  const v = s.value;
+  if (s.context?.request?.clientOrderId && v && typeof v === 'object' && 'live' in v)
+    out.push(s.context.request.clientOrderId);
+  for (const c of Object.values(s.children ?? {})) if (c?.snapshot) liveOrders(c.snapshot, out);
+  return out;
 }
 
 function stateName(value: unknown): string {
@@ -510,18 +529,24 @@ export class Engine {
 
   status(): EngineStatus {
     const strategies: StrategyStatusView[] = [];
-    let done = 0;
+    const counts = { active: 0, completed: 0, stopped: 0, failed: 0 };
     for (const run of this.running.values()) {
-      if (run.done) done++;
       const s = run.actor.getSnapshot() as {
         value: unknown;
+        status: string;
         context: { lastError?: unknown; completedCycles?: number; executions?: number };
       };
+      const state = stateName(s.value);
+      if (!run.done) counts.active++;
+      else if (state === 'completed') counts.completed++;
+      else if (state === 'failed' || s.status === 'error') counts.failed++;
+      else counts.stopped++;
       const legs: LegBook[] = run.kind.legs(s.context as never);
+      const marks = run.kind.marks(s.context as never);
       strategies.push({
         id: run.id,
         kind: run.kind.kind,
-        state: stateName(s.value),
+        state,
         instruments: run.instruments,
         legs: legs.map((l) => ({
           venue: l.venue,
@@ -532,8 +557,10 @@ export class Engine {
           funding: l.funding,
         })),
         realizedPnl: legs.reduce((x, l) => x + l.realizedPnl, 0),
+        unrealizedPnl: legs.reduce((x, l, i) => x + unrealizedPnl(l, marks[i] ?? 0), 0),
         fees: legs.reduce((x, l) => x + l.fees, 0),
         funding: legs.reduce((x, l) => x + l.funding, 0),
+        openOrders: run.done ? [] : liveOrders(run.actor.getPersistedSnapshot()),
         cycles: s.context.completedCycles ?? s.context.executions,
         lastError: s.context.lastError,
         halted: run.halted,
@@ -545,8 +572,7 @@ export class Engine {
       locks: this.store.locks(),
       risk: this.risk.view(),
       persistence: {
-        active: strategies.length - done,
-        done,
+        ...counts,
         quarantined: this.store.listQuarantined().length,
         writes: this.writes,
         failedWrites: this.failedWrites,

@@ -340,6 +340,70 @@ describe('engine', () => {
     await e2.stop();
   });
 
+  it('status shows states, positions, unrealized PnL, live orders, locks and persistence counts', async () => {
+    const w = world();
+    const e = w.engine();
+    await w.settle(e.start());
+    await e.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params({ maxCycles: 0 }) });
+    const mm = {
+      market: { venue: 'sim', symbol: 'ETH/USDT:USDT' },
+      orderAmount: 0.01,
+      levels: 1,
+      spreadBps: 50,
+      levelSpacingBps: 0,
+      reference: 'mid',
+      inventorySkewBpsPerUnit: 0,
+      maxInventoryBase: 1,
+      refreshToleranceBps: 10,
+      minOrderAgeMs: 0,
+      staleAfterMs: 5_000,
+      rejectBackoffMs: 500,
+      maxPositionNotional: 10_000,
+    };
+    await e.addStrategy({ kind: 'market-making', id: 'mm-1', params: mm });
+    for (let i = 0; i < 8; i++) {
+      w.feed(60_000, 60_300);
+      w.venue.onBookTicker({
+        symbol: 'ETH/USDT:USDT',
+        bid: 2_999.99,
+        ask: 3_000.01,
+        bidSize: 5,
+        askSize: 5,
+        timestamp: w.clock.now(),
+      });
+      await w.clock.advanceBy(250);
+    }
+    const st = e.status();
+    const basis = st.strategies.find((s) => s.id === 'basis-1')!;
+    expect(basis.state).toBe('holding');
+    expect(basis.legs.map((l) => l.position)).toEqual([0.5, -0.5]);
+    expect(basis.unrealizedPnl).toBeCloseTo(0.5 * (60_000 - 60_000.5) + -0.5 * (60_300 - 60_299.95), 6);
+    expect(basis.openOrders).toEqual([]);
+    const maker = st.strategies.find((s) => s.id === 'mm-1')!;
+    expect(maker.openOrders).toHaveLength(2);
+    expect(
+      w.venue
+        .fetchOpenOrders('ETH/USDT:USDT')
+        .map((o) => o.clientOrderId)
+        .sort(),
+    ).toEqual([...maker.openOrders].sort());
+    expect(st.locks).toEqual({
+      'sim|BTC/USDT': 'basis-1',
+      'sim|BTC/USDT:USDT': 'basis-1',
+      'sim|ETH/USDT:USDT': 'mm-1',
+    });
+    expect(st.persistence).toMatchObject({
+      active: 2,
+      completed: 0,
+      stopped: 0,
+      failed: 0,
+      quarantined: 0,
+      failedWrites: 0,
+    });
+    expect(st.persistence.writes).toBeGreaterThan(4);
+    await e.stop();
+  });
+
   it('cleanupPersistence removes only terminal strategies older than the age', async () => {
     const w = world();
     const e = w.engine();
