@@ -16,7 +16,7 @@ import type {
   WatchOrderInput,
   WatchQuotesInput,
 } from '../../machines/contracts.ts';
-import { type Clock, sleep } from '../clock/clock.ts';
+import type { Clock } from '../clock/clock.ts';
 import {
   type Balances,
   DuplicateClientOrderId,
@@ -242,7 +242,14 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
       return () => clock.clearTimeout(timer);
     }),
 
-    wait: fromPromise<void, WaitInput>(({ input }) => sleep(clock, input.ms)),
+    // Cancelled with its state: a wait left behind must not fire into a machine that moved on.
+    wait: fromPromise<void, WaitInput>(
+      ({ input, signal }) =>
+        new Promise<void>((resolve) => {
+          const timer = clock.setTimeout(resolve, input.ms);
+          signal.addEventListener('abort', () => clock.clearTimeout(timer), { once: true });
+        }),
+    ),
 
     fetchBalance: fromPromise<Balances, FetchBalanceInput>(({ input }) => venue(input.venue).fetchBalance()),
   };

@@ -140,7 +140,9 @@ export async function checkStrategyProperty<C>(
             crash();
             await w.run(500);
           } else {
-            w.actor!.send({ type: 'STOP', flatten: step.flatten });
+            // A strategy that already ended has nothing to stop (and XState would warn).
+            if (w.actor!.getSnapshot().status === 'active')
+              w.actor!.send({ type: 'STOP', flatten: step.flatten });
             await w.run(2_000);
           }
 
