@@ -93,6 +93,22 @@ function newer(current: Order | undefined, next: Order): Order {
   return next;
 }
 
+/**
+ * Where the venue's latest word on the order leads, in priority order. Used after every new
+ * snapshot of the order (placement answer, query, stream update, cancel answer).
+ */
+const ROUTE_BY_VENUE_STATUS = [
+  { guard: 'venueReportsFilled', target: '#order.filled' },
+  { guard: 'venueReportsCanceled', target: '#order.canceled' },
+  { guard: 'venueReportsExpired', target: '#order.expired' },
+  { guard: 'venueReportsRejected', target: '#order.rejected' },
+  { guard: 'cancelWasRequestedWithCancelsLeft', target: '#order.live.canceling' },
+  // Asked to cancel, cancels spent, venue still says open: hand it over, never pretend.
+  { guard: 'cancelWasRequested', target: '#order.lost' },
+  { guard: 'venueReportsPartialFill', target: '#order.live.partiallyFilled' },
+  { target: '#order.live.open' },
+] as const;
+
 export const orderMachine = setup({
   types: {
     context: {} as OrderContext,
@@ -235,18 +251,7 @@ export const orderMachine = setup({
         onDone: 'unknown',
       },
     },
-    routing: {
-      always: [
-        { guard: 'venueReportsFilled', target: 'filled' },
-        { guard: 'venueReportsCanceled', target: 'canceled' },
-        { guard: 'venueReportsExpired', target: 'expired' },
-        { guard: 'venueReportsRejected', target: 'rejected' },
-        { guard: 'cancelWasRequestedWithCancelsLeft', target: 'live.canceling' },
-        { guard: 'cancelWasRequested', target: 'lost' },
-        { guard: 'venueReportsPartialFill', target: 'live.partiallyFilled' },
-        { target: 'live.open' },
-      ],
-    },
+    routing: { always: ROUTE_BY_VENUE_STATUS },
     live: {
       invoke: {
         id: 'watch',
@@ -283,19 +288,7 @@ export const orderMachine = setup({
             onDone: 'canceling',
           },
         },
-        routed: {
-          always: [
-            { guard: 'venueReportsFilled', target: '#order.filled' },
-            { guard: 'venueReportsCanceled', target: '#order.canceled' },
-            { guard: 'venueReportsExpired', target: '#order.expired' },
-            { guard: 'venueReportsRejected', target: '#order.rejected' },
-            { guard: 'cancelWasRequestedWithCancelsLeft', target: 'canceling' },
-            // Asked to cancel, cancels spent, venue still says open: hand it over, never pretend.
-            { guard: 'cancelWasRequested', target: '#order.lost' },
-            { guard: 'venueReportsPartialFill', target: 'partiallyFilled' },
-            { target: 'open' },
-          ],
-        },
+        routed: { always: ROUTE_BY_VENUE_STATUS },
       },
     },
     settling: {

@@ -188,6 +188,26 @@ type PairDone = { output: HedgedPairOutput };
  * the asset is the same on both venues, and an arbitrage moves it from one to the other, so
  * valuing each side at its own venue's mid would book the captured spread as a loss.
  */
+/** Fetch both venues' balances at once; a failure goes to `onErrorTarget`. */
+function loadBalances(onErrorTarget: string) {
+  return [
+    {
+      id: 'balanceA',
+      src: 'fetchBalance',
+      input: ({ context }: { context: CrossArbitrageContext }) => ({ venue: context.params.venueA.venue }),
+      onDone: { actions: 'recordBalanceA' },
+      onError: { target: onErrorTarget, actions: 'recordError' },
+    },
+    {
+      id: 'balanceB',
+      src: 'fetchBalance',
+      input: ({ context }: { context: CrossArbitrageContext }) => ({ venue: context.params.venueB.venue }),
+      onDone: { actions: 'recordBalanceB' },
+      onError: { target: onErrorTarget, actions: 'recordError' },
+    },
+  ] as const;
+}
+
 function pnl(ctx: CrossArbitrageContext): number {
   const a = mid(ctx.quotes.A);
   const b = mid(ctx.quotes.B);
@@ -360,22 +380,7 @@ export const crossArbitrageMachine = setup({
         { guard: 'feedIsDown', target: 'recovering' },
         { guard: 'balancesKnown', target: 'detecting' },
       ],
-      invoke: [
-        {
-          id: 'balanceA',
-          src: 'fetchBalance',
-          input: ({ context }) => ({ venue: context.params.venueA.venue }),
-          onDone: { actions: 'recordBalanceA' },
-          onError: { target: 'recovering', actions: 'recordError' },
-        },
-        {
-          id: 'balanceB',
-          src: 'fetchBalance',
-          input: ({ context }) => ({ venue: context.params.venueB.venue }),
-          onDone: { actions: 'recordBalanceB' },
-          onError: { target: 'recovering', actions: 'recordError' },
-        },
-      ],
+      invoke: loadBalances('#crossArbitrage.recovering'),
     },
     detecting: {
       always: [
@@ -406,22 +411,7 @@ export const crossArbitrageMachine = setup({
     },
     /** Refreshes balances after an execution, then looks again (or finishes). */
     settling: {
-      invoke: [
-        {
-          id: 'balanceA',
-          src: 'fetchBalance',
-          input: ({ context }) => ({ venue: context.params.venueA.venue }),
-          onDone: { actions: 'recordBalanceA' },
-          onError: { target: 'recovering', actions: 'recordError' },
-        },
-        {
-          id: 'balanceB',
-          src: 'fetchBalance',
-          input: ({ context }) => ({ venue: context.params.venueB.venue }),
-          onDone: { actions: 'recordBalanceB' },
-          onError: { target: 'recovering', actions: 'recordError' },
-        },
-      ],
+      invoke: loadBalances('#crossArbitrage.recovering'),
       always: [
         { guard: 'maxExecutionsReached', target: 'completed' },
         { guard: 'stopRequested', target: 'completed' },
@@ -456,22 +446,7 @@ export const crossArbitrageMachine = setup({
           always: [{ guard: 'feedIsDown', target: 'waitingForFeeds' }, { target: 'reloading' }],
         },
         reloading: {
-          invoke: [
-            {
-              id: 'balanceA',
-              src: 'fetchBalance',
-              input: ({ context }) => ({ venue: context.params.venueA.venue }),
-              onDone: { actions: 'recordBalanceA' },
-              onError: { target: 'waitingForFeeds', actions: 'recordError' },
-            },
-            {
-              id: 'balanceB',
-              src: 'fetchBalance',
-              input: ({ context }) => ({ venue: context.params.venueB.venue }),
-              onDone: { actions: 'recordBalanceB' },
-              onError: { target: 'waitingForFeeds', actions: 'recordError' },
-            },
-          ],
+          invoke: loadBalances('#crossArbitrage.recovering.waitingForFeeds'),
           always: [
             { guard: 'inventoryUnbalanced', target: '#crossArbitrage.failed' },
             { guard: 'balancesKnown', target: '#crossArbitrage.detecting' },
