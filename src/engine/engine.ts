@@ -53,6 +53,8 @@ interface Running {
   actor: AnyActorRef;
   instruments: string[];
   lastSignature: string;
+  /** References that change with anything but a quote (see changeRefs). */
+  lastRefs: unknown[];
   lastPersistAt: number;
   lastState: string;
   lastTransitionAt: number;
@@ -127,6 +129,35 @@ function liveOrders(snapshot: unknown, out: string[] = []): string[] {
 function stateName(value: unknown): string {
   if (typeof value === 'string') return value;
   return Object.keys(value as object)[0] ?? '';
+}
+
+/**
+ * Everything whose change must be persisted, by reference: the state value, each non-volatile
+ * context value, and the snapshot of every descendant actor (order machines inside pairs).
+ */
+function changeRefs(snapshot: unknown, volatile: string[]): unknown[] {
+  const s = snapshot as { value?: unknown; context?: Record<string, unknown> };
+  const out: unknown[] = [typeof s.value === 'string' ? s.value : JSON.stringify(s.value)];
+  for (const [k, v] of Object.entries(s.context ?? {})) if (!volatile.includes(k)) out.push(v);
+  pushDescendants(snapshot, out);
+  return out;
+}
+
+/** Each descendant actor's snapshot object: it is replaced exactly when that actor changes. */
+function pushDescendants(snapshot: unknown, out: unknown[]): void {
+  const children =
+    (snapshot as { children?: Record<string, { getSnapshot?: () => unknown }> }).children ?? {};
+  for (const child of Object.values(children)) {
+    const cs = child?.getSnapshot?.();
+    out.push(cs);
+    if (cs && typeof cs === 'object' && 'children' in cs) pushDescendants(cs, out);
+  }
+}
+
+function sameRefs(a: unknown[], b: unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The snapshot as text without the strategy's per-quote context keys: what a persist must cover. */
@@ -382,6 +413,7 @@ export class Engine {
       actor,
       instruments,
       lastSignature: '',
+      lastRefs: [],
       lastPersistAt: 0,
       lastState: '',
       lastTransitionAt: this.clock.now(),
@@ -424,9 +456,16 @@ export class Engine {
   }
 
   private persist(run: Running, status: StrategyStatus): void {
+    const now = this.clock.now();
+    // The per-quote hot path: XState's assign keeps every unchanged context value by reference and
+    // a child's snapshot object only changes when the child does, so comparing references tells a
+    // quote-only change apart without building or serialising the persisted snapshot.
+    const refs = changeRefs(run.actor.getSnapshot(), run.kind.volatile);
+    if (status === 'active' && sameRefs(refs, run.lastRefs) && now - run.lastPersistAt < this.quotePersistMs)
+      return;
+    run.lastRefs = refs;
     const snapshot = run.actor.getPersistedSnapshot();
     const signature = withoutVolatile(snapshot, run.kind.volatile);
-    const now = this.clock.now();
     const quoteOnly = signature === run.lastSignature;
     if (status === 'active' && quoteOnly && now - run.lastPersistAt < this.quotePersistMs) return;
     const t0 = process.hrtime.bigint();
