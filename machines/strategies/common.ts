@@ -5,7 +5,7 @@
 import type { Market, Side } from '../../src/domain/index.ts';
 import { amountToPrecision, minTradableAmount } from '../../src/domain/index.ts';
 import { applyOrderFills, type LegBook, legPnl, unrealizedPnl } from '../accounting.ts';
-import type { FundingPaymentEvent, QuoteEvent } from '../contracts.ts';
+import type { FundingPaymentEvent, QuoteEvent, WaitInput } from '../contracts.ts';
 import type { HedgedPairOutput, LegSpec } from '../hedged-pair.ts';
 import type { OrderOutput } from '../order.ts';
 
@@ -99,3 +99,57 @@ export function netDelta(books: LegBook[]): number {
 }
 
 export const HOUR_MS = 3_600_000;
+
+/**
+ * How a hedged cycle ends, shared by the spot–futures and futures–futures machines: after an
+ * exit, flat → the cycle is done (stop, complete, or cool down and watch again); not flat → exit
+ * again within the attempt budget, then fail saying so. The machines define the named guards
+ * (positionsFlat, exitAttemptsLeft, stopRequested, maxCyclesReached) and actions (finishCycle,
+ * recordExitIncomplete) after their own rules.
+ */
+export function cycleEndStates() {
+  return {
+    afterExit: {
+      always: [
+        { guard: 'positionsFlat', target: 'cycleDone', actions: 'finishCycle' },
+        { guard: 'exitAttemptsLeft', target: 'exiting' },
+        { target: 'failed', actions: 'recordExitIncomplete' },
+      ],
+    },
+    cycleDone: {
+      always: [
+        { guard: 'stopRequested', target: 'stopped' },
+        { guard: 'maxCyclesReached', target: 'completed' },
+        { target: 'cooldown' },
+      ],
+    },
+    cooldown: {
+      invoke: {
+        id: 'pause',
+        src: 'wait',
+        input: ({ context }: { context: { params: { cooldownMs: number } } }): WaitInput => ({
+          ms: context.params.cooldownMs,
+        }),
+        onDone: 'watching',
+      },
+      always: { guard: 'stopRequested', target: 'stopped' },
+    },
+    completed: { type: 'final' },
+    stopped: { type: 'final' },
+    failed: { type: 'final' },
+  } as const;
+}
+
+/** Stop and risk controls every strategy takes, as context updates (the machines assign them). */
+export interface ControlState {
+  stopRequested: { flatten: boolean } | undefined;
+  riskBlocked: string | undefined;
+}
+
+/** RISK.BREACH: no new entries; a breach that asks to flatten is also a stop with flatten. */
+export function riskBreachUpdate(
+  c: ControlState,
+  e: { reason: string; flatten?: boolean },
+): Partial<ControlState> {
+  return { riskBlocked: e.reason, stopRequested: e.flatten ? { flatten: true } : c.stopRequested };
+}

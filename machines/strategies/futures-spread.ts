@@ -16,7 +16,6 @@ import type {
   ErrorInfo,
   FundingPaymentEvent,
   QuoteEvent,
-  WaitInput,
   WatchQuotesInput,
 } from '../contracts.ts';
 import { failure } from '../contracts.ts';
@@ -28,11 +27,13 @@ import {
   applyFunding,
   applyPair,
   commonAmount,
+  cycleEndStates,
   HOUR_MS,
   isFresh,
   legSpec,
   mid,
   type Quote,
+  riskBreachUpdate,
   toQuote,
   totalPnl,
 } from './common.ts';
@@ -281,10 +282,9 @@ export const futuresSpreadMachine = setup({
     }),
     pause: assign({ paused: true }),
     resume: assign({ paused: false }),
-    blockForRisk: assign(({ context, event }) => {
-      const e = event as { reason: string; flatten?: boolean };
-      return { riskBlocked: e.reason, stopRequested: e.flatten ? { flatten: true } : context.stopRequested };
-    }),
+    blockForRisk: assign(({ context, event }) =>
+      riskBreachUpdate(context, event as { reason: string; flatten?: boolean }),
+    ),
     clearRisk: assign({ riskBlocked: undefined }),
     startCycle: assign(({ context }) => ({
       cycle: context.cycle + 1,
@@ -432,32 +432,7 @@ export const futuresSpreadMachine = setup({
         onDone: { target: 'afterExit', actions: ['applyPairResult', 'countExit'] },
       },
     },
-    afterExit: {
-      always: [
-        { guard: 'positionsFlat', target: 'cycleDone', actions: 'finishCycle' },
-        { guard: 'exitAttemptsLeft', target: 'exiting' },
-        { target: 'failed', actions: 'recordExitIncomplete' },
-      ],
-    },
-    cycleDone: {
-      always: [
-        { guard: 'stopRequested', target: 'stopped' },
-        { guard: 'maxCyclesReached', target: 'completed' },
-        { target: 'cooldown' },
-      ],
-    },
-    cooldown: {
-      invoke: {
-        id: 'pause',
-        src: 'wait',
-        input: ({ context }): WaitInput => ({ ms: context.params.cooldownMs }),
-        onDone: 'watching',
-      },
-      always: { guard: 'stopRequested', target: 'stopped' },
-    },
-    completed: { type: 'final' },
-    stopped: { type: 'final' },
-    failed: { type: 'final' },
+    ...cycleEndStates(),
   },
 });
 

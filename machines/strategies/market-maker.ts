@@ -20,7 +20,7 @@ import { failure } from '../contracts.ts';
 import { clientOrderId, strategyTag } from '../ids.ts';
 import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
 import { ParamChecker } from '../params.ts';
-import { isFresh, legSpec, mid, type Quote, toQuote, totalPnl } from './common.ts';
+import { isFresh, legSpec, mid, type Quote, riskBreachUpdate, toQuote, totalPnl } from './common.ts';
 import type { StrategyControlEvent } from './spot-futures.ts';
 
 export const MAX_LEVELS = 3;
@@ -344,13 +344,9 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
       }),
       pause: assign({ paused: true }),
       resume: assign({ paused: false }),
-      blockForRisk: assign(({ context, event }) => {
-        const e = event as { reason: string; flatten?: boolean };
-        return {
-          riskBlocked: e.reason,
-          stopRequested: e.flatten ? { flatten: true } : context.stopRequested,
-        };
-      }),
+      blockForRisk: assign(({ context, event }) =>
+        riskBreachUpdate(context, event as { reason: string; flatten?: boolean }),
+      ),
       clearRisk: assign({ riskBlocked: undefined }),
       cancelSlotOrder: sendTo((_, p: { slot: string }) => p.slot, { type: 'CANCEL' }),
       recordFlattenIncomplete: assign(({ context }) => ({

@@ -22,7 +22,6 @@ import type {
   FundingRateEvent,
   MarketEvent,
   QuoteEvent,
-  WaitInput,
   WatchFundingInput,
   WatchQuotesInput,
 } from '../contracts.ts';
@@ -36,6 +35,7 @@ import {
   applyOrderOutput,
   applyPair,
   commonAmount,
+  cycleEndStates,
   HOUR_MS,
   isFresh,
   legSpec,
@@ -43,6 +43,7 @@ import {
   minTradableBase,
   netDelta,
   type Quote,
+  riskBreachUpdate,
   toQuote,
   totalPnl,
 } from './common.ts';
@@ -309,13 +310,9 @@ export const spotFuturesMachine = setup({
     }),
     pause: assign({ paused: true }),
     resume: assign({ paused: false }),
-    blockForRisk: assign(({ context, event }) => {
-      const e = event as { reason: string; flatten?: boolean };
-      return {
-        riskBlocked: e.reason,
-        stopRequested: e.flatten ? { flatten: true } : context.stopRequested,
-      };
-    }),
+    blockForRisk: assign(({ context, event }) =>
+      riskBreachUpdate(context, event as { reason: string; flatten?: boolean }),
+    ),
     clearRisk: assign({ riskBlocked: undefined }),
     captureOpportunity: assign(({ context }) => ({
       opportunity: {
@@ -546,32 +543,7 @@ export const spotFuturesMachine = setup({
         onDone: { target: 'afterExit', actions: 'applyExit' },
       },
     },
-    afterExit: {
-      always: [
-        { guard: 'positionsFlat', target: 'cycleDone', actions: 'finishCycle' },
-        { guard: 'exitAttemptsLeft', target: 'exiting' },
-        { target: 'failed', actions: 'recordExitIncomplete' },
-      ],
-    },
-    cycleDone: {
-      always: [
-        { guard: 'stopRequested', target: 'stopped' },
-        { guard: 'maxCyclesReached', target: 'completed' },
-        { target: 'cooldown' },
-      ],
-    },
-    cooldown: {
-      invoke: {
-        id: 'pause',
-        src: 'wait',
-        input: ({ context }): WaitInput => ({ ms: context.params.cooldownMs }),
-        onDone: 'watching',
-      },
-      always: { guard: 'stopRequested', target: 'stopped' },
-    },
-    completed: { type: 'final' },
-    stopped: { type: 'final' },
-    failed: { type: 'final' },
+    ...cycleEndStates(),
   },
 });
 
