@@ -93,6 +93,18 @@ function newer(current: Order | undefined, next: Order): Order {
   return next;
 }
 
+/** Wait the retry delay, then go to `target` (rate limits, 503s, failed queries or cancels). */
+function retryAfterPause(target: string) {
+  return {
+    invoke: {
+      id: 'pause',
+      src: 'wait',
+      input: ({ context }: { context: OrderContext }): WaitInput => ({ ms: context.retryDelayMs }),
+      onDone: target,
+    },
+  } as const;
+}
+
 /**
  * Where the venue's latest word on the order leads, in priority order. Used after every new
  * snapshot of the order (placement answer, query, stream update, cancel answer).
@@ -203,14 +215,7 @@ export const orderMachine = setup({
         ],
       },
     },
-    backoff: {
-      invoke: {
-        id: 'pause',
-        src: 'wait',
-        input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
-        onDone: 'submitting',
-      },
-    },
+    backoff: retryAfterPause('submitting'),
     unknown: {
       entry: 'countQuery',
       invoke: {
@@ -243,14 +248,7 @@ export const orderMachine = setup({
         onDone: 'unknown',
       },
     },
-    queryBackoff: {
-      invoke: {
-        id: 'pause',
-        src: 'wait',
-        input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
-        onDone: 'unknown',
-      },
-    },
+    queryBackoff: retryAfterPause('unknown'),
     routing: { always: ROUTE_BY_VENUE_STATUS },
     live: {
       invoke: {
@@ -280,14 +278,7 @@ export const orderMachine = setup({
             ],
           },
         },
-        cancelRetry: {
-          invoke: {
-            id: 'pause',
-            src: 'wait',
-            input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
-            onDone: 'canceling',
-          },
-        },
+        cancelRetry: retryAfterPause('canceling'),
         routed: { always: ROUTE_BY_VENUE_STATUS },
       },
     },
@@ -311,14 +302,7 @@ export const orderMachine = setup({
         ],
       },
     },
-    settleBackoff: {
-      invoke: {
-        id: 'pause',
-        src: 'wait',
-        input: ({ context }): WaitInput => ({ ms: context.retryDelayMs }),
-        onDone: 'settling',
-      },
-    },
+    settleBackoff: retryAfterPause('settling'),
     filled: { type: 'final', entry: assign({ outcome: 'filled' as const }) },
     canceled: { type: 'final', entry: assign({ outcome: 'canceled' as const }) },
     expired: { type: 'final', entry: assign({ outcome: 'expired' as const }) },
