@@ -123,6 +123,33 @@ function validSymbol(s: string): boolean {
 }
 
 /**
+ * The checks every row type shares once its own fields passed: timestamps must not go
+ * backwards (skipped and counted), rows outside [from, to] are counted but not errors.
+ * Returns whether the row is emitted.
+ */
+function timeGate(
+  stats: ReplayStats,
+  opts: ReplayOptions,
+): (ts: number, line: number, text: string) => boolean {
+  let lastTs = Number.NEGATIVE_INFINITY;
+  const from = opts.from ?? Number.NEGATIVE_INFINITY;
+  const to = opts.to ?? Number.POSITIVE_INFINITY;
+  return (ts, line, text) => {
+    if (ts < lastTs) {
+      skip(stats, 'out of order', line, text);
+      return false;
+    }
+    lastTs = ts;
+    if (ts < from || ts > to) {
+      stats.rowsOutsideRange++;
+      return false;
+    }
+    stats.rowsEmitted++;
+    return true;
+  };
+}
+
+/**
  * Replay recorded quotes (`ts,venue,symbol,bid,bid_size,ask,ask_size`). Bad rows are counted
  * by reason in `stats` and never emitted: unparsable, wrong column count, crossed or locked
  * book, non-positive prices, negative sizes, timestamps going backwards.
@@ -132,9 +159,7 @@ export function readQuotesCsv(
   opts: ReplayOptions = {},
 ): { stats: ReplayStats; batches(): AsyncGenerator<QuoteEvent[]> } {
   const stats = newStats(file);
-  let lastTs = Number.NEGATIVE_INFINITY;
-  const from = opts.from ?? Number.NEGATIVE_INFINITY;
-  const to = opts.to ?? Number.POSITIVE_INFINITY;
+  const admit = timeGate(stats, opts);
   return {
     stats,
     batches: () =>
@@ -163,13 +188,7 @@ export function readQuotesCsv(
         if (bid <= 0 || ask <= 0) return void skip(stats, 'non-positive price', line, text);
         if (bidSize < 0 || askSize < 0) return void skip(stats, 'negative size', line, text);
         if (bid >= ask) return void skip(stats, 'crossed book', line, text);
-        if (ts < lastTs) return void skip(stats, 'out of order', line, text);
-        lastTs = ts;
-        if (ts < from || ts > to) {
-          stats.rowsOutsideRange++;
-          return undefined;
-        }
-        stats.rowsEmitted++;
+        if (!admit(ts, line, text)) return undefined;
         return { kind: 'quote', venue, symbol, bid, bidSize, ask, askSize, timestamp: ts };
       }),
   };
@@ -181,9 +200,7 @@ export function readFundingCsv(
   opts: ReplayOptions = {},
 ): { stats: ReplayStats; batches(): AsyncGenerator<FundingEvent[]> } {
   const stats = newStats(file);
-  let lastTs = Number.NEGATIVE_INFINITY;
-  const from = opts.from ?? Number.NEGATIVE_INFINITY;
-  const to = opts.to ?? Number.POSITIVE_INFINITY;
+  const admit = timeGate(stats, opts);
   return {
     stats,
     batches: () =>
@@ -204,13 +221,7 @@ export function readFundingCsv(
         const venue = f[1]!;
         const symbol = f[2]!;
         if (venue === '' || !validSymbol(symbol)) return void skip(stats, 'invalid symbol', line, text);
-        if (ts < lastTs) return void skip(stats, 'out of order', line, text);
-        lastTs = ts;
-        if (ts < from || ts > to) {
-          stats.rowsOutsideRange++;
-          return undefined;
-        }
-        stats.rowsEmitted++;
+        if (!admit(ts, line, text)) return undefined;
         return {
           kind: 'funding',
           venue,
