@@ -93,6 +93,24 @@ const params = (over: Partial<SpotFuturesParams> = {}): SpotFuturesParams => ({
   ...over,
 });
 
+/** A one-level maker on the ETH perp: a second kind of strategy with an instrument of its own. */
+const makerParams = (over: Record<string, unknown> = {}) => ({
+  market: { venue: 'sim', symbol: 'ETH/USDT:USDT' },
+  orderAmount: 0.01,
+  levels: 1,
+  spreadBps: 5,
+  levelSpacingBps: 0,
+  reference: 'mid',
+  inventorySkewBpsPerUnit: 0,
+  maxInventoryBase: 1,
+  refreshToleranceBps: 2,
+  minOrderAgeMs: 0,
+  staleAfterMs: 5_000,
+  rejectBackoffMs: 500,
+  maxPositionNotional: 10_000,
+  ...over,
+});
+
 describe('engine', () => {
   it('takes symbol locks: a second strategy on a held instrument fails naming the holder; racing adds have one winner', async () => {
     const w = world();
@@ -104,21 +122,7 @@ describe('engine', () => {
       .catch((x) => x);
     expect(err).toBeInstanceOf(SymbolLockedError);
     expect(err.message).toBe('sim|BTC/USDT is locked by strategy basis-1');
-    const mm = {
-      market: { venue: 'sim', symbol: 'ETH/USDT:USDT' },
-      orderAmount: 0.01,
-      levels: 1,
-      spreadBps: 5,
-      levelSpacingBps: 0,
-      reference: 'mid',
-      inventorySkewBpsPerUnit: 0,
-      maxInventoryBase: 1,
-      refreshToleranceBps: 2,
-      minOrderAgeMs: 0,
-      staleAfterMs: 5_000,
-      rejectBackoffMs: 500,
-      maxPositionNotional: 10_000,
-    };
+    const mm = makerParams();
     const results = await Promise.allSettled([
       e.addStrategy({ kind: 'market-making', id: 'mm-a', params: mm }),
       e.addStrategy({ kind: 'market-making', id: 'mm-b', params: mm }),
@@ -197,21 +201,7 @@ describe('engine', () => {
     const e1 = w.engine();
     await w.settle(e1.start());
     await e1.addStrategy({ kind: 'spot-futures', id: 'good', params: params() });
-    const mm = {
-      market: { venue: 'sim', symbol: 'ETH/USDT:USDT' },
-      orderAmount: 0.01,
-      levels: 1,
-      spreadBps: 5,
-      levelSpacingBps: 0,
-      reference: 'mid',
-      inventorySkewBpsPerUnit: 0,
-      maxInventoryBase: 1,
-      refreshToleranceBps: 2,
-      minOrderAgeMs: 0,
-      staleAfterMs: 5_000,
-      rejectBackoffMs: 500,
-      maxPositionNotional: 10_000,
-    };
+    const mm = makerParams();
     await e1.addStrategy({ kind: 'market-making', id: 'torn', params: mm });
     await w.drive(1_000, 60_000, 60_000);
     await e1.stop();
@@ -345,21 +335,7 @@ describe('engine', () => {
     const e = w.engine();
     await w.settle(e.start());
     await e.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params({ maxCycles: 0 }) });
-    const mm = {
-      market: { venue: 'sim', symbol: 'ETH/USDT:USDT' },
-      orderAmount: 0.01,
-      levels: 1,
-      spreadBps: 50,
-      levelSpacingBps: 0,
-      reference: 'mid',
-      inventorySkewBpsPerUnit: 0,
-      maxInventoryBase: 1,
-      refreshToleranceBps: 10,
-      minOrderAgeMs: 0,
-      staleAfterMs: 5_000,
-      rejectBackoffMs: 500,
-      maxPositionNotional: 10_000,
-    };
+    const mm = makerParams({ spreadBps: 50, refreshToleranceBps: 10 });
     await e.addStrategy({ kind: 'market-making', id: 'mm-1', params: mm });
     for (let i = 0; i < 8; i++) {
       w.feed(60_000, 60_300);
