@@ -131,16 +131,3 @@ export type MarketEvent =
   | FundingRateEvent
   | FundingPaymentEvent
   | TimeTickEvent;
-
-/** Names of the actors every strategy machine expects to be provided. */
-export const ACTOR_NAMES = [
-  'placeOrder',
-  'cancelOrder',
-  'queryOrder',
-  'watchOrder',
-  'watchQuotes',
-  'watchFunding',
-  'clockTick',
-  'wait',
-  'fetchBalance',
-] as const;

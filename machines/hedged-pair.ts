@@ -14,7 +14,7 @@
  */
 import { assign, setup } from 'xstate';
 import type { Order, OrderRequest, Side } from '../src/domain/index.ts';
-import { oppositeSide, roundToStep } from '../src/domain/index.ts';
+import { roundToStep } from '../src/domain/index.ts';
 import { actorContracts } from './contract-actors.ts';
 import type { WaitInput } from './contracts.ts';
 import { clientOrderId, type Phase } from './ids.ts';
@@ -429,5 +429,3 @@ export const hedgedPairMachine = setup({
     };
   },
 });
-
-export { oppositeSide };

@@ -18,7 +18,6 @@
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import type { Order, OrderRequest } from '../src/domain/index.ts';
-import { isDerivative } from '../src/domain/index.ts';
 import { actorContracts } from './contract-actors.ts';
 import type {
   CancelOrderInput,
@@ -320,12 +319,3 @@ export const orderMachine = setup({
     };
   },
 });
-
-/** Base-unit quantity an order output filled (contracts × contract size). */
-export function filledBase(out: OrderOutput, contractSize: number): number {
-  return (out.order?.filled ?? 0) * contractSize;
-}
-
-export function isDerivativeRequest(r: OrderRequest): boolean {
-  return isDerivative(r.symbol);
-}

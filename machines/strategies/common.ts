@@ -3,8 +3,8 @@
  * markets, applying execution results and funding to the books. Pure functions only.
  */
 import type { Market, Side } from '../../src/domain/index.ts';
-import { amountToPrecision, minTradableAmount } from '../../src/domain/index.ts';
-import { applyOrderFills, type LegBook, legPnl, unrealizedPnl } from '../accounting.ts';
+import { amountToPrecision } from '../../src/domain/index.ts';
+import { applyOrderFills, type LegBook, legPnl } from '../accounting.ts';
 import type { FundingPaymentEvent, QuoteEvent, WaitInput } from '../contracts.ts';
 import type { HedgedPairOutput, LegSpec } from '../hedged-pair.ts';
 import type { OrderOutput } from '../order.ts';
@@ -67,10 +67,6 @@ export function commonAmount(a: Market, b: Market, base: number): number {
   return Math.min(x, y);
 }
 
-export function minTradableBase(m: Market, price: number): number {
-  return minTradableAmount(m, price) * m.contractSize;
-}
-
 /** Apply a pair's fills to the two books that correspond to its legs, in leg order. */
 export function applyPair(books: [LegBook, LegBook], out: HedgedPairOutput): [LegBook, LegBook] {
   const next: [LegBook, LegBook] = [books[0], books[1]];
@@ -88,10 +84,6 @@ export function applyFunding(book: LegBook, e: FundingPaymentEvent): LegBook {
 
 export function totalPnl(books: LegBook[], marks: number[]): number {
   return books.reduce((s, b, i) => s + legPnl(b, marks[i] ?? 0), 0);
-}
-
-export function totalUnrealized(books: LegBook[], marks: number[]): number {
-  return books.reduce((s, b, i) => s + unrealizedPnl(b, marks[i] ?? 0), 0);
 }
 
 export function netDelta(books: LegBook[]): number {

@@ -20,7 +20,7 @@ import { failure } from '../contracts.ts';
 import { clientOrderId, strategyTag } from '../ids.ts';
 import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
 import { ParamChecker } from '../params.ts';
-import { isFresh, legSpec, mid, type Quote, riskBreachUpdate, toQuote, totalPnl } from './common.ts';
+import { isFresh, mid, type Quote, riskBreachUpdate, toQuote, totalPnl } from './common.ts';
 import type { StrategyControlEvent } from './spot-futures.ts';
 
 export const MAX_LEVELS = 3;
@@ -451,5 +451,3 @@ export const marketMakerMachine = createMarketMakerMachine(MAX_LEVELS);
 export function marketMakerPnl(ctx: MarketMakerContext): number {
   return pnl(ctx);
 }
-
-export { legSpec };

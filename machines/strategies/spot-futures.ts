@@ -40,7 +40,6 @@ import {
   isFresh,
   legSpec,
   mid,
-  minTradableBase,
   netDelta,
   type Quote,
   riskBreachUpdate,
@@ -551,5 +550,3 @@ export const spotFuturesMachine = setup({
 export function spotFuturesPnl(ctx: SpotFuturesContext): number {
   return totalPnl([ctx.legs.spot, ctx.legs.perp], [mid(ctx.quotes.spot), mid(ctx.quotes.perp)]);
 }
-
-export { minTradableBase };

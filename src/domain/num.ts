@@ -54,13 +54,3 @@ export function isOnStep(value: number, step: number): boolean {
   // Division error grows with the magnitude of `units` (≈ 4e-16 relative); half a unit off is a real miss.
   return Math.abs(units - Math.round(units)) <= Math.max(1e-9, Math.abs(units) * 1e-12);
 }
-
-/** Relative-and-absolute closeness for comparing accumulated money values. */
-export function approxEqual(a: number, b: number, relTol = 1e-9, absTol = 1e-9): boolean {
-  return Math.abs(a - b) <= Math.max(absTol, relTol * Math.max(Math.abs(a), Math.abs(b)));
-}
-
-/** Treat dust below half a step as zero, e.g. for a position after many partial fills. */
-export function isDust(value: number, step: number): boolean {
-  return Math.abs(value) < step / 2;
-}

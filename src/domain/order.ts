@@ -61,10 +61,6 @@ export interface Order {
 
 export type OrderRef = { id: string } | { clientOrderId: string };
 
-export function isOrderDone(o: Pick<Order, 'status'>): boolean {
-  return o.status !== 'open';
-}
-
 export function oppositeSide(s: Side): Side {
   return s === 'buy' ? 'sell' : 'buy';
 }

@@ -51,14 +51,4 @@ export class Rng {
   logNormal(median: number, sigma: number): number {
     return median * Math.exp(sigma * this.normal());
   }
-
-  /** Serializable state, so a saved simulator resumes the same random stream. */
-  getState(): number {
-    return this.state;
-  }
-
-  setState(s: number): void {
-    this.state = s >>> 0;
-    this.spare = undefined;
-  }
 }

@@ -174,9 +174,4 @@ export class FaultInjector {
   hasStreamFaults(): boolean {
     return this.gaps.length > 0 || this.stale.length > 0;
   }
-
-  /** Random-stream state, so a saved paper venue resumes the same fault sequence. */
-  rngState(): number {
-    return this.rng.getState();
-  }
 }
