@@ -154,6 +154,26 @@ function pushDescendants(snapshot: unknown, out: unknown[]): void {
   }
 }
 
+/**
+ * A snapshot can hold a child that has finished while its parent had not yet handled the done
+ * event (it was queued behind the event being processed when the snapshot was taken). XState
+ * restores such a child as finished and never tells the parent, which would then wait forever.
+ * After a restore, every finished child still held by a running parent has its done (or error)
+ * event delivered again. Our machines' handlers are safe to repeat: a handler that already ran
+ * left its state (and the child with it) or only assigns the same output again.
+ */
+function redeliverFinishedChildren(ref: AnyActorRef): void {
+  const snap = ref.getSnapshot() as { status: string; children?: Record<string, AnyActorRef> };
+  if (snap.status !== 'active') return;
+  for (const [id, child] of Object.entries(snap.children ?? {})) {
+    const cs = child.getSnapshot() as { status: string; output?: unknown; error?: unknown };
+    if (cs.status === 'done') ref.send({ type: `xstate.done.actor.${id}`, output: cs.output, actorId: id });
+    else if (cs.status === 'error')
+      ref.send({ type: `xstate.error.actor.${id}`, error: cs.error, actorId: id });
+    else redeliverFinishedChildren(child);
+  }
+}
+
 function sameRefs(a: unknown[], b: unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -435,6 +455,7 @@ export class Engine {
       },
     });
     actor.start();
+    if (snapshot) redeliverFinishedChildren(actor);
   }
 
   private onSnapshot(run: Running, s: { status: string; value: unknown }): void {
