@@ -1,10 +1,19 @@
+import { InvalidParamsError } from '../../machines/params.ts';
+import { ConfigError } from '../config/load.ts';
+import { CsvFormatError } from '../marketdata/csv.ts';
+import { StoreUrlError } from '../runtime/store.ts';
+import { VenueSetupError } from '../runtime/venues.ts';
 import { UsageError } from './args.ts';
-import { paperCommand, paperHelp } from './commands/paper.ts';
+import { runCommand, runHelp } from './commands/run.ts';
 import { venueCommand, venueHelp } from './commands/venue.ts';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> =
   {
-    paper: { run: paperCommand, help: paperHelp, summary: 'paper trading on simulated venues (npm start)' },
+    run: {
+      run: runCommand,
+      help: runHelp,
+      summary: 'run the engine from a config (paper unless --live; npm start)',
+    },
     venue: {
       run: venueCommand,
       help: venueHelp,
@@ -38,9 +47,18 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
-function isArgError(e: unknown): boolean {
+/** Bad input (flags, config, params, data files): exit code 2, the message says what and where. */
+function isBadInput(e: unknown): boolean {
   const code = (e as { code?: string }).code;
-  return e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
+  return (
+    e instanceof UsageError ||
+    e instanceof ConfigError ||
+    e instanceof InvalidParamsError ||
+    e instanceof VenueSetupError ||
+    e instanceof StoreUrlError ||
+    e instanceof CsvFormatError ||
+    (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+  );
 }
 
 main(process.argv.slice(2)).then(
@@ -48,7 +66,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (isArgError(e)) {
+    if (isBadInput(e)) {
       process.stderr.write(`statearb: ${(e as Error).message}\n`);
       process.exitCode = 2;
     } else {

@@ -3,8 +3,7 @@
  * they leave, enforces symbol locks, and brings everything back after a restart — rehydrating
  * each strategy from its snapshot and reconciling what happened at the venues meanwhile.
  */
-import { type AnyActorRef, createActor } from 'xstate';
-import { type LegBook, unrealizedPnl } from '../../machines/accounting.ts';
+import { type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
 import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
 import type { Clock } from '../clock/clock.ts';
@@ -12,6 +11,7 @@ import { type Instrument, type Market, type Order, OrderNotFound } from '../doma
 import type { ExchangeClient } from '../exchange/port.ts';
 import { StoreIntentJournal } from '../store/journal.ts';
 import type { QuarantinedRecord, SnapshotStore, StrategyStatus } from '../store/types.ts';
+import { stateName, strategyFigures } from './figures.ts';
 import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
 import { PortfolioRisk, type PortfolioRiskLimits, type RiskView } from './risk.ts';
 
@@ -39,6 +39,18 @@ export interface EngineOptions {
   /** Portfolio-wide limits, evaluated every `riskIntervalMs` on the engine's clock. */
   risk?: PortfolioRiskLimits;
   riskIntervalMs?: number;
+  /** Called after every change of a strategy's top-level state (logging, backtest reports, inspector). */
+  onTransition?: (t: TransitionRecord) => void;
+}
+
+export interface TransitionRecord {
+  strategy: string;
+  kind: string;
+  from: string;
+  to: string;
+  /** Type of the event the strategy machine was processing when its state changed. */
+  event: string;
+  at: number;
 }
 
 export interface StrategySpec {
@@ -58,6 +70,8 @@ interface Running {
   lastPersistAt: number;
   lastState: string;
   lastTransitionAt: number;
+  /** The event the root machine is processing (from XState's inspection stream). */
+  lastEvent: string;
   halted: string | undefined;
   writeFailed: boolean;
   done: boolean;
@@ -80,6 +94,8 @@ export interface StrategyStatusView {
   unrealizedPnl: number;
   fees: number;
   funding: number;
+  /** realized + unrealized − fees + funding, quote currency. */
+  netPnl: number;
   /** Client ids of the strategy's orders live at the venue (order machines in `live`). */
   openOrders: string[];
   cycles: number | undefined;
@@ -124,11 +140,6 @@ function liveOrders(snapshot: unknown, out: string[] = []): string[] {
     out.push(s.context.request.clientOrderId);
   for (const c of Object.values(s.children ?? {})) if (c?.snapshot) liveOrders(c.snapshot, out);
   return out;
-}
-
-function stateName(value: unknown): string {
-  if (typeof value === 'string') return value;
-  return Object.keys(value as object)[0] ?? '';
 }
 
 /**
@@ -208,6 +219,7 @@ export class Engine {
   private readonly risk: PortfolioRisk;
   private readonly riskIntervalMs: number;
   private riskTimer: unknown;
+  private readonly onTransition: ((t: TransitionRecord) => void) | undefined;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -218,6 +230,7 @@ export class Engine {
     this.migrations = opts.migrations ?? {};
     this.risk = new PortfolioRisk(opts.risk);
     this.riskIntervalMs = opts.riskIntervalMs ?? 1_000;
+    this.onTransition = opts.onTransition;
   }
 
   private market = (i: Instrument): Market => {
@@ -381,13 +394,40 @@ export class Engine {
     this.log.error({ strategy: run.id, reason }, 'strategy halted');
   }
 
-  async addStrategy(spec: StrategySpec): Promise<string> {
-    if (!this.started) throw new Error('start the engine before adding strategies');
+  /**
+   * Check a spec against the loaded markets without adding it (throws InvalidParamsError naming
+   * each field): a config with several strategies is checked whole before any of them starts.
+   */
+  validateStrategy(spec: StrategySpec): void {
+    if (!this.started) throw new Error('start the engine before validating strategies');
+    this.kindOf(spec).input(spec.id ?? 'validation', spec.params as never, this.market);
+  }
+
+  private kindOf(spec: StrategySpec): StrategyKind {
     const kind = STRATEGY_KINDS[spec.kind];
     if (!kind)
       throw new Error(
         `unknown strategy kind "${spec.kind}"; known: ${Object.keys(STRATEGY_KINDS).join(', ')}`,
       );
+    return kind;
+  }
+
+  /** Lock keys (venue|symbol) a spec would take. */
+  instrumentsOf(spec: Omit<StrategySpec, 'id'>): string[] {
+    return lockKeys(this.kindOf(spec as StrategySpec).instruments(spec.params as never));
+  }
+
+  /** The stored record of a strategy (any status), or undefined. */
+  stored(id: string): { status: StrategyStatus; params: unknown } | undefined {
+    const rec = this.store.get(id);
+    return rec
+      ? { status: rec.status, params: (rec.spec as { params?: unknown } | undefined)?.params }
+      : undefined;
+  }
+
+  async addStrategy(spec: StrategySpec): Promise<string> {
+    if (!this.started) throw new Error('start the engine before adding strategies');
+    const kind = this.kindOf(spec);
     const id = spec.id ?? `${spec.kind}-${this.clock.now().toString(36)}-${this.nextId++}`;
     const input = kind.input(id, spec.params as never, this.market);
     const instruments = lockKeys(kind.instruments(spec.params as never));
@@ -423,10 +463,17 @@ export class Engine {
     input: unknown,
   ): void {
     const machine = kind.machine.provide({ actors: this.actors! });
+    let root: AnyActorRef | undefined;
+    // Only the root's own events are kept: the transition log names the event that moved it.
+    const inspect = (ev: InspectionEvent) => {
+      if (ev.type === '@xstate.event' && ev.actorRef === root && run.lastState !== '')
+        run.lastEvent = ev.event.type;
+    };
     const actor = createActor(
       machine,
-      snapshot ? ({ snapshot, input: undefined } as never) : ({ input } as never),
+      snapshot ? ({ snapshot, input: undefined, inspect } as never) : ({ input, inspect } as never),
     );
+    root = actor;
     const run: Running = {
       id,
       kind,
@@ -437,6 +484,7 @@ export class Engine {
       lastPersistAt: 0,
       lastState: '',
       lastTransitionAt: this.clock.now(),
+      lastEvent: snapshot ? 'xstate.restore' : 'xstate.init',
       halted: undefined,
       writeFailed: false,
       done: false,
@@ -461,9 +509,18 @@ export class Engine {
   private onSnapshot(run: Running, s: { status: string; value: unknown }): void {
     const state = stateName(s.value);
     if (state !== run.lastState) {
-      this.log.info({ strategy: run.id, from: run.lastState || '(start)', to: state }, 'transition');
+      const t: TransitionRecord = {
+        strategy: run.id,
+        kind: run.kind.kind,
+        from: run.lastState || (run.lastEvent === 'xstate.restore' ? '(restored)' : '(start)'),
+        to: state,
+        event: run.lastEvent,
+        at: this.clock.now(),
+      };
+      this.log.info({ strategy: t.strategy, from: t.from, to: t.to, event: t.event }, 'transition');
       run.lastState = state;
-      run.lastTransitionAt = this.clock.now();
+      run.lastTransitionAt = t.at;
+      this.onTransition?.(t);
     }
     if (s.status === 'done') {
       const status: StrategyStatus =
@@ -594,34 +651,27 @@ export class Engine {
       const s = run.actor.getSnapshot() as {
         value: unknown;
         status: string;
-        context: { lastError?: unknown; completedCycles?: number; executions?: number };
+        context: { lastError?: unknown };
       };
       const state = stateName(s.value);
       if (!run.done) counts.active++;
       else if (state === 'completed') counts.completed++;
       else if (state === 'failed' || s.status === 'error') counts.failed++;
       else counts.stopped++;
-      const legs: LegBook[] = run.kind.legs(s.context as never);
-      const marks = run.kind.marks(s.context as never);
+      const f = strategyFigures(run.kind, s.context);
       strategies.push({
         id: run.id,
         kind: run.kind.kind,
         state,
         instruments: run.instruments,
-        legs: legs.map((l) => ({
-          venue: l.venue,
-          symbol: l.symbol,
-          position: l.position,
-          realizedPnl: l.realizedPnl,
-          fees: l.fees,
-          funding: l.funding,
-        })),
-        realizedPnl: legs.reduce((x, l) => x + l.realizedPnl, 0),
-        unrealizedPnl: legs.reduce((x, l, i) => x + unrealizedPnl(l, marks[i] ?? 0), 0),
-        fees: legs.reduce((x, l) => x + l.fees, 0),
-        funding: legs.reduce((x, l) => x + l.funding, 0),
+        legs: f.legs,
+        realizedPnl: f.realizedPnl,
+        unrealizedPnl: f.unrealizedPnl,
+        fees: f.fees,
+        funding: f.funding,
+        netPnl: f.netPnl,
         openOrders: run.done ? [] : liveOrders(run.actor.getPersistedSnapshot()),
-        cycles: s.context.completedCycles ?? s.context.executions,
+        cycles: f.cycles,
         lastError: s.context.lastError,
         halted: run.halted,
         lastTransitionAt: run.lastTransitionAt,
@@ -652,7 +702,7 @@ export class Engine {
       }
       run.actor.stop();
     }
-    this.running.clear();
+    // The stopped actors stay listed: status() after a shutdown shows where each strategy stopped.
     this.exchange?.dispose();
   }
 

@@ -6,16 +6,25 @@ import { simMarket, standardSymbols } from '../exchange/sim/markets.ts';
 import { SimVenue, type SimVenueState } from '../exchange/sim/venue.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 
-export interface PaperVenuesOptions {
-  names: string[];
-  bases: string[];
-  clock: Clock;
+/** One simulated venue and the network between it and the engine. */
+export interface PaperVenueSpec {
+  name: string;
   balances: Record<string, number>;
   latency?: LatencyConfig;
   faults?: FaultConfig;
+  requestTimeoutMs?: number;
+  queueModel?: 'cross' | 'queue';
+  /** Fee tier for every market (default: the venue's public base tier). */
+  fees?: { maker: number; taker: number };
+}
+
+export interface PaperVenuesOptions {
+  venues: PaperVenueSpec[];
+  bases: string[];
+  datedFutures?: string[];
+  clock: Clock;
   /** File holding the venues' saved state; loaded when present, written by save(). */
   statePath?: string;
-  queueModel?: 'cross' | 'queue';
 }
 
 export interface PaperVenues {
@@ -39,15 +48,15 @@ interface StateFile {
  * so that paper trading survives an engine or venue restart.
  */
 export function createPaperVenues(opts: PaperVenuesOptions): PaperVenues {
-  const symbols = standardSymbols(opts.bases);
-  const venues = opts.names.map(
-    (name) =>
+  const symbols = standardSymbols(opts.bases, { datedFutures: opts.datedFutures ?? [] });
+  const venues = opts.venues.map(
+    (spec) =>
       new SimVenue({
-        name,
+        name: spec.name,
         clock: opts.clock,
-        markets: symbols.map((s) => simMarket(name, s)),
-        balances: opts.balances,
-        ...(opts.queueModel ? { queueModel: opts.queueModel } : {}),
+        markets: symbols.map((s) => simMarket(spec.name, s, spec.fees ?? {})),
+        balances: spec.balances,
+        ...(spec.queueModel ? { queueModel: spec.queueModel } : {}),
       }),
   );
   const restoredMids = new Map<string, number>();
@@ -69,13 +78,14 @@ export function createPaperVenues(opts: PaperVenuesOptions): PaperVenues {
     }
     restored = true;
   }
-  const clients = venues.map(
-    (v, i) =>
-      new SimExchangeClient(v, {
-        ...(opts.latency ? { latency: opts.latency } : {}),
-        faults: new FaultInjector({ ...opts.faults, seed: (opts.faults?.seed ?? 1) + i }),
-      }),
-  );
+  const clients = venues.map((v, i) => {
+    const spec = opts.venues[i]!;
+    return new SimExchangeClient(v, {
+      ...(spec.latency ? { latency: spec.latency } : {}),
+      ...(spec.requestTimeoutMs ? { requestTimeoutMs: spec.requestTimeoutMs } : {}),
+      faults: new FaultInjector({ ...spec.faults, seed: (spec.faults?.seed ?? 1) + i }),
+    });
+  });
   return {
     venues,
     clients,

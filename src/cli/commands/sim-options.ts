@@ -51,25 +51,30 @@ export function buildWallClockSim(v: SimFlagValues): WallClockSim {
     throw new UsageError(`--queue-model: expected cross or queue, got "${queueModel}"`);
   const clock = new WallClock();
   const rateLimit = rateLimitFlag(v['rate-limit']);
+  const balances = balancesFlag(v.balances, { USDT: 100_000, BTC: 2, ETH: 20 });
+  const latency = {
+    requestMs: intFlag('latency-ms', v['latency-ms'], 0, 0, 60_000),
+    streamMs: intFlag('stream-latency-ms', v['stream-latency-ms'], 0, 0, 60_000),
+  };
+  const rejectRate = numFlag('reject-rate', v['reject-rate'], 0, 0, 1);
   const paper = createPaperVenues({
-    names,
+    venues: names.map((name) => ({
+      name,
+      balances,
+      latency,
+      faults: {
+        seed,
+        rates: {
+          timeoutBeforePlace: timeoutRate / 2,
+          timeoutAfterPlace: timeoutRate / 2,
+          reject: rejectRate,
+        },
+        ...(rateLimit ? { rateLimit } : {}),
+      },
+      queueModel,
+    })),
     bases,
     clock,
-    balances: balancesFlag(v.balances, { USDT: 100_000, BTC: 2, ETH: 20 }),
-    latency: {
-      requestMs: intFlag('latency-ms', v['latency-ms'], 0, 0, 60_000),
-      streamMs: intFlag('stream-latency-ms', v['stream-latency-ms'], 0, 0, 60_000),
-    },
-    faults: {
-      seed,
-      rates: {
-        timeoutBeforePlace: timeoutRate / 2,
-        timeoutAfterPlace: timeoutRate / 2,
-        reject: numFlag('reject-rate', v['reject-rate'], 0, 0, 1),
-      },
-      ...(rateLimit ? { rateLimit } : {}),
-    },
-    queueModel,
     ...(v.state ? { statePath: v.state } : {}),
   });
   const defaults: Record<string, number> = { BTC: 60_000, ETH: 3_000, SOL: 150 };

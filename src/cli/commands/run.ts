@@ -1,0 +1,207 @@
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { InvalidParamsError } from '../../../machines/params.ts';
+import { WallClock } from '../../clock/clock.ts';
+import { createEngine, type Engine, type EngineStatus } from '../../engine/engine.ts';
+import { createLogger } from '../../logging/logger.ts';
+import { VenueRouter } from '../../marketdata/feed.ts';
+import { startRealtimeFeed } from '../../marketdata/realtime.ts';
+import { syntheticMarketFor } from '../../runtime/market.ts';
+import { openStore, storeUrl } from '../../runtime/store.ts';
+import { effectiveStrategies } from '../../runtime/strategies.ts';
+import { buildVenues, paperStatePath } from '../../runtime/venues.ts';
+import { intFlag, UsageError } from '../args.ts';
+import { loadCommandConfig } from '../config-flags.ts';
+import { renderStatusTable, type StatusRow } from '../status-table.ts';
+
+export const runHelp = `statearb run — run the engine from a config file (paper trading unless --live)
+
+Usage: statearb run [--config FILE] [--live] [--store URL] [--data-dir DIR] [--json]
+                    [--status-every-ms N] [--duration-s N]
+
+  --config FILE           JSON or YAML config (default: the bundled config/paper.yaml: all four
+                          strategies on two simulated venues fed by the synthetic market)
+  --live                  allow ccxt venues to trade (the config must also say mode: live, and
+                          credentials must be in the environment)
+  --store URL             sqlite:PATH, memory or postgres://… (overrides the config and ARB_STORE)
+  --data-dir DIR          where the paper venues' state and the default SQLite file live
+  --json                  status as one JSON line per tick on stdout instead of a table
+  --status-every-ms N     status period (default: engine.statusEveryMs of the config, 3000)
+  --duration-s N          shut down by itself after N seconds (default: until Ctrl-C)
+
+Strategies are persisted in the store: stop with Ctrl-C (graceful: in-flight orders settle first)
+or even kill -9, start again, and every strategy resumes where it was after its orders have been
+reconciled with the venue. Environment: ARB_* overrides (see README), logs go to stderr.`;
+
+export function statusRows(status: EngineStatus): StatusRow[] {
+  return status.strategies.map((s) => ({
+    id: s.id,
+    kind: s.kind,
+    state: s.state,
+    legs: s.legs,
+    netPnl: s.netPnl,
+    fees: s.fees,
+    openOrders: s.openOrders.length,
+    cycles: s.cycles,
+    note: s.halted ? `halted: ${s.halted}` : undefined,
+  }));
+}
+
+/** Add the config's strategies that the store does not know yet, after checking all of them. */
+async function addConfiguredStrategies(
+  engine: Engine,
+  strategies: ReturnType<typeof effectiveStrategies>['strategies'],
+  log: Logger,
+): Promise<void> {
+  const fresh = [];
+  const problems: string[] = [];
+  const locks = engine.status().locks;
+  for (const s of strategies) {
+    const stored = engine.stored(s.id);
+    if (stored) {
+      if (stored.status !== 'active')
+        log.warn(
+          { strategy: s.id, status: stored.status },
+          'strategy already ended in this store; give it a new id to run it again',
+        );
+      else if (JSON.stringify(stored.params) !== JSON.stringify(s.params))
+        log.warn(
+          { strategy: s.id },
+          'config params differ from the stored strategy; it resumes with the stored params (stop it to change them)',
+        );
+      continue;
+    }
+    try {
+      engine.validateStrategy({ kind: s.kind, id: s.id, params: s.params });
+      for (const key of engine.instrumentsOf({ kind: s.kind, params: s.params }))
+        if (locks[key] !== undefined)
+          problems.push(
+            `strategy ${s.id}: ${key} is locked by strategy ${locks[key]} (stop it first, or trade another instrument)`,
+          );
+      fresh.push(s);
+    } catch (e) {
+      if (!(e instanceof InvalidParamsError)) throw e;
+      const i = strategies.indexOf(s);
+      for (const issue of e.issues)
+        problems.push(`strategies[${i}] (${s.id}).params.${issue.path}: ${issue.reason}`);
+    }
+  }
+  if (problems.length > 0)
+    throw new UsageError(`strategy params do not fit the venues' markets:\n  ${problems.join('\n  ')}`);
+  for (const s of fresh) await engine.addStrategy({ kind: s.kind, id: s.id, params: s.params });
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      live: { type: 'boolean' },
+      store: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+      'status-every-ms': { type: 'string' },
+      'duration-s': { type: 'string' },
+    },
+    strict: true,
+  });
+  const { config, file } = loadCommandConfig(values.config, {
+    store: values.store,
+    dataDir: values['data-dir'],
+  });
+  if (config.marketData.source === 'csv')
+    throw new UsageError(
+      `${file}: marketData.source csv replays recorded quotes; use statearb backtest for it`,
+    );
+  const every = intFlag('status-every-ms', values['status-every-ms'], config.engine.statusEveryMs, 100);
+  const duration =
+    values['duration-s'] === undefined ? undefined : intFlag('duration-s', values['duration-s'], 0, 1);
+  const log = createLogger(config.logging);
+  const clock = new WallClock();
+  const url = storeUrl(config.store, config.dataDir);
+  const store = openStore(url);
+  const venues = buildVenues(config, {
+    clock,
+    live: Boolean(values.live),
+    statePath: paperStatePath(config),
+  });
+  const paper = venues.paper;
+  const market = paper
+    ? syntheticMarketFor(config, {
+        venues: paper.venues.map((v) => v.name),
+        markets: paper.venues.flatMap((v) => v.listMarkets()),
+        startTs: clock.now(),
+        resumeMids: paper.restoredMids,
+      })
+    : undefined;
+  const router = paper ? new VenueRouter(paper.venues) : undefined;
+  const feed = market && router ? startRealtimeFeed(market, (e) => router.route(e)) : undefined;
+  const { risk } = config;
+  const engine = createEngine({
+    store,
+    venues: venues.clients,
+    clock,
+    logger: log,
+    quotePersistMs: config.engine.quotePersistMs,
+    risk: {
+      ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
+      ...(risk.maxDailyLossUsd !== undefined ? { maxDailyLoss: risk.maxDailyLossUsd } : {}),
+      flattenOnDailyLoss: risk.flattenOnDailyLoss,
+      ...(risk.enableCircuitBreakers ? { circuitBreaker: risk.circuitBreaker } : {}),
+    },
+  });
+  const cleanup = async () => {
+    feed?.stop();
+    paper?.save();
+    await venues.close();
+    store.close();
+  };
+  try {
+    const report = await engine.start({ recover: true });
+    log.info(
+      {
+        config: file,
+        store: url.replace(/\/\/[^@/]*@/, '//***@'),
+        venues: Object.keys(venues.clients),
+        paperResumed: paper?.restored ?? false,
+        recovered: report.recovered.length,
+        quarantined: report.quarantined.map((q) => ({ id: q.id, reason: q.reason })),
+        halted: report.halted,
+        orphansCancelled: report.orphansCancelled,
+      },
+      'engine started',
+    );
+    const { strategies, adjustments } = effectiveStrategies(config);
+    for (const a of adjustments) log.warn(a, 'strategy param tightened by a portfolio risk limit');
+    await addConfiguredStrategies(engine, strategies, log);
+  } catch (e) {
+    await engine.stop();
+    await cleanup();
+    throw e;
+  }
+
+  const print = () => {
+    const status = engine.status();
+    if (values.json) process.stdout.write(`${JSON.stringify({ ts: clock.now(), ...status })}\n`);
+    else
+      process.stdout.write(
+        `\n${new Date(clock.now()).toISOString()}  exposure ${status.risk.exposure.toFixed(0)} USDT` +
+          `${Object.keys(status.risk.breaches).length ? `  RISK: ${Object.values(status.risk.breaches).join('; ')}` : ''}\n` +
+          `${renderStatusTable(statusRows(status))}\n`,
+      );
+    paper?.save();
+  };
+  const timer = setInterval(print, every);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    if (duration !== undefined) setTimeout(() => resolve('duration'), duration * 1000).unref();
+  });
+  clearInterval(timer);
+  log.info({ reason: signal }, 'shutting down: no new entries, waiting for in-flight orders');
+  const { settled } = await engine.shutdown({ timeoutMs: config.engine.shutdownTimeoutMs });
+  print();
+  await cleanup();
+  log.info({ settled }, 'stopped; start again to resume');
+  return 0;
+}

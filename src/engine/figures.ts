@@ -1,0 +1,57 @@
+/**
+ * A strategy's money figures from its context — legs, realized and unrealized PnL, fees,
+ * funding — shared by the live engine's status and by views of stored snapshots.
+ */
+import { type LegBook, unrealizedPnl } from '../../machines/accounting.ts';
+import type { StrategyKind } from './registry.ts';
+
+export interface StrategyFigures {
+  legs: {
+    venue: string;
+    symbol: string;
+    position: number;
+    realizedPnl: number;
+    fees: number;
+    funding: number;
+  }[];
+  realizedPnl: number;
+  unrealizedPnl: number;
+  fees: number;
+  funding: number;
+  /** realized + unrealized − fees + funding. */
+  netPnl: number;
+  cycles: number | undefined;
+}
+
+export function strategyFigures(kind: StrategyKind, context: unknown): StrategyFigures {
+  const ctx = context as never;
+  const legs: LegBook[] = kind.legs(ctx);
+  const marks = kind.marks(ctx);
+  const realizedPnl = legs.reduce((x, l) => x + l.realizedPnl, 0);
+  const unrealized = legs.reduce((x, l, i) => x + unrealizedPnl(l, marks[i] ?? 0), 0);
+  const fees = legs.reduce((x, l) => x + l.fees, 0);
+  const funding = legs.reduce((x, l) => x + l.funding, 0);
+  const c = context as { completedCycles?: number; executions?: number };
+  return {
+    legs: legs.map((l) => ({
+      venue: l.venue,
+      symbol: l.symbol,
+      position: l.position,
+      realizedPnl: l.realizedPnl,
+      fees: l.fees,
+      funding: l.funding,
+    })),
+    realizedPnl,
+    unrealizedPnl: unrealized,
+    fees,
+    funding,
+    netPnl: realizedPnl + unrealized - fees + funding,
+    cycles: c.completedCycles ?? c.executions,
+  };
+}
+
+/** Top-level state name of a (possibly nested or parallel) state value. */
+export function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return Object.keys((value as object) ?? {})[0] ?? '';
+}
