@@ -4,7 +4,10 @@ import { CsvFormatError } from '../marketdata/csv.ts';
 import { StoreUrlError } from '../runtime/store.ts';
 import { VenueSetupError } from '../runtime/venues.ts';
 import { UsageError } from './args.ts';
+import { cleanupCommand, cleanupHelp } from './commands/cleanup.ts';
 import { runCommand, runHelp } from './commands/run.ts';
+import { statusCommand, statusHelp } from './commands/status.ts';
+import { strategiesCommand, strategiesHelp } from './commands/strategies.ts';
 import { venueCommand, venueHelp } from './commands/venue.ts';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> =
@@ -13,6 +16,21 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
       run: runCommand,
       help: runHelp,
       summary: 'run the engine from a config (paper unless --live; npm start)',
+    },
+    status: {
+      run: statusCommand,
+      help: statusHelp,
+      summary: 'strategies, positions, PnL and locks from the store',
+    },
+    strategies: {
+      run: strategiesCommand,
+      help: strategiesHelp,
+      summary: 'strategy kinds and their parameter schemas',
+    },
+    cleanup: {
+      run: cleanupCommand,
+      help: cleanupHelp,
+      summary: 'delete ended strategies and their journals',
     },
     venue: {
       run: venueCommand,

@@ -129,7 +129,7 @@ export interface RecoveryReport {
 }
 
 /** Client ids of order machines that are live, anywhere in a persisted snapshot's child tree. */
-function liveOrders(snapshot: unknown, out: string[] = []): string[] {
+export function liveOrders(snapshot: unknown, out: string[] = []): string[] {
   const s = snapshot as {
     value?: unknown;
     context?: { request?: { clientOrderId?: string } };

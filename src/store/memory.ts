@@ -42,6 +42,20 @@ export class MemoryStore implements SnapshotStore {
     this.rows.set(id, JSON.stringify({ ...rec, snapshot, machineVersion, updatedAt: at }));
   }
 
+  listAll(): { records: StrategyRecord[]; unreadable: { id: string; reason: string }[] } {
+    const records: StrategyRecord[] = [];
+    const unreadable: { id: string; reason: string }[] = [];
+    for (const [id, raw] of this.rows) {
+      try {
+        records.push(JSON.parse(raw) as StrategyRecord);
+      } catch (e) {
+        unreadable.push({ id, reason: `unreadable record: ${(e as Error).message}` });
+      }
+    }
+    records.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return { records, unreadable };
+  }
+
   loadActive(): LoadResult {
     const records: StrategyRecord[] = [];
     const quarantined: QuarantinedRecord[] = [];

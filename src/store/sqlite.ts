@@ -107,6 +107,7 @@ export class SqliteStore implements SnapshotStore {
         'UPDATE strategies SET snapshot = ?, snapshot_sum = ?, machine_version = ?, updated_at = ? WHERE id = ?',
       ),
       active: this.db.prepare("SELECT * FROM strategies WHERE status = 'active' ORDER BY created_at, id"),
+      all: this.db.prepare('SELECT * FROM strategies ORDER BY created_at, id'),
       get: this.db.prepare('SELECT * FROM strategies WHERE id = ?'),
       release: this.db.prepare('DELETE FROM locks WHERE strategy_id = ?'),
       locks: this.db.prepare('SELECT key, strategy_id FROM locks'),
@@ -177,6 +178,19 @@ export class SqliteStore implements SnapshotStore {
       }
     }
     return { records, quarantined };
+  }
+
+  listAll(): { records: StrategyRecord[]; unreadable: { id: string; reason: string }[] } {
+    const records: StrategyRecord[] = [];
+    const unreadable: { id: string; reason: string }[] = [];
+    for (const row of this.stmts.all.all() as StrategyRow[]) {
+      try {
+        records.push(this.parse(row));
+      } catch (e) {
+        unreadable.push({ id: row.id, reason: `unreadable record: ${(e as Error).message}` });
+      }
+    }
+    return { records, unreadable };
   }
 
   get(id: string): StrategyRecord | undefined {

@@ -65,6 +65,8 @@ export interface SnapshotStore {
   /** Every strategy not in a terminal state; unreadable rows are quarantined, not returned. */
   loadActive(): LoadResult;
   get(id: string): StrategyRecord | undefined;
+  /** Every strategy of any status, read only: unreadable rows are reported, never moved. */
+  listAll(): { records: StrategyRecord[]; unreadable: { id: string; reason: string }[] };
   /** Release a terminal strategy's locks. */
   releaseLocks(id: string): void;
   /** Who holds each lock. */

@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { liveOrders } from '../../engine/engine.ts';
+import { stateName, strategyFigures } from '../../engine/figures.ts';
+import { STRATEGY_KINDS } from '../../engine/registry.ts';
+import { renderStatusTable, type StatusRow } from '../status-table.ts';
+import { openExistingStore, storeFlags, storeFlagsHelp } from './store-flags.ts';
+
+export const statusHelp = `statearb status — strategies, positions, PnL, locks and quarantine as persisted in the store
+
+Usage: statearb status [--store URL | --config FILE] [--all] [--json]
+
+${storeFlagsHelp}
+  --all                   include completed, stopped and failed strategies (default: active only)
+  --json                  one JSON document on stdout
+
+Reads the store only (safe while an engine runs: SQLite WAL readers never block the writer).
+Figures are as of each strategy's last persisted snapshot; quote-only changes are written at
+most every engine.quotePersistMs, so unrealized PnL can lag by that much.`;
+
+export async function statusCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...storeFlags, all: { type: 'boolean' }, json: { type: 'boolean' } },
+    strict: true,
+  });
+  const { url, store } = openExistingStore(values);
+  try {
+    const { records, unreadable } = store.listAll();
+    const strategies = records
+      .filter((r) => values.all || r.status === 'active')
+      .map((r) => {
+        const kind = STRATEGY_KINDS[r.kind];
+        const snap = r.snapshot as { value?: unknown; context?: unknown } | null;
+        const figures = kind && snap?.context ? strategyFigures(kind, snap.context) : undefined;
+        return {
+          id: r.id,
+          kind: r.kind,
+          status: r.status,
+          state: snap ? stateName(snap.value) : '(no snapshot yet)',
+          instruments: r.instruments,
+          updatedAt: r.updatedAt,
+          openOrders: snap ? liveOrders(snap) : [],
+          ...(figures ?? {}),
+        };
+      });
+    const out = {
+      store: url,
+      strategies,
+      locks: store.locks(),
+      quarantined: store.listQuarantined().map((q) => ({ id: q.id, reason: q.reason, at: q.at })),
+      unreadable,
+    };
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return 0;
+    }
+    const rows: StatusRow[] = strategies.map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      state: s.status === 'active' ? s.state : `${s.state} (${s.status})`,
+      legs: s.legs ?? [],
+      netPnl: s.netPnl ?? 0,
+      fees: s.fees ?? 0,
+      openOrders: s.openOrders.length,
+      cycles: s.cycles,
+      note: `last saved ${new Date(s.updatedAt).toISOString()}`,
+    }));
+    const lines = [`store ${url}`, renderStatusTable(rows)];
+    const locks = Object.entries(out.locks);
+    lines.push(`locks: ${locks.length === 0 ? 'none' : locks.map(([k, id]) => `${k} → ${id}`).join(', ')}`);
+    for (const q of [...out.quarantined, ...unreadable]) lines.push(`QUARANTINED ${q.id}: ${q.reason}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
