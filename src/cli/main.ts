@@ -1,9 +1,11 @@
 import { InvalidParamsError } from '../../machines/params.ts';
+import { BacktestSetupError } from '../backtest/run.ts';
 import { ConfigError } from '../config/load.ts';
 import { CsvFormatError } from '../marketdata/csv.ts';
 import { StoreUrlError } from '../runtime/store.ts';
 import { VenueSetupError } from '../runtime/venues.ts';
 import { UsageError } from './args.ts';
+import { backtestCommand, backtestHelp } from './commands/backtest.ts';
 import { cleanupCommand, cleanupHelp } from './commands/cleanup.ts';
 import { runCommand, runHelp } from './commands/run.ts';
 import { statusCommand, statusHelp } from './commands/status.ts';
@@ -16,6 +18,11 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
       run: runCommand,
       help: runHelp,
       summary: 'run the engine from a config (paper unless --live; npm start)',
+    },
+    backtest: {
+      run: backtestCommand,
+      help: backtestHelp,
+      summary: 'replay quotes through the strategies on a virtual clock; report with charts',
     },
     status: {
       run: statusCommand,
@@ -75,6 +82,7 @@ function isBadInput(e: unknown): boolean {
     e instanceof VenueSetupError ||
     e instanceof StoreUrlError ||
     e instanceof CsvFormatError ||
+    e instanceof BacktestSetupError ||
     (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
   );
 }

@@ -39,6 +39,11 @@ export interface EngineOptions {
   /** Portfolio-wide limits, evaluated every `riskIntervalMs` on the engine's clock. */
   risk?: PortfolioRiskLimits;
   riskIntervalMs?: number;
+  /**
+   * false: snapshots are written only when a strategy ends (backtests, which never restore; the
+   * order-intent journal is still written). Default true.
+   */
+  persistSnapshots?: boolean;
   /** Called after every change of a strategy's top-level state (logging, backtest reports, inspector). */
   onTransition?: (t: TransitionRecord) => void;
 }
@@ -220,6 +225,7 @@ export class Engine {
   private readonly riskIntervalMs: number;
   private riskTimer: unknown;
   private readonly onTransition: ((t: TransitionRecord) => void) | undefined;
+  private readonly persistSnapshots: boolean;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -231,6 +237,7 @@ export class Engine {
     this.risk = new PortfolioRisk(opts.risk);
     this.riskIntervalMs = opts.riskIntervalMs ?? 1_000;
     this.onTransition = opts.onTransition;
+    this.persistSnapshots = opts.persistSnapshots ?? true;
   }
 
   private market = (i: Instrument): Market => {
@@ -534,6 +541,7 @@ export class Engine {
   }
 
   private persist(run: Running, status: StrategyStatus): void {
+    if (status === 'active' && !this.persistSnapshots) return;
     const now = this.clock.now();
     // The per-quote hot path: XState's assign keeps every unchanged context value by reference and
     // a child's snapshot object only changes when the child does, so comparing references tells a

@@ -1,0 +1,273 @@
+/**
+ * A backtest: recorded quotes (or the synthetic market) replayed through the configured
+ * strategies and simulated venues on a virtual clock, as fast as the machines go. Everything
+ * that reaches the report is a function of the config and the data: same input, same bytes.
+ */
+import { strategyTag } from '../../machines/ids.ts';
+import { VirtualClock } from '../clock/clock.ts';
+import type { Config } from '../config/schema.ts';
+import type { Order } from '../domain/index.ts';
+import { createEngine, type EngineStatus, type TransitionRecord } from '../engine/engine.ts';
+import { csvReplaySource, type ReplayStats } from '../marketdata/csv.ts';
+import type { MarketDataSource, MarketEvent } from '../marketdata/events.ts';
+import { createPaperVenues } from '../paper/venues.ts';
+import { syntheticMarketFor } from '../runtime/market.ts';
+import { effectiveStrategies, type ParamAdjustment } from '../runtime/strategies.ts';
+import { paperVenueSpec } from '../runtime/venues.ts';
+import { MemoryStore } from '../store/memory.ts';
+
+export interface BacktestOptions {
+  /** Recorded quotes (overrides marketData of the config). */
+  quotes?: string;
+  funding?: string;
+  from?: number;
+  to?: number;
+  /** Equity and price samples, virtual ms (default 60 s). */
+  sampleMs?: number;
+  onProgress?: (p: { events: number; ts: number }) => void;
+}
+
+export interface TradeRecord {
+  ts: number;
+  strategy: string;
+  venue: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  price: number;
+  amount: number;
+  fee: number;
+  /** Entry: the strategy's position on that leg grew; exit: it shrank. */
+  effect: 'entry' | 'exit';
+}
+
+export interface Sample {
+  ts: number;
+  /** Σ net PnL of every strategy (realized + unrealized − fees + funding). */
+  equity: number;
+  /** Per strategy: net PnL, the first leg's mid, and its signal in bps (basis, spread, premium). */
+  strategies: Record<string, { pnl: number; price: number; signalBps: number | null }>;
+}
+
+export interface BacktestRun {
+  firstTs: number;
+  lastTs: number;
+  events: number;
+  /** Rows read, emitted, skipped by reason (CSV), or events generated (synthetic). */
+  input: {
+    source: 'csv' | 'synthetic';
+    files: ReplayStats[];
+    /** Events for venues or symbols the config does not list, by venue|symbol. */
+    unknownInstruments: Record<string, number>;
+  };
+  adjustments: ParamAdjustment[];
+  final: EngineStatus;
+  trades: TradeRecord[];
+  samples: Sample[];
+  transitions: TransitionRecord[];
+  kinds: Record<string, string>;
+}
+
+/** A backtest needs the simulated venues in-process; remote and ccxt venues cannot be replayed. */
+export class BacktestSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BacktestSetupError';
+  }
+}
+
+const DEFAULT_START = Date.UTC(2026, 0, 1);
+
+function signalBps(kind: string, mids: number[]): number | null {
+  const [a, b] = mids;
+  if (!a || !b || !(a > 0) || !(b > 0)) return null;
+  // spot-futures: perp over spot; futures-spread: legB over legA; cross-arbitrage: B over A.
+  if (kind === 'market-making') return null;
+  return ((b - a) / a) * 1e4;
+}
+
+export async function runBacktest(config: Config, opts: BacktestOptions = {}): Promise<BacktestRun> {
+  for (const [name, v] of Object.entries(config.venues))
+    if (v.type !== 'simulated')
+      throw new BacktestSetupError(
+        `venues.${name}: a backtest runs on simulated venues only (this one is ${v.type})`,
+      );
+  const csv = opts.quotes ?? (config.marketData.source === 'csv' ? config.marketData.quotes : undefined);
+  const fundingFile =
+    opts.funding ?? (config.marketData.source === 'csv' ? config.marketData.funding : undefined);
+  const range = {
+    ...(opts.from !== undefined ? { from: opts.from } : {}),
+    ...(opts.to !== undefined ? { to: opts.to } : {}),
+  };
+
+  const clock = new VirtualClock(0);
+  const paper = createPaperVenues({
+    venues: Object.entries(config.venues).map(([name, v]) => paperVenueSpec(name, v as never)),
+    bases: config.assets,
+    datedFutures: config.datedFutures,
+    clock,
+  });
+  const known = new Set(paper.venues.flatMap((v) => v.listMarkets().map((m) => `${v.name}|${m.symbol}`)));
+
+  let source: MarketDataSource;
+  let files: ReplayStats[] = [];
+  if (csv) {
+    const s = csvReplaySource(csv, fundingFile, range);
+    source = s;
+    files = s.stats;
+  } else {
+    const md = config.marketData.source === 'synthetic' ? config.marketData : undefined;
+    const startTs = opts.from ?? md?.startTs ?? DEFAULT_START;
+    const endTs = opts.to ?? startTs + (md?.durationHours ?? 24) * 3_600_000;
+    source = syntheticMarketFor(config, {
+      venues: paper.venues.map((v) => v.name),
+      markets: paper.venues.flatMap((v) => v.listMarkets()),
+      startTs,
+      endTs,
+    });
+  }
+
+  // The first event sets the clock, so the engine starts where the data starts.
+  const iterator = source.batches()[Symbol.asyncIterator]();
+  let first = await iterator.next();
+  while (!first.done && first.value.length === 0) first = await iterator.next();
+  const firstTs = first.done ? (opts.from ?? DEFAULT_START) : first.value[0]!.timestamp;
+  clock.jumpTo(firstTs);
+
+  const transitions: TransitionRecord[] = [];
+  const { risk } = config;
+  const engine = createEngine({
+    store: new MemoryStore(),
+    venues: Object.fromEntries(paper.clients.map((c, i) => [paper.venues[i]!.name, c])),
+    clock,
+    // Nothing restores a backtest: only the order-intent journal is kept (placement reads it).
+    persistSnapshots: false,
+    onTransition: (t) => transitions.push(t),
+    risk: {
+      ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
+      ...(risk.maxDailyLossUsd !== undefined ? { maxDailyLoss: risk.maxDailyLossUsd } : {}),
+      flattenOnDailyLoss: risk.flattenOnDailyLoss,
+      ...(risk.enableCircuitBreakers ? { circuitBreaker: risk.circuitBreaker } : {}),
+    },
+  });
+  const settle = async <T>(p: Promise<T>): Promise<T> => {
+    let done = false;
+    const out = p.finally(() => {
+      done = true;
+    });
+    out.catch(() => {});
+    while (!done) await clock.advanceBy(1);
+    return out;
+  };
+  await settle(engine.start());
+  const { strategies, adjustments } = effectiveStrategies(config);
+  for (const s of strategies) engine.validateStrategy({ kind: s.kind, id: s.id, params: s.params });
+  for (const s of strategies) await engine.addStrategy({ kind: s.kind, id: s.id, params: s.params });
+  const kinds = Object.fromEntries(strategies.map((s) => [s.id, s.kind]));
+
+  // Fills, attributed to strategies by the tag in their deterministic client order ids.
+  const byTag = new Map(strategies.map((s) => [strategyTag(s.id), s.id]));
+  const seenTrades = new Set<string>();
+  const legPosition = new Map<string, number>();
+  const trades: TradeRecord[] = [];
+  for (const venue of paper.venues) {
+    venue.subscribeOrders((o: Order) => {
+      const strategy = byTag.get(o.clientOrderId.slice(1, 8));
+      if (!strategy) return;
+      for (const t of o.trades) {
+        const key = `${venue.name}|${t.id}`;
+        if (seenTrades.has(key)) continue;
+        seenTrades.add(key);
+        const leg = `${strategy}|${venue.name}|${o.symbol}`;
+        const before = legPosition.get(leg) ?? 0;
+        const after = before + (o.side === 'buy' ? t.amount : -t.amount);
+        legPosition.set(leg, after);
+        trades.push({
+          ts: t.timestamp,
+          strategy,
+          venue: venue.name,
+          symbol: o.symbol,
+          side: o.side,
+          price: t.price,
+          amount: t.amount,
+          fee: t.fee.cost,
+          effect: Math.abs(after) > Math.abs(before) + 1e-12 ? 'entry' : 'exit',
+        });
+      }
+    });
+  }
+
+  const sampleMs = opts.sampleMs ?? 60_000;
+  const samples: Sample[] = [];
+  const sample = () => {
+    const st = engine.status();
+    const row: Sample = { ts: clock.now(), equity: 0, strategies: {} };
+    for (const s of st.strategies) {
+      row.equity += s.netPnl;
+      const mids = s.legs.map((l) => {
+        const v = paper.venues.find((x) => x.name === l.venue);
+        const t = v?.ticker(l.symbol);
+        return t ? (t.bid + t.ask) / 2 : 0;
+      });
+      row.strategies[s.id] = { pnl: s.netPnl, price: mids[0] ?? 0, signalBps: signalBps(s.kind, mids) };
+    }
+    samples.push(row);
+  };
+  const tick = () => {
+    sample();
+    clock.setTimeout(tick, sampleMs);
+  };
+  clock.setTimeout(tick, sampleMs);
+
+  const unknownInstruments: Record<string, number> = {};
+  const byName = new Map(paper.venues.map((v) => [v.name, v]));
+  const route = (e: MarketEvent) => {
+    const key = `${e.venue}|${e.symbol}`;
+    if (!known.has(key)) {
+      unknownInstruments[key] = (unknownInstruments[key] ?? 0) + 1;
+      return;
+    }
+    const v = byName.get(e.venue)!;
+    if (e.kind === 'quote') v.onBookTicker(e);
+    else v.onFundingRate(e);
+  };
+
+  let events = 0;
+  let lastTs = firstTs;
+  const consume = async (batch: MarketEvent[]) => {
+    for (const e of batch) {
+      const ts = e.timestamp;
+      if (ts > clock.now()) {
+        if (clock.nextTimerAt() <= ts) await clock.advanceTo(ts);
+        else clock.jumpTo(ts);
+      }
+      route(e);
+      lastTs = ts;
+      events++;
+    }
+    opts.onProgress?.({ events, ts: lastTs });
+  };
+  if (!first.done) await consume(first.value);
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    await consume(next.value);
+  }
+  // Let in-flight requests answer (latency, timeouts) before the books are closed.
+  await clock.advanceTo(clock.now() + 10_000);
+  sample();
+  const final = engine.status();
+  await engine.stop();
+  for (const v of paper.venues) v.dispose();
+  return {
+    firstTs,
+    lastTs,
+    events,
+    input: { source: csv ? 'csv' : 'synthetic', files, unknownInstruments },
+    adjustments,
+    final,
+    trades,
+    samples,
+    transitions,
+    kinds,
+  };
+}
