@@ -194,7 +194,7 @@ export const configSchema = z.strictObject({
       z.discriminatedUnion('type', [simulatedVenueSchema, remoteVenueSchema, ccxtVenueSchema]),
     )
     .refine((v) => Object.keys(v).length > 0, 'at least one venue is needed')
-    .describe('venue name → simulated or ccxt'),
+    .describe('venue name → simulated, remote or ccxt'),
   assets: z
     .array(z.string().regex(/^[A-Z0-9]+$/, 'asset codes are upper-case'))
     .min(1)

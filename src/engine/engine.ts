@@ -131,6 +131,8 @@ export interface RecoveryReport {
   halted: { id: string; reason: string }[];
   /** Orders found open at the venue that no strategy knew about, cancelled. */
   orphansCancelled: string[];
+  /** Journalled orders looked up at the venue, and derivative legs compared with venue positions. */
+  checked: { orders: number; positions: number };
 }
 
 /** Client ids of order machines that are live, anywhere in a persisted snapshot's child tree. */
@@ -265,7 +267,13 @@ export class Engine {
       onError: (where, e) => this.log.warn({ where, err: String(e) }, 'exchange actor error'),
     });
     this.actors = bindActors(this.exchange.actors);
-    const report: RecoveryReport = { recovered: [], quarantined: [], halted: [], orphansCancelled: [] };
+    const report: RecoveryReport = {
+      recovered: [],
+      quarantined: [],
+      halted: [],
+      orphansCancelled: [],
+      checked: { orders: 0, positions: 0 },
+    };
     const tick = () => {
       this.evaluateRisk();
       this.riskTimer = this.clock.setTimeout(tick, this.riskIntervalMs);
@@ -340,6 +348,7 @@ export class Engine {
       const client = this.venues[intent.venue];
       if (!client) continue;
       let order: Order;
+      report.checked.orders++;
       try {
         order = await client.fetchOrder(
           { clientOrderId: intent.request.clientOrderId },
@@ -382,6 +391,7 @@ export class Engine {
       const m = this.markets.get(`${leg.venue}|${leg.symbol}`);
       if (!m || m.type === 'spot') continue;
       const positions = await this.venues[leg.venue]!.fetchPositions([leg.symbol]);
+      report.checked.positions++;
       const venueSize = (positions[0]?.size ?? 0) * m.contractSize;
       if (Math.abs(venueSize - leg.position) > (m.precision.amount * m.contractSize) / 2) {
         this.halt(

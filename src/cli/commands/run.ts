@@ -168,6 +168,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         quarantined: report.quarantined.map((q) => ({ id: q.id, reason: q.reason })),
         halted: report.halted,
         orphansCancelled: report.orphansCancelled,
+        checked: report.checked,
       },
       'engine started',
     );
