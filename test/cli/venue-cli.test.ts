@@ -112,13 +112,4 @@ describe('statearb venue (standalone simulated venue process)', () => {
     expect(await exitCode(proc)).toBe(2);
     expect(err).toMatch(/--port: expected an integer/);
   });
-
-  it('paper mode prints the market and exits by itself', async () => {
-    const state = join(mkdtempSync(join(tmpdir(), 'statearb-paper-')), 'p.json');
-    const proc = run(['paper', '--json', '--status-every-ms', '200', '--duration-s', '1', '--state', state]);
-    const line = JSON.parse(await firstLine(proc));
-    expect(line.rows.length).toBe(8);
-    expect(line.accounts.map((a: { venue: string }) => a.venue)).toEqual(['binance', 'bybit']);
-    expect(await exitCode(proc)).toBe(0);
-  });
 });
