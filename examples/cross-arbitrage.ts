@@ -48,4 +48,4 @@ await world.engine.addStrategy({
 });
 await world.run();
 printSummary(world.engine);
-await world.engine.stop();
+await world.close();

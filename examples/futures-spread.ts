@@ -45,4 +45,4 @@ await world.engine.addStrategy({
 });
 await world.run();
 printSummary(world.engine);
-await world.engine.stop();
+await world.close();

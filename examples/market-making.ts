@@ -47,4 +47,4 @@ await world.run();
 const s = world.engine.status().strategies[0]!;
 process.stdout.write(`\nopen orders at the end: ${s.openOrders.length}\n`);
 printSummary(world.engine);
-await world.engine.stop();
+await world.close();

@@ -40,4 +40,4 @@ await world.engine.addStrategy({
 });
 await world.run();
 printSummary(world.engine);
-await world.engine.stop();
+await world.close();

@@ -43,6 +43,8 @@ export interface PaperWorld {
   run(): Promise<void>;
   /** Transitions as they happen, on the world's clock. */
   transitions: TransitionRecord[];
+  /** Stop the engine and the venues (their funding and expiry timers). */
+  close(): Promise<void>;
 }
 
 /**
@@ -105,7 +107,11 @@ export async function paperWorld(config: unknown, args: ExampleArgs): Promise<Pa
       feed.stop();
     }
   };
-  return { engine, clock, run, transitions };
+  const close = async () => {
+    await engine.stop();
+    for (const v of paper.venues) v.dispose();
+  };
+  return { engine, clock, run, transitions, close };
 }
 
 /** One line per transition, stamped with the world's time. */

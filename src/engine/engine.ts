@@ -39,6 +39,8 @@ export interface EngineOptions {
   /** Portfolio-wide limits, evaluated every `riskIntervalMs` on the engine's clock. */
   risk?: PortfolioRiskLimits;
   riskIntervalMs?: number;
+  /** How long a position mismatch found at recovery may last before the strategy is halted, ms. */
+  positionSettleMs?: number;
   /**
    * false: snapshots are written only when a strategy ends (backtests, which never restore; the
    * order-intent journal is still written). Default true.
@@ -228,6 +230,7 @@ export class Engine {
   private riskTimer: unknown;
   private readonly onTransition: ((t: TransitionRecord) => void) | undefined;
   private readonly persistSnapshots: boolean;
+  private readonly positionSettleMs: number;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -240,6 +243,7 @@ export class Engine {
     this.riskIntervalMs = opts.riskIntervalMs ?? 1_000;
     this.onTransition = opts.onTransition;
     this.persistSnapshots = opts.persistSnapshots ?? true;
+    this.positionSettleMs = opts.positionSettleMs ?? 10_000;
   }
 
   private market = (i: Instrument): Market => {
@@ -281,6 +285,7 @@ export class Engine {
     this.riskTimer = this.clock.setTimeout(tick, this.riskIntervalMs);
     if (!opts.recover) return report;
 
+    const positionChecks: Promise<void>[] = [];
     const loaded = this.store.loadActive();
     report.quarantined.push(...loaded.quarantined);
     for (const q of loaded.quarantined)
@@ -326,7 +331,9 @@ export class Engine {
         continue;
       }
       await this.reconcile(rec.id, JSON.stringify(snapshot), rec.updatedAt, report);
+      positionChecks.push(this.comparePositions(this.running.get(rec.id)!, report));
     }
+    await Promise.all(positionChecks);
     return report;
   }
 
@@ -385,22 +392,48 @@ export class Engine {
         );
       }
     }
-    // Derivative positions belong to one strategy per instrument (locks): they must agree.
+  }
+
+  /**
+   * Derivative positions belong to one strategy per instrument (locks): the venue's must equal
+   * the strategy's books. Right after a restore they may not yet: an order that filled while the
+   * engine was down is only booked once its restored order machine has asked the venue. So a
+   * mismatch is re-checked until it has lasted `positionSettleMs`; only then is the strategy halted.
+   */
+  private async comparePositions(run: Running, report: RecoveryReport): Promise<void> {
+    const deadline = this.clock.now() + this.positionSettleMs;
+    let counted = false;
+    for (;;) {
+      const mismatch = await this.positionMismatch(run);
+      if (!counted) {
+        report.checked.positions += mismatch.compared;
+        counted = true;
+      }
+      if (!mismatch.reason || run.done) return;
+      if (this.clock.now() >= deadline) {
+        this.halt(run, mismatch.reason, report);
+        return;
+      }
+      await new Promise<void>((r) => this.clock.setTimeout(r, 250));
+    }
+  }
+
+  private async positionMismatch(run: Running): Promise<{ compared: number; reason: string | undefined }> {
     const legs = run.kind.legs((run.actor.getSnapshot() as { context: never }).context);
+    let compared = 0;
     for (const leg of legs) {
       const m = this.markets.get(`${leg.venue}|${leg.symbol}`);
       if (!m || m.type === 'spot') continue;
       const positions = await this.venues[leg.venue]!.fetchPositions([leg.symbol]);
-      report.checked.positions++;
+      compared++;
       const venueSize = (positions[0]?.size ?? 0) * m.contractSize;
-      if (Math.abs(venueSize - leg.position) > (m.precision.amount * m.contractSize) / 2) {
-        this.halt(
-          run,
-          `${leg.venue} ${leg.symbol}: venue position ${venueSize} but strategy books ${leg.position}`,
-          report,
-        );
-      }
+      if (Math.abs(venueSize - leg.position) > (m.precision.amount * m.contractSize) / 2)
+        return {
+          compared,
+          reason: `${leg.venue} ${leg.symbol}: venue position ${venueSize} but strategy books ${leg.position}`,
+        };
     }
+    return { compared, reason: undefined };
   }
 
   private halt(run: Running, reason: string, report?: RecoveryReport): void {

@@ -1,0 +1,218 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../../src/backtest/html.ts';
+import { buildSummary, maxDrawdown, sharpeLike } from '../../src/backtest/report.ts';
+import { runBacktest } from '../../src/backtest/run.ts';
+import { validateConfig } from '../../src/config/load.ts';
+import { QUOTES_HEADER } from '../../src/marketdata/csv.ts';
+import { SyntheticMarket } from '../../src/marketdata/synthetic.ts';
+import { runCli } from '../cli/cli-helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'statearb-backtest-'));
+const START = Date.UTC(2026, 2, 1);
+
+/**
+ * A recorded-quote fixture: 40 minutes of the synthetic market for BTC spot and perp on one
+ * venue, written as CSV, with known bad rows mixed in and quotes for an instrument the config
+ * does not list.
+ */
+function writeFixture(): { file: string; rows: number; bad: Record<string, number>; unknown: number } {
+  const m = new SyntheticMarket({
+    seed: 17,
+    startTs: START,
+    endTs: START + 40 * 60_000,
+    stepMs: 250,
+    venues: [{ name: 'binance', spotSpreadBps: 0.4, perpSpreadBps: 0.3, touchNotional: 40_000, perp: true }],
+    assets: [{ base: 'BTC', price: 60_000, annualVol: 0.6 }],
+    basis: { meanBps: 12, volBps: 10, halfLifeMin: 5, shocksPerHour: 6, shockBps: 25 },
+  });
+  const lines = [QUOTES_HEADER];
+  let e = m.next();
+  let i = 0;
+  let unknown = 0;
+  const bad = { 'unparsable number': 0, 'crossed book': 0, 'out of order': 0, 'wrong column count': 0 };
+  while (e) {
+    if (e.kind === 'quote') {
+      lines.push(`${e.timestamp},${e.venue},${e.symbol},${e.bid},${e.bidSize},${e.ask},${e.askSize}`);
+      i++;
+      if (i % 997 === 0) {
+        lines.push(`${e.timestamp},binance,BTC/USDT,abc,1,${e.ask},1`);
+        bad['unparsable number']++;
+      }
+      if (i % 1499 === 0) {
+        lines.push(`${e.timestamp},binance,BTC/USDT,${e.ask + 10},1,${e.ask},1`);
+        bad['crossed book']++;
+      }
+      if (i % 2003 === 0) {
+        lines.push(`${e.timestamp - 60_000},binance,BTC/USDT,${e.bid},1,${e.ask},1`);
+        bad['out of order']++;
+      }
+      if (i % 2501 === 0) {
+        lines.push(`${e.timestamp},binance,BTC/USDT,${e.bid},1`);
+        bad['wrong column count']++;
+      }
+      if (i % 500 === 0) {
+        lines.push(`${e.timestamp},kraken,BTC/USD,${e.bid},1,${e.ask},1`);
+        unknown++;
+      }
+    }
+    e = m.next();
+  }
+  const file = join(dir, 'quotes.csv');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return { file, rows: lines.length - 1, bad, unknown };
+}
+
+const fixture = writeFixture();
+
+const configObject = {
+  venues: { binance: { type: 'simulated', latencyMs: 10, fees: { maker: 0, taker: 0.0002 } } },
+  assets: ['BTC'],
+  strategies: [
+    {
+      id: 'basis',
+      kind: 'spot-futures',
+      params: {
+        spot: { venue: 'binance', symbol: 'BTC/USDT' },
+        perp: { venue: 'binance', symbol: 'BTC/USDT:USDT' },
+        amount: 0.05,
+        minEntryBasisBps: 2,
+        exitBasisBps: 0,
+        slippageBps: 0.5,
+        maxHoldingHours: 0.1,
+        cooldownMs: 30_000,
+      },
+    },
+  ],
+};
+const config = () => validateConfig(structuredClone(configObject), 'backtest config');
+
+describe('backtest', () => {
+  it('replays recorded quotes through the strategy; bad rows are counted by reason and never used', async () => {
+    const run = await runBacktest(config(), { quotes: fixture.file });
+    const s = buildSummary(run);
+    const f = s.input.files[0]!;
+    expect(f.rowsRead).toBe(fixture.rows);
+    expect(f.skipped).toEqual(fixture.bad);
+    expect(f.rowsSkipped).toBe(Object.values(fixture.bad).reduce((a, b) => a + b, 0));
+    expect(f.rowsUsed).toBe(fixture.rows - f.rowsSkipped);
+    expect(f.examples.length).toBeGreaterThan(0);
+    expect(s.input.unknownInstruments).toEqual({ 'kraken|BTC/USD': fixture.unknown });
+    expect(s.input.events).toBe(f.rowsUsed);
+
+    const b = s.strategies.basis!;
+    expect(b.trades).toBeGreaterThan(0);
+    expect(b.entries).toBeGreaterThan(0);
+    expect(b.exits).toBeGreaterThan(0);
+    expect(b.trades).toBe(b.entries + b.exits);
+    expect(b.cycles).toBeGreaterThan(0);
+    // Fees booked by the strategy are the venue's fees on its fills.
+    expect(b.fees).toBeCloseTo(
+      run.trades.reduce((a, t) => a + t.fee, 0),
+      6,
+    );
+    expect(b.netPnl).toBeCloseTo(b.realizedPnl + b.unrealizedPnl - b.fees + b.funding, 6);
+    expect(s.totals.netPnl).toBeCloseTo(b.netPnl, 8);
+    expect(run.samples.at(-1)!.equity).toBeCloseTo(s.totals.netPnl, 6);
+    const pct = Object.values(b.timeInState).reduce((a, x) => a + x.pct, 0);
+    expect(pct).toBeCloseTo(100, 6);
+    expect(Object.keys(b.timeInState)).toEqual(expect.arrayContaining(['watching', 'holding']));
+    expect(b.maxDrawdown).toBeGreaterThanOrEqual(0);
+    expect(s.period.firstTs).toBe(START);
+  });
+
+  it('is deterministic: the same input gives byte-identical JSON and HTML', async () => {
+    const a = await runBacktest(config(), { quotes: fixture.file });
+    const b = await runBacktest(config(), { quotes: fixture.file });
+    const sa = buildSummary(a);
+    const sb = buildSummary(b);
+    expect(JSON.stringify(sa)).toBe(JSON.stringify(sb));
+    expect(renderHtml(sa, a)).toBe(renderHtml(sb, b));
+  });
+
+  it('the HTML page is offline and marks entries and exits on the price chart', async () => {
+    const run = await runBacktest(config(), { quotes: fixture.file });
+    const html = renderHtml(buildSummary(run), run);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    expect((html.match(/<svg /g) ?? []).length).toBe(2);
+    expect((html.match(/class="entry"/g) ?? []).length).toBe(
+      run.trades.filter((t) => t.symbol === 'BTC/USDT' && t.effect === 'entry').length,
+    );
+    expect(html).toContain('class="exit"');
+    expect(html).toContain('basis bps');
+  });
+
+  it('runs on the synthetic market when no data is given', async () => {
+    const c = validateConfig(
+      {
+        ...structuredClone(configObject),
+        marketData: { source: 'synthetic', seed: 2, durationHours: 0.5, basisMeanBps: 15 },
+      },
+      'synthetic',
+    );
+    const run = await runBacktest(c);
+    const s = buildSummary(run);
+    expect(s.input.source).toBe('synthetic');
+    expect(s.input.files).toEqual([]);
+    expect(s.period.hours).toBeCloseTo(0.5, 2);
+    expect(s.strategies.basis!.trades).toBeGreaterThan(0);
+  });
+
+  it('drawdown and the Sharpe-like ratio', () => {
+    expect(maxDrawdown([0, 5, 3, 8, 2, 4])).toBe(6);
+    expect(maxDrawdown([-1, -2, -3])).toBe(3);
+    const H = 3_600_000;
+    // +1 every hour, with a wobble: positive, finite; a flat line has no ratio.
+    const up = Array.from({ length: 10 }, (_, i) => ({ ts: i * H + 1, v: i + (i % 2) * 0.5 }));
+    expect(sharpeLike(up)).toBeGreaterThan(0);
+    expect(sharpeLike(up.slice(0, 3))).toBeNull();
+    expect(sharpeLike(up.map((p) => ({ ...p, v: 0 })))).toBeNull();
+  });
+
+  it('statearb backtest: report files, --from/--to, --json; bad files exit 2 naming them', async () => {
+    const cfgFile = join(dir, 'bt.json');
+    writeFileSync(cfgFile, JSON.stringify(configObject));
+    const out1 = join(dir, 'r1');
+    const out2 = join(dir, 'r2');
+    const from = new Date(START + 5 * 60_000).toISOString();
+    const args = [
+      'backtest',
+      '--config',
+      cfgFile,
+      '--data',
+      fixture.file,
+      '--from',
+      from,
+      '--to',
+      String(START + 30 * 60_000),
+    ];
+    const r1 = await runCli([...args, '--report', out1, '--json']);
+    expect(r1.code, r1.stderr).toBe(0);
+    const summary = JSON.parse(r1.stdout);
+    expect(summary.input.files[0].rowsOutsideRange).toBeGreaterThan(0);
+    expect(summary.period.firstTs).toBeGreaterThanOrEqual(START + 5 * 60_000);
+    expect(summary.period.lastTs).toBeLessThanOrEqual(START + 30 * 60_000);
+    expect(r1.stderr).toMatch(/events\/s/);
+    const r2 = await runCli([...args, '--report', out2]);
+    expect(r2.code).toBe(0);
+    expect(r2.stdout).toMatch(/net .* realized .* fees/);
+    for (const f of ['report.json', 'report.html'])
+      expect(readFileSync(join(out1, f)).equals(readFileSync(join(out2, f)))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out1, 'report.json'), 'utf8'))).toEqual(summary);
+
+    const missing = await runCli(['backtest', '--config', cfgFile, '--data', join(dir, 'nope.csv')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.csv:0: file not found/);
+    const wrongHeader = join(dir, 'wrong.csv');
+    writeFileSync(wrongHeader, 'time,bid,ask\n1,2,3\n');
+    const bad = await runCli(['backtest', '--config', cfgFile, '--data', wrongHeader]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/wrong\.csv:1: expected header "ts,venue,symbol,bid,bid_size,ask,ask_size"/);
+    const badTime = await runCli(['backtest', '--config', cfgFile, '--from', 'yesterday']);
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toMatch(/--from: expected epoch ms or an ISO 8601 time/);
+  });
+});
