@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { engineBench } from './engine.bench.ts';
+import { inspectorBench } from './inspector.bench.ts';
 import type { Figure } from './lib.ts';
 import { machinesBench } from './machines.bench.ts';
 import { marketDataBench } from './marketdata.bench.ts';
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   machines: machinesBench,
   store: storeBench,
   engine: () => engineBench(1_000),
+  inspector: inspectorBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,6 +7,7 @@ import { VenueSetupError } from '../runtime/venues.ts';
 import { UsageError } from './args.ts';
 import { backtestCommand, backtestHelp } from './commands/backtest.ts';
 import { cleanupCommand, cleanupHelp } from './commands/cleanup.ts';
+import { inspectCommand, inspectHelp } from './commands/inspect.ts';
 import { runCommand, runHelp } from './commands/run.ts';
 import { statusCommand, statusHelp } from './commands/status.ts';
 import { strategiesCommand, strategiesHelp } from './commands/strategies.ts';
@@ -33,6 +34,11 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
       run: strategiesCommand,
       help: strategiesHelp,
       summary: 'strategy kinds and their parameter schemas',
+    },
+    inspect: {
+      run: inspectCommand,
+      help: inspectHelp,
+      summary: 'run the engine with the live statechart inspector in the browser',
     },
     cleanup: {
       run: cleanupCommand,

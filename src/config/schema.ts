@@ -232,6 +232,11 @@ export const configSchema = z.strictObject({
         .describe('bind address (a token from ARB_INSPECTOR_TOKEN is required off loopback)'),
       port: z.number().int().min(0).max(65_535).default(8790).describe('port of the local inspector'),
       stately: z.boolean().default(false).describe('also forward inspection events to @statelyai/inspect'),
+      statelyUrl: z
+        .string()
+        .regex(/^wss?:\/\//, 'a ws:// or wss:// URL')
+        .default('ws://127.0.0.1:8080')
+        .describe('WebSocket relay the Stately inspector reads from'),
       controls: z.boolean().default(false).describe('allow pause/resume/stop from the page'),
     })
     .prefault({})

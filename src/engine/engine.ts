@@ -3,7 +3,7 @@
  * they leave, enforces symbol locks, and brings everything back after a restart — rehydrating
  * each strategy from its snapshot and reconciling what happened at the venues meanwhile.
  */
-import { type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
+import { type AnyActorRef, type AnyStateMachine, createActor, type InspectionEvent } from 'xstate';
 import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
 import type { Clock } from '../clock/clock.ts';
@@ -50,6 +50,15 @@ export interface EngineOptions {
   onTransition?: (t: TransitionRecord) => void;
 }
 
+/**
+ * Where inspection events go (the local inspector, @statelyai/inspect). XState pays for
+ * inspection only while an observer is attached — a no-op observer alone halves its event rate —
+ * so the engine attaches one to its actors only while at least one tap is registered.
+ */
+export interface InspectionTap {
+  event(strategyId: string, ev: InspectionEvent, isRoot: boolean): void;
+}
+
 export interface TransitionRecord {
   strategy: string;
   kind: string;
@@ -77,8 +86,10 @@ interface Running {
   lastPersistAt: number;
   lastState: string;
   lastTransitionAt: number;
-  /** The event the root machine is processing (from XState's inspection stream). */
+  /** The event the root machine processed last (names the event behind a transition). */
   lastEvent: string;
+  /** Inspection observer attached while taps are registered. */
+  inspection: { unsubscribe(): void } | undefined;
   halted: string | undefined;
   writeFailed: boolean;
   done: boolean;
@@ -231,6 +242,8 @@ export class Engine {
   private readonly onTransition: ((t: TransitionRecord) => void) | undefined;
   private readonly persistSnapshots: boolean;
   private readonly positionSettleMs: number;
+  /** Registered taps, each with the strategies it wants (undefined: all). */
+  private readonly taps = new Map<InspectionTap, ((strategyId: string) => boolean) | undefined>();
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -462,6 +475,57 @@ export class Engine {
     return kind;
   }
 
+  /**
+   * Send inspection events to `tap` from now on — of every strategy, or of those `only` accepts;
+   * returns the removal. Observers are attached only to the actors some tap wants.
+   */
+  addInspectionTap(tap: InspectionTap, only?: (strategyId: string) => boolean): () => void {
+    this.taps.set(tap, only);
+    this.refreshInspection();
+    return () => {
+      this.taps.delete(tap);
+      this.refreshInspection();
+    };
+  }
+
+  private inspectionWanted(id: string): boolean {
+    for (const only of this.taps.values()) if (!only || only(id)) return true;
+    return false;
+  }
+
+  private refreshInspection(): void {
+    for (const run of this.running.values()) {
+      const wanted = !run.done && this.inspectionWanted(run.id);
+      if (wanted && !run.inspection)
+        run.inspection = run.actor.system.inspect(this.dispatcher(run.id, () => run.actor));
+      else if (!wanted && run.inspection) {
+        run.inspection.unsubscribe();
+        run.inspection = undefined;
+      }
+    }
+  }
+
+  private dispatcher(id: string, root: () => AnyActorRef | undefined): (ev: InspectionEvent) => void {
+    return (ev) => {
+      const isRoot = ev.actorRef === root();
+      for (const [tap, only] of this.taps) if (!only || only(id)) tap.event(id, ev, isRoot);
+    };
+  }
+
+  /** The live snapshot and machine of a strategy (for the inspector), or undefined. */
+  inspectStrategy(
+    id: string,
+  ): { kind: string; machine: AnyStateMachine; snapshot: unknown; done: boolean } | undefined {
+    const run = this.running.get(id);
+    if (!run) return undefined;
+    return {
+      kind: run.kind.kind,
+      machine: run.kind.machine,
+      snapshot: run.actor.getSnapshot(),
+      done: run.done,
+    };
+  }
+
   /** Lock keys (venue|symbol) a spec would take. */
   instrumentsOf(spec: Omit<StrategySpec, 'id'>): string[] {
     return lockKeys(this.kindOf(spec as StrategySpec).instruments(spec.params as never));
@@ -513,17 +577,18 @@ export class Engine {
     input: unknown,
   ): void {
     const machine = kind.machine.provide({ actors: this.actors! });
-    let root: AnyActorRef | undefined;
-    // Only the root's own events are kept: the transition log names the event that moved it.
-    const inspect = (ev: InspectionEvent) => {
-      if (ev.type === '@xstate.event' && ev.actorRef === root && run.lastState !== '')
-        run.lastEvent = ev.event.type;
-    };
-    const actor = createActor(
+    // A tap registered before the launch sees the actor from its creation (Stately needs the
+    // actor registration events); later ones are attached and detached as they come and go.
+    let created: AnyActorRef | undefined;
+    const inspect = this.inspectionWanted(id) ? this.dispatcher(id, () => created) : undefined;
+    const actor: AnyActorRef = createActor(
       machine,
-      snapshot ? ({ snapshot, input: undefined, inspect } as never) : ({ input, inspect } as never),
+      (snapshot ? { snapshot, input: undefined, inspect } : { input, inspect }) as never,
     );
-    root = actor;
+    created = actor;
+    recordLastEvent(actor, (type) => {
+      if (run.lastState !== '') run.lastEvent = type;
+    });
     const run: Running = {
       id,
       kind,
@@ -535,6 +600,8 @@ export class Engine {
       lastState: '',
       lastTransitionAt: this.clock.now(),
       lastEvent: snapshot ? 'xstate.restore' : 'xstate.init',
+      // An observer given at creation stays for the actor's life (XState has no handle to remove it).
+      inspection: inspect ? { unsubscribe() {} } : undefined,
       halted: undefined,
       writeFailed: false,
       done: false,
@@ -761,6 +828,27 @@ export class Engine {
   cleanupPersistence(opts: { maxAgeHours: number }): string[] {
     return this.store.cleanup(this.clock.now() - opts.maxAgeHours * 3_600_000);
   }
+}
+
+/**
+ * Report the type of every event the actor processes. XState v5 hands each processed event to
+ * the actor's `update(snapshot, event)`; wrapping it costs one call per event, where an
+ * inspection observer would cost XState half its event rate. Falls back to an observer if a
+ * future XState renames the method (the transition-log test would notice the difference).
+ */
+function recordLastEvent(actor: AnyActorRef, onEvent: (type: string) => void): void {
+  const a = actor as unknown as { update?: (snapshot: unknown, event: { type: string }) => void };
+  const update = a.update;
+  if (typeof update === 'function') {
+    a.update = function (this: unknown, snapshot, event) {
+      onEvent(event.type);
+      update.call(this, snapshot, event);
+    };
+    return;
+  }
+  actor.system.inspect((ev: InspectionEvent) => {
+    if (ev.type === '@xstate.event' && ev.actorRef === actor) onEvent(ev.event.type);
+  });
 }
 
 export function createEngine(opts: EngineOptions): Engine {

@@ -2,7 +2,10 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { InvalidParamsError } from '../../../machines/params.ts';
 import { WallClock } from '../../clock/clock.ts';
+import type { Config } from '../../config/schema.ts';
 import { createEngine, type Engine, type EngineStatus } from '../../engine/engine.ts';
+import { startInspector } from '../../inspector/server.ts';
+import { statelyTap } from '../../inspector/stately.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { VenueRouter } from '../../marketdata/feed.ts';
 import { startRealtimeFeed } from '../../marketdata/realtime.ts';
@@ -17,7 +20,7 @@ import { renderStatusTable, type StatusRow } from '../status-table.ts';
 export const runHelp = `statearb run — run the engine from a config file (paper trading unless --live)
 
 Usage: statearb run [--config FILE] [--live] [--store URL] [--data-dir DIR] [--json]
-                    [--status-every-ms N] [--duration-s N]
+                    [--inspect[=PORT|stately]] [--status-every-ms N] [--duration-s N]
 
   --config FILE           JSON or YAML config (default: the bundled config/paper.yaml: all four
                           strategies on two simulated venues fed by the synthetic market)
@@ -25,6 +28,10 @@ Usage: statearb run [--config FILE] [--live] [--store URL] [--data-dir DIR] [--j
                           credentials must be in the environment)
   --store URL             sqlite:PATH, memory or postgres://… (overrides the config and ARB_STORE)
   --data-dir DIR          where the paper venues' state and the default SQLite file live
+  --inspect[=PORT]        serve the live inspector on 127.0.0.1 (port from the config, 8790 by
+                          default; 0 picks a free one); the URL is logged and printed
+  --inspect=stately       also forward every inspection event to @statelyai/inspect
+                          (inspector.statelyUrl)
   --json                  status as one JSON line per tick on stdout instead of a table
   --status-every-ms N     status period (default: engine.statusEveryMs of the config, 3000)
   --duration-s N          shut down by itself after N seconds (default: until Ctrl-C)
@@ -91,9 +98,30 @@ async function addConfiguredStrategies(
   for (const s of fresh) await engine.addStrategy({ kind: s.kind, id: s.id, params: s.params });
 }
 
-export async function runCommand(argv: string[]): Promise<number> {
+/** `--inspect` may come without a value; parseArgs needs one. */
+function normaliseInspectFlag(argv: string[]): string[] {
+  return argv.map((a) => (a === '--inspect' ? '--inspect=local' : a));
+}
+
+function inspectorSettings(
+  raw: string | undefined,
+  config: Config,
+): { local: boolean; port: number; stately: boolean } {
+  const base = {
+    local: config.inspector.enabled,
+    port: config.inspector.port,
+    stately: config.inspector.stately,
+  };
+  if (raw === undefined) return base;
+  if (raw === 'local') return { ...base, local: true };
+  if (raw === 'stately') return { ...base, local: true, stately: true };
+  const port = intFlag('inspect', raw, 0, 0, 65_535);
+  return { ...base, local: true, port };
+}
+
+export async function runCommand(argv: string[], opts: { inspect?: boolean } = {}): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: normaliseInspectFlag(argv),
     options: {
       config: { type: 'string' },
       live: { type: 'boolean' },
@@ -102,6 +130,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       'status-every-ms': { type: 'string' },
       'duration-s': { type: 'string' },
+      inspect: { type: 'string' },
     },
     strict: true,
   });
@@ -150,7 +179,29 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...(risk.enableCircuitBreakers ? { circuitBreaker: risk.circuitBreaker } : {}),
     },
   });
+  const inspectCfg = inspectorSettings(values.inspect ?? (opts.inspect ? 'local' : undefined), config);
+  const stately = inspectCfg.stately ? statelyTap(config.inspector.statelyUrl) : undefined;
+  if (stately) engine.addInspectionTap(stately);
+  // Before start(): recovered strategies are inspected from their first event.
+  const inspector = inspectCfg.local
+    ? await startInspector({
+        engine,
+        host: config.inspector.host,
+        port: inspectCfg.port,
+        controls: config.inspector.controls,
+        ...(process.env.ARB_INSPECTOR_TOKEN ? { token: process.env.ARB_INSPECTOR_TOKEN } : {}),
+      }).catch((e: Error) => {
+        throw new UsageError(`inspector: ${e.message}`);
+      })
+    : undefined;
+  if (inspector) {
+    const url = process.env.ARB_INSPECTOR_TOKEN ? `${inspector.url}?token=…` : inspector.url;
+    log.info({ url, stately: stately ? config.inspector.statelyUrl : undefined }, 'inspector listening');
+    process.stderr.write(`inspector: ${url}\n`);
+  }
   const cleanup = async () => {
+    await inspector?.close();
+    stately?.stop();
     feed?.stop();
     paper?.save();
     await venues.close();
