@@ -88,6 +88,16 @@ export interface QuoteEvent extends BookTicker {
   receivedAt: number;
 }
 
+/**
+ * Several legs' latest quotes at once, in arrival order: what a quote gate sends when the machine
+ * needs the current book on every leg evaluated together, as a machine fed every quote would
+ * have it at the moment of the last one.
+ */
+export interface QuoteBatchEvent {
+  type: 'QUOTES';
+  quotes: QuoteEvent[];
+}
+
 export interface FeedStatusEvent {
   type: 'FEED.DOWN' | 'FEED.UP';
   venue: string;
@@ -127,6 +137,7 @@ export interface TimeTickEvent {
 
 export type MarketEvent =
   | QuoteEvent
+  | QuoteBatchEvent
   | FeedStatusEvent
   | FundingRateEvent
   | FundingPaymentEvent

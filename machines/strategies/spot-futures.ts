@@ -21,6 +21,7 @@ import type {
   FundingPaymentEvent,
   FundingRateEvent,
   MarketEvent,
+  QuoteBatchEvent,
   QuoteEvent,
   WatchFundingInput,
   WatchQuotesInput,
@@ -218,6 +219,74 @@ function pairInput(ctx: SpotFuturesContext, phase: 'e' | 'x'): HedgedPairInput {
   };
 }
 
+/** The market side of the entry rule: basis net of costs, entry cost, notional, fresh quotes. */
+function entryMarketOpen(context: SpotFuturesContext): boolean {
+  const net = entryBasisBps(context) - roundTripCostBps(context);
+  return (
+    net >= context.params.minEntryBasisBps &&
+    entryCostPct(context) <= context.params.maxEntryCostPct &&
+    context.amountBase * mid(context.quotes.spot) <= context.params.maxPositionNotional &&
+    isFresh(context.quotes.spot, context.now, context.params.staleAfterMs) &&
+    isFresh(context.quotes.perp, context.now, context.params.staleAfterMs)
+  );
+}
+
+function basisConverged(context: SpotFuturesContext): boolean {
+  return exitBasisBps(context) <= context.params.exitBasisBps;
+}
+
+function holdingTimeExceeded(context: SpotFuturesContext): boolean {
+  return context.holdingDeadline !== undefined && context.now >= context.holdingDeadline;
+}
+
+function fundingAgainstTooLong(context: SpotFuturesContext): boolean {
+  return (
+    context.fundingAdverseSince !== undefined &&
+    context.now - context.fundingAdverseSince > context.params.maxAdverseFundingHours * HOUR_MS
+  );
+}
+
+/**
+ * Could these quotes (arriving at `now`) change a decision? In `watching` that is the market side
+ * of the entry rule, in `holding` the exit rules that quotes or time can trigger — the time rules
+ * already `horizonMs` ahead, because a clock tick may fire them before the next quote, and the
+ * exit orders are priced from the quotes the machine holds; in every other state, yes. The engine
+ * sends the machine a quote when this says so, while the previous quote it sent said so, or at
+ * least every `horizonMs` per leg (see src/actors/quote-gate.ts): whenever the machine's quotes lag
+ * behind, both they and the latest ones evaluate these rules to false, so a machine fed this way
+ * decides as one fed every quote — at a fraction of the cost.
+ */
+export function spotFuturesQuoteCanDecide(
+  context: SpotFuturesContext,
+  state: string,
+  quotes: { spot: Quote | undefined; perp: Quote | undefined },
+  now: number,
+  horizonMs: number,
+): boolean {
+  if (state !== 'watching' && state !== 'holding') return true;
+  const next = { ...context, quotes, now: Math.max(context.now, now) };
+  if (state === 'watching') return entryMarketOpen(next);
+  if (basisConverged(next)) return true;
+  const soon = { ...next, now: next.now + horizonMs };
+  return holdingTimeExceeded(soon) || fundingAgainstTooLong(soon);
+}
+
+function withQuote(
+  context: Pick<SpotFuturesContext, 'now' | 'quotes' | 'params'>,
+  e: QuoteEvent,
+): Pick<SpotFuturesContext, 'now' | 'quotes'> {
+  const q = toQuote(e);
+  const isSpot = e.venue === context.params.spot.venue && e.symbol === context.params.spot.symbol;
+  const isPerp = e.venue === context.params.perp.venue && e.symbol === context.params.perp.symbol;
+  return {
+    now: Math.max(context.now, e.receivedAt),
+    quotes: {
+      spot: isSpot ? q : context.quotes.spot,
+      perp: isPerp ? q : context.quotes.perp,
+    },
+  };
+}
+
 type PairDone = { output: HedgedPairOutput };
 type OrderDone = { output: OrderOutput };
 
@@ -234,27 +303,14 @@ export const spotFuturesMachine = setup({
     quotesFresh: ({ context }) =>
       isFresh(context.quotes.spot, context.now, context.params.staleAfterMs) &&
       isFresh(context.quotes.perp, context.now, context.params.staleAfterMs),
-    basisWideEnoughToEnter: ({ context }) => {
-      const net = entryBasisBps(context) - roundTripCostBps(context);
-      return (
-        net >= context.params.minEntryBasisBps &&
-        entryCostPct(context) <= context.params.maxEntryCostPct &&
-        context.amountBase * mid(context.quotes.spot) <= context.params.maxPositionNotional &&
-        !context.paused &&
-        context.riskBlocked === undefined &&
-        isFresh(context.quotes.spot, context.now, context.params.staleAfterMs) &&
-        isFresh(context.quotes.perp, context.now, context.params.staleAfterMs)
-      );
-    },
+    basisWideEnoughToEnter: ({ context }) =>
+      entryMarketOpen(context) && !context.paused && context.riskBlocked === undefined,
     pairHedged: ({ event }) => (event as unknown as PairDone).output.outcome === 'hedged',
     pairLeftNothing: ({ event }) =>
       ['flat', 'nothingFilled'].includes((event as unknown as PairDone).output.outcome),
-    basisConverged: ({ context }) => exitBasisBps(context) <= context.params.exitBasisBps,
-    holdingTimeExceeded: ({ context }) =>
-      context.holdingDeadline !== undefined && context.now >= context.holdingDeadline,
-    fundingAgainstTooLong: ({ context }) =>
-      context.fundingAdverseSince !== undefined &&
-      context.now - context.fundingAdverseSince > context.params.maxAdverseFundingHours * HOUR_MS,
+    basisConverged: ({ context }) => basisConverged(context),
+    holdingTimeExceeded: ({ context }) => holdingTimeExceeded(context),
+    fundingAgainstTooLong: ({ context }) => fundingAgainstTooLong(context),
     riskWantsFlat: ({ context }) =>
       context.riskBlocked !== undefined && context.stopRequested?.flatten === true,
     deltaDriftBeyondTolerance: ({ context }) =>
@@ -267,18 +323,12 @@ export const spotFuturesMachine = setup({
     hasQuotes: ({ context }) => context.quotes.spot !== undefined && context.quotes.perp !== undefined,
   },
   actions: {
-    recordQuote: assign(({ context, event }) => {
-      const e = event as QuoteEvent;
-      const q = toQuote(e);
-      const isSpot = e.venue === context.params.spot.venue && e.symbol === context.params.spot.symbol;
-      const isPerp = e.venue === context.params.perp.venue && e.symbol === context.params.perp.symbol;
-      return {
-        now: Math.max(context.now, e.receivedAt),
-        quotes: {
-          spot: isSpot ? q : context.quotes.spot,
-          perp: isPerp ? q : context.quotes.perp,
-        },
-      };
+    recordQuote: assign(({ context, event }) => withQuote(context, event as QuoteEvent)),
+    recordQuotes: assign(({ context, event }) => {
+      let next: Pick<SpotFuturesContext, 'now' | 'quotes'> = context;
+      for (const q of (event as QuoteBatchEvent).quotes)
+        next = withQuote({ ...next, params: context.params }, q);
+      return { now: next.now, quotes: next.quotes };
     }),
     recordTime: assign({
       now: ({ context, event }) => Math.max(context.now, (event as { now: number }).now),
@@ -454,6 +504,7 @@ export const spotFuturesMachine = setup({
   ],
   on: {
     QUOTE: { actions: 'recordQuote' },
+    QUOTES: { actions: 'recordQuotes' },
     'TIME.TICK': { actions: 'recordTime' },
     'FUNDING.RATE': { actions: 'recordFundingRate' },
     'FUNDING.PAYMENT': { actions: 'recordFundingPayment' },
@@ -475,6 +526,13 @@ export const spotFuturesMachine = setup({
         QUOTE: {
           target: 'watching',
           actions: ['recordQuote', assign({ startedAt: ({ event }) => (event as QuoteEvent).receivedAt })],
+        },
+        QUOTES: {
+          target: 'watching',
+          actions: [
+            'recordQuotes',
+            assign({ startedAt: ({ event }) => (event as QuoteBatchEvent).quotes[0]!.receivedAt }),
+          ],
         },
       },
     },

@@ -11,6 +11,8 @@ import type {
   OrderUpdateEvent,
   PlaceOrderInput,
   QueryOrderInput,
+  QuoteBatchEvent,
+  QuoteEvent,
   WaitInput,
   WatchFundingInput,
   WatchOrderInput,
@@ -33,6 +35,9 @@ import { OrderUpdateHub } from './order-hub.ts';
  * resolve until the intent is on disk; `has` says whether an intent for the id was ever written
  * (then the order may exist at the venue, and placement asks before sending).
  */
+/** Hands a quote to the machine (`toMachine`) or holds it back: see src/actors/quote-gate.ts. */
+export type QuoteDelivery = (quote: QuoteEvent, toMachine: (e: QuoteEvent | QuoteBatchEvent) => void) => void;
+
 export interface IntentJournal {
   record(venue: string, req: OrderRequest): Promise<void> | void;
   has(clientOrderId: string): boolean;
@@ -94,6 +99,56 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
     }
   };
 
+  /**
+   * The quote stream actor; with `deliver`, every QUOTE goes through it (a strategy's quote gate)
+   * instead of straight to the machine. Feed up/down events always go straight.
+   */
+  const watchQuotesWith = (deliver: QuoteDelivery | undefined) =>
+    fromCallback<{ type: 'noop' }, WatchQuotesInput, MarketEvent>(({ input, sendBack }) => {
+      const toMachine = sendBack as (e: QuoteEvent | QuoteBatchEvent) => void;
+      const c = venue(input.venue);
+      let stopped = false;
+      let sub: { close(): void } | undefined;
+      let retry: unknown;
+      let wasDown = false;
+      const subscribe = () => {
+        if (stopped) return;
+        sub = c.watchBookTicker(input.symbol, {
+          data: (t) => {
+            if (wasDown) {
+              wasDown = false;
+              sendBack({ type: 'FEED.UP', venue: input.venue, symbol: input.symbol, at: clock.now() });
+            }
+            const q: QuoteEvent = {
+              type: 'QUOTE',
+              venue: input.venue,
+              symbol: t.symbol,
+              bid: t.bid,
+              bidSize: t.bidSize,
+              ask: t.ask,
+              askSize: t.askSize,
+              timestamp: t.timestamp,
+              receivedAt: clock.now(),
+            };
+            if (deliver) deliver(q, toMachine);
+            else toMachine(q);
+          },
+          error: (e) => {
+            deps.onError?.(`watchQuotes ${input.venue} ${input.symbol}`, e);
+            wasDown = true;
+            sendBack({ type: 'FEED.DOWN', venue: input.venue, symbol: input.symbol, at: clock.now() });
+            retry = clock.setTimeout(subscribe, reconnectMs);
+          },
+        });
+      };
+      subscribe();
+      return () => {
+        stopped = true;
+        sub?.close();
+        if (retry) clock.clearTimeout(retry);
+      };
+    });
+
   const actors = {
     placeOrder: fromPromise<Order, PlaceOrderInput>(async ({ input }) => {
       const c = venue(input.venue);
@@ -147,47 +202,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
       ),
     ),
 
-    watchQuotes: fromCallback<{ type: 'noop' }, WatchQuotesInput, MarketEvent>(({ input, sendBack }) => {
-      const c = venue(input.venue);
-      let stopped = false;
-      let sub: { close(): void } | undefined;
-      let retry: unknown;
-      let wasDown = false;
-      const subscribe = () => {
-        if (stopped) return;
-        sub = c.watchBookTicker(input.symbol, {
-          data: (t) => {
-            if (wasDown) {
-              wasDown = false;
-              sendBack({ type: 'FEED.UP', venue: input.venue, symbol: input.symbol, at: clock.now() });
-            }
-            sendBack({
-              type: 'QUOTE',
-              venue: input.venue,
-              symbol: t.symbol,
-              bid: t.bid,
-              bidSize: t.bidSize,
-              ask: t.ask,
-              askSize: t.askSize,
-              timestamp: t.timestamp,
-              receivedAt: clock.now(),
-            });
-          },
-          error: (e) => {
-            deps.onError?.(`watchQuotes ${input.venue} ${input.symbol}`, e);
-            wasDown = true;
-            sendBack({ type: 'FEED.DOWN', venue: input.venue, symbol: input.symbol, at: clock.now() });
-            retry = clock.setTimeout(subscribe, reconnectMs);
-          },
-        });
-      };
-      subscribe();
-      return () => {
-        stopped = true;
-        sub?.close();
-        if (retry) clock.clearTimeout(retry);
-      };
-    }),
+    watchQuotes: watchQuotesWith(undefined),
 
     watchFunding: fromCallback<{ type: 'noop' }, WatchFundingInput, MarketEvent>(({ input, sendBack }) => {
       const c = venue(input.venue);
@@ -255,6 +270,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
   };
   return {
     actors,
+    watchQuotesWith,
     /** Close the shared order streams (engine shutdown). */
     dispose(): void {
       for (const h of hubs.values()) h.stop();

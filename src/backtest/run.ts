@@ -8,6 +8,8 @@ import { VirtualClock } from '../clock/clock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Order } from '../domain/index.ts';
 import { createEngine, type EngineStatus, type TransitionRecord } from '../engine/engine.ts';
+import { strategyFigures } from '../engine/figures.ts';
+import { STRATEGY_KINDS } from '../engine/registry.ts';
 import { csvReplaySource, type ReplayStats } from '../marketdata/csv.ts';
 import type { MarketDataSource, MarketEvent } from '../marketdata/events.ts';
 import { createPaperVenues } from '../paper/venues.ts';
@@ -25,6 +27,8 @@ export interface BacktestOptions {
   /** Equity and price samples, virtual ms (default 60 s). */
   sampleMs?: number;
   onProgress?: (p: { events: number; ts: number }) => void;
+  /** Quote gating in the engine (default on; off replays every quote into the machines). */
+  quoteGating?: boolean;
 }
 
 export interface TradeRecord {
@@ -141,6 +145,7 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
     clock,
     // Nothing restores a backtest: only the order-intent journal is kept (placement reads it).
     persistSnapshots: false,
+    quoteGating: opts.quoteGating ?? true,
     onTransition: (t) => transitions.push(t),
     risk: {
       ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
@@ -198,16 +203,30 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
 
   const sampleMs = opts.sampleMs ?? 60_000;
   const samples: Sample[] = [];
+  const venueMid = (venue: string, symbol: string) => {
+    const t = paper.venues.find((x) => x.name === venue)?.ticker(symbol);
+    return t ? (t.bid + t.ask) / 2 : 0;
+  };
+  // Marked at the venues' current mids, not at the quotes a strategy last saw: a report must not
+  // depend on which quotes a strategy needed to look at.
+  const atVenueMarks = (st: EngineStatus): EngineStatus => ({
+    ...st,
+    strategies: st.strategies.map((s) => {
+      const info = engine.inspectStrategy(s.id);
+      const kind = STRATEGY_KINDS[s.kind];
+      if (!info || !kind) return s;
+      const ctx = (info.snapshot as { context: unknown }).context;
+      const marks = s.legs.map((l) => venueMid(l.venue, l.symbol));
+      const f = strategyFigures(kind, ctx, marks);
+      return { ...s, unrealizedPnl: f.unrealizedPnl, netPnl: f.netPnl };
+    }),
+  });
   const sample = () => {
-    const st = engine.status();
+    const st = atVenueMarks(engine.status());
     const row: Sample = { ts: clock.now(), equity: 0, strategies: {} };
     for (const s of st.strategies) {
       row.equity += s.netPnl;
-      const mids = s.legs.map((l) => {
-        const v = paper.venues.find((x) => x.name === l.venue);
-        const t = v?.ticker(l.symbol);
-        return t ? (t.bid + t.ask) / 2 : 0;
-      });
+      const mids = s.legs.map((l) => venueMid(l.venue, l.symbol));
       row.strategies[s.id] = { pnl: s.netPnl, price: mids[0] ?? 0, signalBps: signalBps(s.kind, mids) };
     }
     samples.push(row);
@@ -255,7 +274,7 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
   // Let in-flight requests answer (latency, timeouts) before the books are closed.
   await clock.advanceTo(clock.now() + 10_000);
   sample();
-  const final = engine.status();
+  const final = atVenueMarks(engine.status());
   await engine.stop();
   for (const v of paper.venues) v.dispose();
   return {

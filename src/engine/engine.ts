@@ -6,6 +6,7 @@
 import { type AnyActorRef, type AnyStateMachine, createActor, type InspectionEvent } from 'xstate';
 import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
+import { QuoteGate } from '../actors/quote-gate.ts';
 import type { Clock } from '../clock/clock.ts';
 import { type Instrument, type Market, type Order, OrderNotFound } from '../domain/index.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
@@ -39,6 +40,8 @@ export interface EngineOptions {
   /** Portfolio-wide limits, evaluated every `riskIntervalMs` on the engine's clock. */
   risk?: PortfolioRiskLimits;
   riskIntervalMs?: number;
+  /** Filter quotes in plain code before the machines (kinds with a gate). Default true. */
+  quoteGating?: boolean;
   /** How long a position mismatch found at recovery may last before the strategy is halted, ms. */
   positionSettleMs?: number;
   /**
@@ -242,6 +245,7 @@ export class Engine {
   private readonly onTransition: ((t: TransitionRecord) => void) | undefined;
   private readonly persistSnapshots: boolean;
   private readonly positionSettleMs: number;
+  private readonly quoteGating: boolean;
   /** Registered taps, each with the strategies it wants (undefined: all). */
   private readonly taps = new Map<InspectionTap, ((strategyId: string) => boolean) | undefined>();
 
@@ -257,6 +261,7 @@ export class Engine {
     this.onTransition = opts.onTransition;
     this.persistSnapshots = opts.persistSnapshots ?? true;
     this.positionSettleMs = opts.positionSettleMs ?? 10_000;
+    this.quoteGating = opts.quoteGating ?? true;
   }
 
   private market = (i: Instrument): Market => {
@@ -576,7 +581,16 @@ export class Engine {
     snapshot: unknown,
     input: unknown,
   ): void {
-    const machine = kind.machine.provide({ actors: this.actors! });
+    // Strategies whose kind has a quote gate see only the quotes that can change a decision.
+    const gate =
+      kind.quoteGate && this.quoteGating
+        ? new QuoteGate(kind.quoteGate, () => actor.getSnapshot() as { value: unknown; context: unknown })
+        : undefined;
+    const machine = kind.machine.provide({
+      actors: gate
+        ? { ...this.actors!, watchQuotes: this.exchange!.watchQuotesWith((q, send) => gate.offer(q, send)) }
+        : this.actors!,
+    });
     // A tap registered before the launch sees the actor from its creation (Stately needs the
     // actor registration events); later ones are attached and detached as they come and go.
     let created: AnyActorRef | undefined;

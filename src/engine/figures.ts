@@ -23,10 +23,11 @@ export interface StrategyFigures {
   cycles: number | undefined;
 }
 
-export function strategyFigures(kind: StrategyKind, context: unknown): StrategyFigures {
+/** `marks` (one per leg) overrides the marks the strategy's own context holds. */
+export function strategyFigures(kind: StrategyKind, context: unknown, marks?: number[]): StrategyFigures {
   const ctx = context as never;
   const legs: LegBook[] = kind.legs(ctx);
-  const marks = kind.marks(ctx);
+  marks ??= kind.marks(ctx);
   const realizedPnl = legs.reduce((x, l) => x + l.realizedPnl, 0);
   const unrealized = legs.reduce((x, l, i) => x + unrealizedPnl(l, marks[i] ?? 0), 0);
   const fees = legs.reduce((x, l) => x + l.fees, 0);

@@ -4,7 +4,7 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import type { LegBook } from '../../machines/accounting.ts';
-import { mid } from '../../machines/strategies/common.ts';
+import { mid, type Quote } from '../../machines/strategies/common.ts';
 import {
   type CrossArbitrageContext,
   type CrossArbitrageParams,
@@ -27,8 +27,10 @@ import {
   type SpotFuturesContext,
   type SpotFuturesParams,
   spotFuturesMachine,
+  spotFuturesQuoteCanDecide,
   validateSpotFuturesParams,
 } from '../../machines/strategies/spot-futures.ts';
+import type { QuoteGateSpec } from '../actors/quote-gate.ts';
 import type { Instrument, Market } from '../domain/index.ts';
 import { instrumentKey } from '../domain/index.ts';
 
@@ -49,6 +51,8 @@ export interface StrategyKind {
   /** Context keys that change with every quote: a change only there is persisted lazily. */
   volatile: string[];
   terminal: string[];
+  /** Plain-code filter of the quotes the machine needs (src/actors/quote-gate.ts); none: all. */
+  quoteGate?: QuoteGateSpec;
 }
 
 const spotFutures: StrategyKind = {
@@ -66,6 +70,21 @@ const spotFutures: StrategyKind = {
   rest: ['starting', 'watching', 'holding', 'cooldown', 'completed', 'stopped', 'failed'],
   volatile: ['quotes', 'now', 'fundingRate'],
   terminal: ['completed', 'stopped', 'failed'],
+  quoteGate: {
+    legOf: (c: SpotFuturesContext, venue: string, symbol: string) =>
+      venue === c.params.spot.venue && symbol === c.params.spot.symbol
+        ? 'spot'
+        : venue === c.params.perp.venue && symbol === c.params.perp.symbol
+          ? 'perp'
+          : undefined,
+    canDecide: (
+      c: SpotFuturesContext,
+      state: string,
+      q: Record<string, Quote | undefined>,
+      now: number,
+      horizonMs: number,
+    ) => spotFuturesQuoteCanDecide(c, state, { spot: q.spot, perp: q.perp }, now, horizonMs),
+  },
 } as unknown as StrategyKind;
 
 const futuresSpread: StrategyKind = {

@@ -47,6 +47,8 @@ function events(s: AnyMachineSnapshot) {
     quote('sim', SPOT, 60_000, t),
     quote('sim', PERP, 60_300, t), // 50 bps rich: entry
     quote('sim', PERP, 60_001, t), // converged: exit
+    // What the engine's quote gate sends: both legs' latest quotes in one event.
+    { type: 'QUOTES', quotes: [quote('sim', SPOT, 60_000, t), quote('sim', PERP, 60_300, t)] },
     // Time moves through a few fixed instants so the explored graph stays finite.
     { type: 'TIME.TICK', now: T0 + 10_000 }, // quotes go stale
     { type: 'TIME.TICK', now: T0 + 25 * H }, // holding time passes
