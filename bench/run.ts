@@ -6,6 +6,7 @@ import { inspectorBench } from './inspector.bench.ts';
 import type { Figure } from './lib.ts';
 import { machinesBench } from './machines.bench.ts';
 import { marketDataBench } from './marketdata.bench.ts';
+import { scaleBench } from './scale.bench.ts';
 import { storeBench } from './store.bench.ts';
 import { venueBench } from './venue.bench.ts';
 
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   store: storeBench,
   engine: () => engineBench(1_000),
   inspector: inspectorBench,
+  scale: scaleBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

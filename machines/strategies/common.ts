@@ -99,6 +99,17 @@ export const HOUR_MS = 3_600_000;
  * (positionsFlat, exitAttemptsLeft, stopRequested, maxCyclesReached) and actions (finishCycle,
  * recordExitIncomplete) after their own rules.
  */
+/**
+ * The pause before watching again: `cooldownMs`, but after entries that filled nothing (the venue
+ * refused them: funds, min notional, a market that moved) at least 1 s, doubling per repeat up to
+ * a minute — otherwise a refused entry with cooldownMs 0 is retried as fast as the venue answers.
+ */
+export function cooldownMs(context: { params: { cooldownMs: number }; emptyEntries?: number }): number {
+  const n = context.emptyEntries ?? 0;
+  if (n === 0) return context.params.cooldownMs;
+  return Math.max(context.params.cooldownMs, Math.min(60_000, 1_000 * 2 ** (n - 1)));
+}
+
 export function cycleEndStates() {
   return {
     afterExit: {
@@ -119,9 +130,11 @@ export function cycleEndStates() {
       invoke: {
         id: 'pause',
         src: 'wait',
-        input: ({ context }: { context: { params: { cooldownMs: number } } }): WaitInput => ({
-          ms: context.params.cooldownMs,
-        }),
+        input: ({
+          context,
+        }: {
+          context: { params: { cooldownMs: number }; emptyEntries?: number };
+        }): WaitInput => ({ ms: cooldownMs(context) }),
         onDone: 'watching',
       },
       always: { guard: 'stopRequested', target: 'stopped' },

@@ -95,6 +95,8 @@ export interface FuturesSpreadContext {
   stopRequested: { flatten: boolean } | undefined;
   exitAttempts: number;
   completedCycles: number;
+  /** Consecutive entries that filled nothing (they lengthen the cooldown). */
+  emptyEntries?: number;
   lastError: ErrorInfo | undefined;
 }
 
@@ -409,8 +411,19 @@ export const futuresSpreadMachine = setup({
         src: 'hedgedPair',
         input: ({ context }) => pairInput(context, 'e'),
         onDone: [
-          { guard: 'pairHedged', target: 'holding', actions: ['applyPairResult', 'markEntered'] },
-          { guard: 'pairLeftNothing', target: 'cooldown', actions: 'applyPairResult' },
+          {
+            guard: 'pairHedged',
+            target: 'holding',
+            actions: ['applyPairResult', 'markEntered', assign({ emptyEntries: 0 })],
+          },
+          {
+            guard: 'pairLeftNothing',
+            target: 'cooldown',
+            actions: [
+              'applyPairResult',
+              assign({ emptyEntries: ({ context }) => (context.emptyEntries ?? 0) + 1 }),
+            ],
+          },
           { target: 'failed', actions: ['applyPairResult', 'recordUnhedged'] },
         ],
       },

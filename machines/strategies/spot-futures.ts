@@ -114,6 +114,8 @@ export interface SpotFuturesContext {
   rebalances: number;
   exitAttempts: number;
   completedCycles: number;
+  /** Consecutive entries that filled nothing (they lengthen the cooldown). */
+  emptyEntries?: number;
   lastError: ErrorInfo | undefined;
   lastPair: { outcome: string; residualBase: number; fees: number } | undefined;
 }
@@ -548,8 +550,19 @@ export const spotFuturesMachine = setup({
         src: 'hedgedPair',
         input: ({ context }) => pairInput(context, 'e'),
         onDone: [
-          { guard: 'pairHedged', target: 'holding', actions: ['applyEntry', 'markEntered'] },
-          { guard: 'pairLeftNothing', target: 'cooldown', actions: 'applyEntry' },
+          {
+            guard: 'pairHedged',
+            target: 'holding',
+            actions: ['applyEntry', 'markEntered', assign({ emptyEntries: 0 })],
+          },
+          {
+            guard: 'pairLeftNothing',
+            target: 'cooldown',
+            actions: [
+              'applyEntry',
+              assign({ emptyEntries: ({ context }) => (context.emptyEntries ?? 0) + 1 }),
+            ],
+          },
           { target: 'failed', actions: ['applyEntry', 'recordUnhedged'] },
         ],
       },

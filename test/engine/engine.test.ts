@@ -9,6 +9,7 @@ import { createEngine, type Engine } from '../../src/engine/engine.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { SimVenue } from '../../src/exchange/sim/venue.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { SymbolLockedError } from '../../src/store/types.ts';
 
@@ -219,6 +220,33 @@ describe('engine', () => {
     expect(s.legs[1]!.position).toBeCloseTo(w.venue.positions([PERP])[0]!.size, 12);
     expect(w.venue.allOrders()).toHaveLength(2);
     await e2.stop();
+  });
+
+  it('entries the venue refuses back off (1 s, doubling) instead of retrying as fast as it answers', async () => {
+    const w = world();
+    const store = new MemoryStore();
+    const e = w.engine(store as never);
+    await w.settle(e.start());
+    // short-spot needs BTC to sell: the venue has none, every entry leaves nothing.
+    const transitions: string[] = [];
+    await e.addStrategy({
+      kind: 'spot-futures',
+      id: 'refused',
+      params: params({ direction: 'short-spot', cooldownMs: 0, maxCycles: 0 }),
+    });
+    for (let i = 0; i < 60; i++) {
+      w.feed(60_300, 60_000); // spot rich: a short-spot entry every time it may
+      await w.clock.advanceBy(250);
+      transitions.push(e.status().strategies[0]!.state);
+    }
+    // Every placement is journalled before it is sent: the spot legs are the entry attempts.
+    const entries = store.intentsFor('refused').filter((i) => i.request.symbol === SPOT).length;
+    // 15 s of chances: entries at 0, 1, 3, 7 and 15 s (each with its bounded top-up attempts);
+    // without the back-off it is ~60, as fast as quotes arrive.
+    expect(entries).toBeGreaterThanOrEqual(3);
+    expect(entries).toBeLessThanOrEqual(15);
+    expect(transitions).toContain('cooldown');
+    await e.stop();
   });
 
   it('quarantines corrupt and wrong-version snapshots with the reason and recovers the rest', async () => {
