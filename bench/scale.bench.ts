@@ -23,7 +23,7 @@ import { writeSyntheticCsv } from './marketdata.bench.ts';
 const basisParams = (asset: string, over: Record<string, unknown> = {}) => ({
   spot: { venue: 'sim', symbol: `${asset}/USDT` },
   perp: { venue: 'sim', symbol: `${asset}/USDT:USDT` },
-  amount: 0.01,
+  amount: 1,
   direction: 'long-spot',
   minEntryBasisBps: 10,
   exitBasisBps: 2,

@@ -16,6 +16,8 @@ export class MemoryStore implements SnapshotStore {
   private readonly rows = new Map<string, string>();
   private readonly lockTable = new Map<string, string>();
   private readonly intents = new Map<string, OrderIntent>();
+  /** Client order id → how many venues journalled it (hasIntent is on every placement's path). */
+  private readonly intentIds = new Map<string, number>();
   private readonly quarantined: QuarantinedRecord[] = [];
 
   createStrategy(rec: StrategyRecord): void {
@@ -100,12 +102,14 @@ export class MemoryStore implements SnapshotStore {
 
   appendIntent(intent: OrderIntent): void {
     const k = `${intent.venue}|${intent.request.clientOrderId}`;
-    if (!this.intents.has(k)) this.intents.set(k, JSON.parse(JSON.stringify(intent)) as OrderIntent);
+    if (this.intents.has(k)) return;
+    this.intents.set(k, JSON.parse(JSON.stringify(intent)) as OrderIntent);
+    const id = intent.request.clientOrderId;
+    this.intentIds.set(id, (this.intentIds.get(id) ?? 0) + 1);
   }
 
   hasIntent(clientOrderId: string): boolean {
-    for (const i of this.intents.values()) if (i.request.clientOrderId === clientOrderId) return true;
-    return false;
+    return this.intentIds.has(clientOrderId);
   }
 
   intentsFor(strategyId: string): OrderIntent[] {
@@ -123,7 +127,13 @@ export class MemoryStore implements SnapshotStore {
     for (const id of ids) {
       this.rows.delete(id);
       this.releaseLocks(id);
-      for (const [k, i] of this.intents) if (i.strategyId === id) this.intents.delete(k);
+      for (const [k, i] of this.intents) {
+        if (i.strategyId !== id) continue;
+        this.intents.delete(k);
+        const n = (this.intentIds.get(i.request.clientOrderId) ?? 1) - 1;
+        if (n > 0) this.intentIds.set(i.request.clientOrderId, n);
+        else this.intentIds.delete(i.request.clientOrderId);
+      }
     }
     return ids;
   }
