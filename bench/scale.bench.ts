@@ -136,6 +136,7 @@ function backtestConfig(kind: string): unknown {
       perp: { venue: 'binance', symbol: 'BTC/USDT:USDT' },
       amount: 0.05,
       minEntryBasisBps: 0,
+      exitBasisBps: -2,
       slippageBps: 0.5,
       maxHoldingHours: 0.5,
     },
