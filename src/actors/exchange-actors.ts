@@ -100,11 +100,15 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
   };
 
   /**
-   * The quote stream actor; with `deliver`, every QUOTE goes through it (a strategy's quote gate)
-   * instead of straight to the machine. Feed up/down events always go straight.
+   * The quote stream actor; when `route` gives a delivery for the actor's system, every QUOTE goes
+   * through it (that strategy's quote gate) instead of straight to the machine. Feed up/down
+   * events always go straight.
    */
-  const watchQuotesWith = (deliver: QuoteDelivery | undefined) =>
-    fromCallback<{ type: 'noop' }, WatchQuotesInput, MarketEvent>(({ input, sendBack }) => {
+  const watchQuotesWith = (route: ((system: unknown) => QuoteDelivery | undefined) | undefined) =>
+    fromCallback<{ type: 'noop' }, WatchQuotesInput, MarketEvent>(({ input, sendBack, system }) => {
+      // Each strategy is the root of its own actor system: the route finds that strategy's gate,
+      // so one provided machine per kind serves every strategy.
+      const deliver = route?.(system);
       const toMachine = sendBack as (e: QuoteEvent | QuoteBatchEvent) => void;
       const c = venue(input.venue);
       let stopped = false;

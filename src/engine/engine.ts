@@ -246,6 +246,10 @@ export class Engine {
   private readonly persistSnapshots: boolean;
   private readonly positionSettleMs: number;
   private readonly quoteGating: boolean;
+  /** Each strategy's quote gate, by its actor system (see watchQuotesWith). */
+  private readonly gates = new WeakMap<object, QuoteGate>();
+  /** One provided machine per kind: `provide()` rebuilds the whole state-node tree. */
+  private readonly machines = new Map<string, AnyStateMachine>();
   /** Registered taps, each with the strategies it wants (undefined: all). */
   private readonly taps = new Map<InspectionTap, ((strategyId: string) => boolean) | undefined>();
 
@@ -586,13 +590,7 @@ export class Engine {
       kind.quoteGate && this.quoteGating
         ? new QuoteGate(kind.quoteGate, () => actor.getSnapshot() as { value: unknown; context: unknown })
         : undefined;
-    const machine = kind.machine.provide({
-      actors: gate
-        ? { ...this.actors!, watchQuotes: this.exchange!.watchQuotesWith((q, send) => gate.offer(q, send)) }
-        : this.actors!,
-    });
-    // A tap registered before the launch sees the actor from its creation (Stately needs the
-    // actor registration events); later ones are attached and detached as they come and go.
+    const machine = this.providedMachine(kind);
     let created: AnyActorRef | undefined;
     const inspect = this.inspectionWanted(id) ? this.dispatcher(id, () => created) : undefined;
     const actor: AnyActorRef = createActor(
@@ -600,6 +598,7 @@ export class Engine {
       (snapshot ? { snapshot, input: undefined, inspect } : { input, inspect }) as never,
     );
     created = actor;
+    if (gate) this.gates.set(actor.system, gate);
     recordLastEvent(actor, (type) => {
       if (run.lastState !== '') run.lastEvent = type;
     });
@@ -635,6 +634,26 @@ export class Engine {
     });
     actor.start();
     if (snapshot) redeliverFinishedChildren(actor);
+  }
+
+  private providedMachine(kind: StrategyKind): AnyStateMachine {
+    let m = this.machines.get(kind.kind);
+    if (!m) {
+      const gated = kind.quoteGate && this.quoteGating;
+      m = kind.machine.provide({
+        actors: gated
+          ? {
+              ...this.actors!,
+              watchQuotes: this.exchange!.watchQuotesWith((system) => {
+                const gate = this.gates.get(system as object);
+                return gate ? (q, send) => gate.offer(q, send) : undefined;
+              }),
+            }
+          : this.actors!,
+      });
+      this.machines.set(kind.kind, m);
+    }
+    return m;
   }
 
   private onSnapshot(run: Running, s: { status: string; value: unknown }): void {
