@@ -266,7 +266,16 @@ export function spotFuturesQuoteCanDecide(
   horizonMs: number,
 ): boolean {
   if (state !== 'watching' && state !== 'holding') return true;
-  const next = { ...context, quotes, now: Math.max(context.now, now) };
+  // Only the fields the rules read (a full context copy per quote would cost more than the rules).
+  const next = {
+    params: context.params,
+    markets: context.markets,
+    amountBase: context.amountBase,
+    holdingDeadline: context.holdingDeadline,
+    fundingAdverseSince: context.fundingAdverseSince,
+    quotes,
+    now: Math.max(context.now, now),
+  } as SpotFuturesContext;
   if (state === 'watching') return entryMarketOpen(next);
   if (basisConverged(next)) return true;
   const soon = { ...next, now: next.now + horizonMs };

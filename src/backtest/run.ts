@@ -110,7 +110,6 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
     datedFutures: config.datedFutures,
     clock,
   });
-  const known = new Set(paper.venues.flatMap((v) => v.listMarkets().map((m) => `${v.name}|${m.symbol}`)));
 
   let source: MarketDataSource;
   let files: ReplayStats[] = [];
@@ -239,13 +238,15 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
 
   const unknownInstruments: Record<string, number> = {};
   const byName = new Map(paper.venues.map((v) => [v.name, v]));
+  // venue → symbol → venue object: two map lookups per event, no string building on the hot path.
+  const routes = new Map(paper.venues.map((v) => [v.name, new Set(v.listMarkets().map((m) => m.symbol))]));
   const route = (e: MarketEvent) => {
-    const key = `${e.venue}|${e.symbol}`;
-    if (!known.has(key)) {
+    const v = byName.get(e.venue);
+    if (!v || !routes.get(e.venue)!.has(e.symbol)) {
+      const key = `${e.venue}|${e.symbol}`;
       unknownInstruments[key] = (unknownInstruments[key] ?? 0) + 1;
       return;
     }
-    const v = byName.get(e.venue)!;
     if (e.kind === 'quote') v.onBookTicker(e);
     else v.onFundingRate(e);
   };
