@@ -10,7 +10,9 @@ const SPOT = 'BTC/USDT';
 const BAL = { USDT: 100_000, BTC: 2 };
 
 describe('cross-exchange arbitrage under random markets, faults and crashes', () => {
-  it(`keeps inventory balanced across venues and the books equal to both accounts (${RUNS} runs)`, async () => {
+  it(`keeps inventory balanced across venues and the books equal to both accounts (${RUNS} runs)`, {
+    timeout: 180_000,
+  }, async () => {
     await checkStrategyProperty<CrossArbitrageContext>(
       {
         machine: crossArbitrageMachine,

@@ -6,7 +6,9 @@ const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
 const PERP = 'BTC/USDT:USDT';
 
 describe('futures–futures spread strategy under random markets, faults and crashes', () => {
-  it(`keeps the hedge, the books and both venues in agreement (${RUNS} runs)`, async () => {
+  it(`keeps the hedge, the books and both venues in agreement (${RUNS} runs)`, {
+    timeout: 180_000,
+  }, async () => {
     await checkStrategyProperty<FuturesSpreadContext>(
       {
         machine: futuresSpreadMachine,

@@ -7,7 +7,9 @@ const SPOT = 'BTC/USDT';
 const BAL = { USDT: 100_000, BTC: 1 };
 
 describe('market maker under random markets, faults and crashes', () => {
-  it(`keeps inventory within its limit and the books equal to the account (${RUNS} runs)`, async () => {
+  it(`keeps inventory within its limit and the books equal to the account (${RUNS} runs)`, {
+    timeout: 180_000,
+  }, async () => {
     await checkStrategyProperty<MarketMakerContext>(
       {
         machine: marketMakerMachine,

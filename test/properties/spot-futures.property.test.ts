@@ -7,7 +7,9 @@ const SPOT = 'BTC/USDT';
 const PERP = 'BTC/USDT:USDT';
 
 describe('spot–futures strategy under random markets, faults and crashes', () => {
-  it(`keeps the hedge, the books and the venue in agreement (${RUNS} runs)`, async () => {
+  it(`keeps the hedge, the books and the venue in agreement (${RUNS} runs)`, {
+    timeout: 180_000,
+  }, async () => {
     await checkStrategyProperty<SpotFuturesContext>(
       {
         machine: spotFuturesMachine,
