@@ -12,7 +12,7 @@ import { type Instrument, type Market, type Order, OrderNotFound } from '../doma
 import type { ExchangeClient } from '../exchange/port.ts';
 import { StoreIntentJournal } from '../store/journal.ts';
 import type { QuarantinedRecord, SnapshotStore, StrategyStatus } from '../store/types.ts';
-import { stateName, strategyFigures } from './figures.ts';
+import { type StrategyFigures, stateName, strategyFigures } from './figures.ts';
 import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
 import { PortfolioRisk, type PortfolioRiskLimits, type RiskView } from './risk.ts';
 
@@ -98,28 +98,14 @@ interface Running {
   done: boolean;
 }
 
-export interface StrategyStatusView {
+/** One strategy in status(): its money figures (legs, PnL, fees, funding, cycles) and its state. */
+export interface StrategyStatusView extends StrategyFigures {
   id: string;
   kind: string;
   state: string;
   instruments: string[];
-  legs: {
-    venue: string;
-    symbol: string;
-    position: number;
-    realizedPnl: number;
-    fees: number;
-    funding: number;
-  }[];
-  realizedPnl: number;
-  unrealizedPnl: number;
-  fees: number;
-  funding: number;
-  /** realized + unrealized − fees + funding, quote currency. */
-  netPnl: number;
   /** Client ids of the strategy's orders live at the venue (order machines in `live`). */
   openOrders: string[];
-  cycles: number | undefined;
   lastError: unknown;
   halted: string | undefined;
   lastTransitionAt: number;
@@ -815,14 +801,8 @@ export class Engine {
         kind: run.kind.kind,
         state,
         instruments: run.instruments,
-        legs: f.legs,
-        realizedPnl: f.realizedPnl,
-        unrealizedPnl: f.unrealizedPnl,
-        fees: f.fees,
-        funding: f.funding,
-        netPnl: f.netPnl,
+        ...f,
         openOrders: run.done ? [] : liveOrders(run.actor.getPersistedSnapshot()),
-        cycles: f.cycles,
         lastError: s.context.lastError,
         halted: run.halted,
         lastTransitionAt: run.lastTransitionAt,
