@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { OrderRequest } from '../domain/index.ts';
+import { snapshotChecksum as checksum, parseStrategyRow, type StrategyRow } from './rows.ts';
 import {
   type LoadResult,
   type OrderIntent,
@@ -12,24 +12,6 @@ import {
 } from './types.ts';
 
 const SCHEMA_VERSION = 2;
-
-/** Checksum of a stored snapshot: a flipped bit that still parses as JSON is caught too. */
-function checksum(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
-}
-
-interface StrategyRow {
-  id: string;
-  kind: string;
-  machine_version: number;
-  status: string;
-  spec: string;
-  snapshot: string | null;
-  snapshot_sum: string | null;
-  instruments: string;
-  created_at: number;
-  updated_at: number;
-}
 
 export interface SqliteStoreOptions {
   /**
@@ -274,19 +256,6 @@ export class SqliteStore implements SnapshotStore {
   }
 
   private parse(row: StrategyRow): StrategyRecord {
-    if (row.snapshot !== null && row.snapshot_sum !== checksum(row.snapshot)) {
-      throw new Error('snapshot checksum mismatch (torn or corrupted write)');
-    }
-    return {
-      id: row.id,
-      kind: row.kind,
-      machineVersion: row.machine_version,
-      status: row.status as StrategyStatus,
-      spec: JSON.parse(row.spec),
-      snapshot: row.snapshot === null ? undefined : JSON.parse(row.snapshot),
-      instruments: JSON.parse(row.instruments) as string[],
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+    return parseStrategyRow(row);
   }
 }

@@ -3,10 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory.ts';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { type SnapshotStore, type StrategyRecord, SymbolLockedError } from '../../src/store/types.ts';
+import { dropTestSchemas, freshSchemaUrl, postgresAvailable } from '../support/postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'statearb-store-'));
 let n = 0;
@@ -14,6 +16,10 @@ const stores: [string, () => SnapshotStore][] = [
   ['memory', () => new MemoryStore()],
   ['sqlite', () => new SqliteStore(join(dir, `s${n++}.db`))],
 ];
+// PostgreSQL: needs a server (see test/support/postgres.ts); skipped with a message without one.
+if (await postgresAvailable())
+  stores.push(['postgres', () => new PostgresStore({ url: freshSchemaUrl('contract'), nodeId: 'node-a' })]);
+afterAll(dropTestSchemas);
 
 const rec = (id: string, instruments: string[], over: Partial<StrategyRecord> = {}): StrategyRecord => ({
   id,
@@ -51,6 +57,12 @@ describe.each(stores)('%s store contract', (_name, make) => {
     const s = make();
     s.createStrategy(rec('a', ['x|A/B']));
     s.createStrategy(rec('b', ['x|C/D'], { createdAt: 1001 }));
+    s.appendIntent({
+      strategyId: 'b',
+      venue: 'x',
+      request: { symbol: 'C/D', side: 'buy', type: 'market', amount: 1, clientOrderId: 'Sb1' },
+      createdAt: 1500,
+    });
     s.saveSnapshot('a', { value: 'holding', context: { n: 2 } }, 'active', 2000);
     s.saveSnapshot('b', { value: 'completed' }, 'completed', 2000);
     s.releaseLocks('b');
@@ -59,12 +71,6 @@ describe.each(stores)('%s store contract', (_name, make) => {
       ['a', { value: 'holding', context: { n: 2 } }],
     ]);
     expect(s.locks()).toEqual({ 'x|A/B': 'a' });
-    s.appendIntent({
-      strategyId: 'b',
-      venue: 'x',
-      request: { symbol: 'C/D', side: 'buy', type: 'market', amount: 1, clientOrderId: 'Sb1' },
-      createdAt: 1500,
-    });
     expect(s.cleanup(1999)).toEqual([]);
     expect(s.cleanup(3000)).toEqual(['b']);
     expect(s.get('b')).toBeUndefined();
@@ -83,6 +89,7 @@ describe.each(stores)('%s store contract', (_name, make) => {
       amount: 1,
       clientOrderId: 'Sa1ea0',
     };
+    s.createStrategy(rec('a', ['binance|BTC/USDT']));
     expect(s.hasIntent('Sa1ea0')).toBe(false);
     s.appendIntent({ strategyId: 'a', venue: 'binance', request: req, createdAt: 1 });
     s.appendIntent({ strategyId: 'a', venue: 'binance', request: req, createdAt: 2 });

@@ -1,0 +1,494 @@
+/**
+ * PostgreSQL store: several engine processes on several hosts share one database.
+ *
+ * Ownership is leased. `strategies.owner / fence / lease_until` say which node runs a strategy,
+ * with which fencing token, until when; `leases` holds one row per instrument key (the symbol
+ * lock: which strategy trades it) carrying the same owner, token and expiry. Both change together,
+ * in one transaction, on create, claim, renew and release. Lease times are the database's clock,
+ * so hosts with skewed clocks agree on when a lease lapsed.
+ *
+ * Fencing: every snapshot write is `UPDATE … WHERE owner = me AND fence = my token`, and every
+ * order intent is inserted only after `SELECT … FOR SHARE` found the same; a takeover bumps the
+ * token from a sequence, so the old owner's writes match nothing, and the share lock orders an
+ * intent strictly before or after a takeover — never lost between the new owner's reads.
+ * Why tokens rather than advisory locks: a session advisory lock dies with its connection, but a
+ * node that is paused (GC, SIGSTOP, a VM migration) keeps running code when it wakes, with no way
+ * to learn that it lost the lock before its next write. The token check is in the write itself.
+ */
+import type { OrderRequest } from '../../domain/index.ts';
+import { FencedError, type LeasedStore } from '../leases.ts';
+import { parseStrategyRow, type StrategyRow, snapshotChecksum } from '../rows.ts';
+import {
+  type LoadResult,
+  type OrderIntent,
+  type QuarantinedRecord,
+  type StrategyRecord,
+  type StrategyStatus,
+  SymbolLockedError,
+} from '../types.ts';
+import { type Step, SyncPg } from './sync-pg.ts';
+
+const SCHEMA_VERSION = 1;
+/** Database time in ms: every lease comparison uses the server's clock. */
+const NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+export interface PostgresStoreOptions {
+  /** postgres://user:pass@host:port/db[?schema=NAME] — the schema isolates one deployment. */
+  url: string;
+  /** This engine process; default host-pid-random. */
+  nodeId: string;
+  /** Lease duration, ms (default 15 s). Renew at least every leaseMs / 3. */
+  leaseMs?: number;
+  /** Longest wait for one database answer, ms (default 10 s). */
+  timeoutMs?: number;
+}
+
+/** The URL without the `schema` parameter (pg does not know it) and the schema it named. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`store URL: schema "${schema}" must be a lower-case SQL identifier`);
+  u.searchParams.delete('schema');
+  return { connectionString: u.toString(), schema };
+}
+
+/** The URL with its password masked, for logs and errors. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+export class PostgresStore implements LeasedStore {
+  readonly nodeId: string;
+  readonly leaseMs: number;
+  private readonly pg: SyncPg;
+  /** strategy id → fencing token this node holds. */
+  private readonly tokens = new Map<string, number>();
+
+  constructor(opts: PostgresStoreOptions) {
+    this.nodeId = opts.nodeId;
+    this.leaseMs = opts.leaseMs ?? 15_000;
+    const { connectionString, schema } = parsePostgresUrl(opts.url);
+    this.pg = new SyncPg({
+      connection: {
+        connectionString,
+        ...(schema ? { options: `-c search_path=${schema}` } : {}),
+        application_name: `statearb ${this.nodeId}`.slice(0, 63),
+        connectionTimeoutMillis: opts.timeoutMs ?? 10_000,
+      },
+      timeoutMs: opts.timeoutMs ?? 10_000,
+    });
+    try {
+      this.migrate(schema);
+    } catch (e) {
+      this.pg.close();
+      throw new Error(`PostgreSQL store ${redactUrl(opts.url)}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Create or upgrade the tables; engines starting together serialise on an advisory lock. */
+  private migrate(schema: string | undefined): void {
+    const steps: Step[] = [{ sql: "SELECT pg_advisory_xact_lock(hashtext('statearb.migrate'))" }];
+    if (schema) steps.push({ sql: `CREATE SCHEMA IF NOT EXISTS ${schema}` });
+    steps.push(
+      { sql: 'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)' },
+      {
+        sql: `CREATE TABLE IF NOT EXISTS strategies (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          machine_version INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          spec TEXT NOT NULL,
+          snapshot TEXT,
+          snapshot_sum TEXT,
+          instruments TEXT NOT NULL,
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL,
+          owner TEXT,
+          fence BIGINT NOT NULL DEFAULT 0,
+          lease_until BIGINT NOT NULL DEFAULT 0)`,
+      },
+      { sql: 'CREATE INDEX IF NOT EXISTS strategies_status ON strategies (status, updated_at)' },
+      { sql: 'CREATE INDEX IF NOT EXISTS strategies_owner ON strategies (owner)' },
+      { sql: 'CREATE SEQUENCE IF NOT EXISTS fence_seq' },
+      {
+        sql: `CREATE TABLE IF NOT EXISTS leases (
+          key TEXT PRIMARY KEY,
+          strategy_id TEXT NOT NULL,
+          owner TEXT,
+          token BIGINT NOT NULL,
+          expires_at BIGINT NOT NULL)`,
+      },
+      { sql: 'CREATE INDEX IF NOT EXISTS leases_strategy ON leases (strategy_id)' },
+      {
+        sql: `CREATE TABLE IF NOT EXISTS intents (
+          venue TEXT NOT NULL,
+          client_order_id TEXT NOT NULL,
+          strategy_id TEXT NOT NULL,
+          request TEXT NOT NULL,
+          created_at BIGINT NOT NULL,
+          fence BIGINT NOT NULL,
+          PRIMARY KEY (venue, client_order_id))`,
+      },
+      { sql: 'CREATE INDEX IF NOT EXISTS intents_client_id ON intents (client_order_id)' },
+      { sql: 'CREATE INDEX IF NOT EXISTS intents_strategy ON intents (strategy_id)' },
+      {
+        sql: 'CREATE TABLE IF NOT EXISTS quarantine (id TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, at BIGINT NOT NULL)',
+      },
+      {
+        sql: "INSERT INTO meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO NOTHING",
+        params: [String(SCHEMA_VERSION)],
+      },
+      // A newer statearb's schema is refused rather than written with an older understanding of it.
+      {
+        sql: "SELECT value FROM meta WHERE key = 'schema' AND value::int <= $1",
+        params: [SCHEMA_VERSION],
+        expect: { rows: 1, code: 'newer-schema' },
+      },
+    );
+    const r = this.pg.tx(steps);
+    if ('aborted' in r)
+      throw new Error(`store schema is newer than this statearb (${SCHEMA_VERSION}); upgrade statearb`);
+  }
+
+  // ── creation and symbol locks ───────────────────────────────────────────────────────────────
+
+  createStrategy(rec: StrategyRecord, opts: { own?: boolean } = {}): void {
+    const own = opts.own ?? true;
+    const snap = rec.snapshot === undefined ? null : JSON.stringify(rec.snapshot);
+    const r = this.pg.tx([
+      {
+        sql: `INSERT INTO strategies (id, kind, machine_version, status, spec, snapshot, snapshot_sum,
+                instruments, created_at, updated_at, owner, fence, lease_until)
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                CASE WHEN $11::text IS NULL THEN 0 ELSE nextval('fence_seq') END,
+                CASE WHEN $11::text IS NULL THEN 0 ELSE ${NOW} + $12 END)
+              ON CONFLICT (id) DO NOTHING
+              RETURNING fence`,
+        params: [
+          rec.id,
+          rec.kind,
+          rec.machineVersion,
+          rec.status,
+          JSON.stringify(rec.spec),
+          snap,
+          snap === null ? null : snapshotChecksum(snap),
+          JSON.stringify(rec.instruments),
+          rec.createdAt,
+          rec.updatedAt,
+          own ? this.nodeId : null,
+          this.leaseMs,
+        ],
+        expect: { rows: 1, code: 'exists' },
+      },
+      {
+        // The primary key on `key` makes the lock exclusive: of two racing creates, one inserts.
+        sql: `INSERT INTO leases (key, strategy_id, owner, token, expires_at)
+              SELECT k, s.id, s.owner, s.fence, s.lease_until FROM unnest($1::text[]) AS k, strategies s
+              WHERE s.id = $2
+              ON CONFLICT (key) DO NOTHING`,
+        params: [rec.instruments, rec.id],
+        expect: { rows: rec.instruments.length, code: 'locked' },
+      },
+    ]);
+    if ('aborted' in r) {
+      if (r.aborted.code === 'exists') throw new Error(`strategy ${rec.id} already exists in the store`);
+      const holders = new Map(
+        this.pg
+          .query<{ key: string; strategy_id: string }>(
+            'SELECT key, strategy_id FROM leases WHERE key = ANY($1::text[])',
+            [rec.instruments],
+          )
+          .map((h) => [h.key, h.strategy_id]),
+      );
+      const key = rec.instruments.find((k) => holders.has(k));
+      if (key) throw new SymbolLockedError(key, holders.get(key)!);
+      // Released between our insert and this read: the caller may simply try again.
+      throw new Error(`${rec.instruments.join(', ')}: a lock was taken and released meanwhile; retry`);
+    }
+    if (own) this.tokens.set(rec.id, Number(r.results[0]!.rows[0]!.fence));
+  }
+
+  releaseLocks(id: string): void {
+    // A terminal strategy's locks; only its owner (current token) may let them go.
+    const token = this.tokens.get(id);
+    if (token === undefined) return;
+    this.pg.tx([
+      {
+        sql: 'SELECT 1 FROM strategies WHERE id = $1 AND owner = $2 AND fence = $3 FOR UPDATE',
+        params: [id, this.nodeId, token],
+        expect: { rows: 1, code: 'fenced' },
+      },
+      { sql: 'DELETE FROM leases WHERE strategy_id = $1', params: [id] },
+      { sql: 'UPDATE strategies SET owner = NULL, lease_until = 0 WHERE id = $1', params: [id] },
+    ]);
+    this.tokens.delete(id);
+  }
+
+  locks(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const r of this.pg.query<{ key: string; strategy_id: string }>(
+      'SELECT key, strategy_id FROM leases ORDER BY key',
+    ))
+      out[r.key] = r.strategy_id;
+    return out;
+  }
+
+  // ── fenced writes ───────────────────────────────────────────────────────────────────────────
+
+  private token(id: string): number {
+    const t = this.tokens.get(id);
+    if (t === undefined) throw new FencedError(id, `node ${this.nodeId} holds no lease on it`);
+    return t;
+  }
+
+  private fenced(id: string, token: number): never {
+    this.tokens.delete(id);
+    throw new FencedError(id, `fencing token ${token} is no longer current: another node took it over`);
+  }
+
+  saveSnapshot(id: string, snapshot: unknown, status: StrategyStatus, at: number): void {
+    const token = this.token(id);
+    const text = JSON.stringify(snapshot);
+    const r = this.pg.tx([
+      {
+        sql: `UPDATE strategies SET snapshot = $1, snapshot_sum = $2, status = $3, updated_at = $4
+              WHERE id = $5 AND owner = $6 AND fence = $7`,
+        params: [text, snapshotChecksum(text), status, at, id, this.nodeId, token],
+        expect: { rows: 1, code: 'fenced' },
+      },
+    ]);
+    if ('aborted' in r) this.fenced(id, token);
+  }
+
+  saveMigrated(id: string, snapshot: unknown, machineVersion: number, at: number): void {
+    const token = this.token(id);
+    const text = JSON.stringify(snapshot);
+    const r = this.pg.tx([
+      {
+        sql: `UPDATE strategies SET snapshot = $1, snapshot_sum = $2, machine_version = $3, updated_at = $4
+              WHERE id = $5 AND owner = $6 AND fence = $7`,
+        params: [text, snapshotChecksum(text), machineVersion, at, id, this.nodeId, token],
+        expect: { rows: 1, code: 'fenced' },
+      },
+    ]);
+    if ('aborted' in r) this.fenced(id, token);
+  }
+
+  appendIntent(intent: OrderIntent): void {
+    const id = intent.strategyId;
+    const token = this.token(id);
+    const r = this.pg.tx([
+      {
+        // FOR SHARE: a takeover (UPDATE of this row) waits for this intent to commit, or this
+        // waits for the takeover and then finds a new token — the new owner never misses it.
+        sql: 'SELECT 1 FROM strategies WHERE id = $1 AND owner = $2 AND fence = $3 FOR SHARE',
+        params: [id, this.nodeId, token],
+        expect: { rows: 1, code: 'fenced' },
+      },
+      {
+        sql: `INSERT INTO intents (venue, client_order_id, strategy_id, request, created_at, fence)
+              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+        params: [
+          intent.venue,
+          intent.request.clientOrderId,
+          id,
+          JSON.stringify(intent.request),
+          intent.createdAt,
+          token,
+        ],
+      },
+    ]);
+    if ('aborted' in r) this.fenced(id, token);
+  }
+
+  hasIntent(clientOrderId: string): boolean {
+    return (
+      this.pg.query('SELECT 1 FROM intents WHERE client_order_id = $1 LIMIT 1', [clientOrderId]).length > 0
+    );
+  }
+
+  intentsFor(strategyId: string): OrderIntent[] {
+    return this.pg
+      .query<{ venue: string; strategy_id: string; request: string; created_at: string }>(
+        'SELECT venue, strategy_id, request, created_at FROM intents WHERE strategy_id = $1 ORDER BY created_at',
+        [strategyId],
+      )
+      .map((r) => ({
+        venue: r.venue,
+        strategyId: r.strategy_id,
+        request: JSON.parse(r.request) as OrderRequest,
+        createdAt: Number(r.created_at),
+      }));
+  }
+
+  // ── ownership ───────────────────────────────────────────────────────────────────────────────
+
+  claim(max: number): LoadResult {
+    if (max <= 0) return { records: [], quarantined: [] };
+    // The lapse test is on the locked row itself, so a claim racing another node's claim or
+    // renewal re-checks the committed row (SKIP LOCKED skips rows in flight): one winner.
+    const rows = this.pg.query<StrategyRow & { fence: string }>(
+      `WITH picked AS (
+         SELECT id FROM strategies
+         WHERE status = 'active' AND (owner IS NULL OR lease_until < ${NOW})
+         ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),
+       owned AS (
+         UPDATE strategies s SET owner = $1, fence = nextval('fence_seq'), lease_until = ${NOW} + $3
+         FROM picked WHERE s.id = picked.id RETURNING s.*),
+       leased AS (
+         UPDATE leases l SET owner = owned.owner, token = owned.fence, expires_at = owned.lease_until
+         FROM owned WHERE l.strategy_id = owned.id RETURNING l.key)
+       SELECT * FROM owned ORDER BY created_at, id`,
+      [this.nodeId, max, this.leaseMs],
+    );
+    const records: StrategyRecord[] = [];
+    const quarantined: QuarantinedRecord[] = [];
+    for (const row of rows) {
+      this.tokens.set(row.id, Number(row.fence));
+      try {
+        records.push(parseStrategyRow(row));
+      } catch (e) {
+        const reason = `unreadable record: ${(e as Error).message}`;
+        this.quarantine(row.id, reason);
+        quarantined.push({ id: row.id, reason, raw: JSON.stringify(row), at: Date.now() });
+      }
+    }
+    return { records, quarantined };
+  }
+
+  renew(): { lost: string[] } {
+    if (this.tokens.size === 0) return { lost: [] };
+    const r = this.pg.tx([
+      {
+        sql: `UPDATE strategies SET lease_until = ${NOW} + $2
+              WHERE owner = $1 AND status = 'active' RETURNING id, fence`,
+        params: [this.nodeId, this.leaseMs],
+      },
+      {
+        sql: `UPDATE leases l SET expires_at = s.lease_until FROM strategies s
+              WHERE l.strategy_id = s.id AND s.owner = $1 AND l.owner = $1`,
+        params: [this.nodeId],
+      },
+    ]);
+    if ('aborted' in r) throw new Error('unreachable: renewal has no expectation');
+    const current = new Map(r.results[0]!.rows.map((x) => [String(x.id), Number(x.fence)]));
+    const lost: string[] = [];
+    for (const [id, token] of this.tokens) {
+      if (current.get(id) !== token) {
+        lost.push(id);
+        this.tokens.delete(id);
+      }
+    }
+    return { lost };
+  }
+
+  release(ids: string[]): void {
+    const mine = ids.filter((id) => this.tokens.has(id));
+    if (mine.length === 0) return;
+    const tokens = mine.map((id) => this.tokens.get(id)!);
+    this.pg.tx([
+      {
+        sql: `UPDATE strategies s SET owner = NULL, lease_until = 0
+              FROM unnest($2::text[], $3::bigint[]) AS m(id, fence)
+              WHERE s.id = m.id AND s.fence = m.fence AND s.owner = $1`,
+        params: [this.nodeId, mine, tokens],
+      },
+      {
+        sql: `UPDATE leases l SET owner = NULL, expires_at = 0
+              FROM unnest($2::text[], $3::bigint[]) AS m(id, fence)
+              WHERE l.strategy_id = m.id AND l.token = m.fence AND l.owner = $1`,
+        params: [this.nodeId, mine, tokens],
+      },
+    ]);
+    for (const id of mine) this.tokens.delete(id);
+  }
+
+  owned(): string[] {
+    return [...this.tokens.keys()];
+  }
+
+  owners(): Record<string, { node: string | null; leaseUntil: number }> {
+    const out: Record<string, { node: string | null; leaseUntil: number }> = {};
+    for (const r of this.pg.query<{ id: string; owner: string | null; lease_until: string }>(
+      "SELECT id, owner, lease_until FROM strategies WHERE status = 'active' ORDER BY created_at, id",
+    ))
+      out[r.id] = { node: r.owner, leaseUntil: Number(r.lease_until) };
+    return out;
+  }
+
+  // ── reads, quarantine, cleanup ──────────────────────────────────────────────────────────────
+
+  /** Every active strategy regardless of owner (single-node use and `status`). */
+  loadActive(): LoadResult {
+    const records: StrategyRecord[] = [];
+    const quarantined: QuarantinedRecord[] = [];
+    for (const row of this.pg.query<StrategyRow>(
+      "SELECT * FROM strategies WHERE status = 'active' ORDER BY created_at, id",
+    )) {
+      try {
+        records.push(parseStrategyRow(row));
+      } catch (e) {
+        const reason = `unreadable record: ${(e as Error).message}`;
+        this.quarantine(row.id, reason);
+        quarantined.push({ id: row.id, reason, raw: JSON.stringify(row), at: Date.now() });
+      }
+    }
+    return { records, quarantined };
+  }
+
+  listAll(): { records: StrategyRecord[]; unreadable: { id: string; reason: string }[] } {
+    const records: StrategyRecord[] = [];
+    const unreadable: { id: string; reason: string }[] = [];
+    for (const row of this.pg.query<StrategyRow>('SELECT * FROM strategies ORDER BY created_at, id')) {
+      try {
+        records.push(parseStrategyRow(row));
+      } catch (e) {
+        unreadable.push({ id: row.id, reason: `unreadable record: ${(e as Error).message}` });
+      }
+    }
+    return { records, unreadable };
+  }
+
+  get(id: string): StrategyRecord | undefined {
+    const row = this.pg.query<StrategyRow>('SELECT * FROM strategies WHERE id = $1', [id])[0];
+    return row ? parseStrategyRow(row) : undefined;
+  }
+
+  quarantine(id: string, reason: string): void {
+    this.pg.tx([
+      {
+        sql: `INSERT INTO quarantine (id, reason, raw, at)
+              SELECT id, $2, row_to_json(s)::text, ${NOW} FROM strategies s WHERE id = $1`,
+        params: [id, reason],
+      },
+      { sql: 'DELETE FROM leases WHERE strategy_id = $1', params: [id] },
+      { sql: 'DELETE FROM strategies WHERE id = $1', params: [id] },
+    ]);
+    this.tokens.delete(id);
+  }
+
+  listQuarantined(): QuarantinedRecord[] {
+    return this.pg
+      .query<{ id: string; reason: string; raw: string; at: string }>(
+        'SELECT id, reason, raw, at FROM quarantine ORDER BY at',
+      )
+      .map((q) => ({ id: q.id, reason: q.reason, raw: q.raw, at: Number(q.at) }));
+  }
+
+  cleanup(before: number): string[] {
+    return this.pg
+      .query<{ id: string }>(
+        `WITH gone AS (DELETE FROM strategies WHERE status != 'active' AND updated_at < $1 RETURNING id),
+         journal AS (DELETE FROM intents WHERE strategy_id IN (SELECT id FROM gone)),
+         locks AS (DELETE FROM leases WHERE strategy_id IN (SELECT id FROM gone))
+         SELECT id FROM gone ORDER BY id`,
+        [before],
+      )
+      .map((r) => r.id);
+  }
+
+  close(): void {
+    this.pg.close();
+  }
+}

@@ -1,0 +1,40 @@
+/** The stored form of a strategy record, shared by the SQL stores. */
+import { createHash } from 'node:crypto';
+import type { StrategyRecord, StrategyStatus } from './types.ts';
+
+/** Checksum of a stored snapshot: a flipped bit that still parses as JSON is caught too. */
+export function snapshotChecksum(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+export interface StrategyRow {
+  id: string;
+  kind: string;
+  machine_version: number;
+  status: string;
+  spec: string;
+  snapshot: string | null;
+  snapshot_sum: string | null;
+  instruments: string;
+  /** PostgreSQL returns BIGINT as a string. */
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+/** Throws on a torn or corrupted row (the caller quarantines it). */
+export function parseStrategyRow(row: StrategyRow): StrategyRecord {
+  if (row.snapshot !== null && row.snapshot_sum !== snapshotChecksum(row.snapshot)) {
+    throw new Error('snapshot checksum mismatch (torn or corrupted write)');
+  }
+  return {
+    id: row.id,
+    kind: row.kind,
+    machineVersion: Number(row.machine_version),
+    status: row.status as StrategyStatus,
+    spec: JSON.parse(row.spec),
+    snapshot: row.snapshot === null ? undefined : JSON.parse(row.snapshot),
+    instruments: JSON.parse(row.instruments) as string[],
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
