@@ -78,8 +78,12 @@ export class SyncPg {
     const deadline = performance.now() + this.timeoutMs;
     if (Atomics.wait(this.signal, 0, 0, this.timeoutMs) === 'timed-out') this.abandon();
     // The worker posts the answer before it raises the flag; it is readable by now.
-    let m: { id: number; ok?: TxResult; error?: { message: string; code?: string } } | undefined;
-    while (!(m = receiveMessageOnPort(this.port)?.message)) if (performance.now() > deadline) this.abandon();
+    type Answer = { id: number; ok?: TxResult; error?: { message: string; code?: string } };
+    let m = receiveMessageOnPort(this.port)?.message as Answer | undefined;
+    while (!m) {
+      if (performance.now() > deadline) this.abandon();
+      m = receiveMessageOnPort(this.port)?.message as Answer | undefined;
+    }
     if (m.id !== id) throw new PgError(`answer ${m.id} for request ${id}`, undefined);
     if (m.error) throw new PgError(m.error.message, m.error.code);
     return m.ok!;
