@@ -38,6 +38,8 @@ export const ENV_OVERRIDES: { env: string; path: string[]; type: EnvKind }[] = [
   { env: 'ARB_DATA_DIR', path: ['dataDir'], type: 'string' },
   { env: 'ARB_LOG_LEVEL', path: ['logging', 'level'], type: 'string' },
   { env: 'ARB_INSPECTOR_PORT', path: ['inspector', 'port'], type: 'number' },
+  { env: 'ARB_NODE_ID', path: ['engine', 'nodeId'], type: 'string' },
+  { env: 'ARB_CAPACITY', path: ['engine', 'capacity'], type: 'number' },
 ];
 
 /** Key names that hold credentials: refused in a config file, wherever they appear. */
@@ -96,6 +98,13 @@ export function validateConfig(raw: unknown, file: string, env: NodeJS.ProcessEn
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError(file, [{ path: '', reason: 'the config must be an object (a mapping of fields)' }]);
   findSecrets(raw, '', issues);
+  const store = (raw as { store?: unknown }).store;
+  if (typeof store === 'string' && /\/\/[^/@]*:[^/@]*@/.test(store))
+    issues.push({
+      path: 'store',
+      reason:
+        'a password is not accepted in a config file; leave it out and set PGPASSWORD, or give the whole URL in ARB_STORE',
+    });
   const obj = structuredClone(raw) as Record<string, unknown>;
   const fromEnv = new Map<string, string>();
   for (const o of ENV_OVERRIDES) {

@@ -266,6 +266,27 @@ export const configSchema = z.strictObject({
         .positive()
         .default(10_000)
         .describe('Ctrl-C waits this long for in-flight orders to settle, ms'),
+      nodeId: z
+        .string()
+        .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, . _ : - (at most 64)')
+        .optional()
+        .describe(
+          'name of this engine process in a shared PostgreSQL store (ARB_NODE_ID; default host-pid-random)',
+        ),
+      capacity: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('PostgreSQL store: the most strategies this process runs (ARB_CAPACITY; default no limit)'),
+      leaseMs: z
+        .number()
+        .int()
+        .min(1_000)
+        .default(15_000)
+        .describe(
+          "PostgreSQL store: a dead process's strategies are taken over this long after its last renewal, ms",
+        ),
     })
     .prefault({})
     .describe('supervisor timing'),

@@ -11,7 +11,8 @@ import type { Clock } from '../clock/clock.ts';
 import { type Instrument, type Market, type Order, OrderNotFound } from '../domain/index.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { StoreIntentJournal } from '../store/journal.ts';
-import type { QuarantinedRecord, SnapshotStore, StrategyStatus } from '../store/types.ts';
+import { FencedError, isLeasedStore, type LeasedStore } from '../store/leases.ts';
+import type { QuarantinedRecord, SnapshotStore, StrategyRecord, StrategyStatus } from '../store/types.ts';
 import { type StrategyFigures, stateName, strategyFigures } from './figures.ts';
 import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
 import { PortfolioRisk, type PortfolioRiskLimits, type RiskView } from './risk.ts';
@@ -51,6 +52,13 @@ export interface EngineOptions {
   persistSnapshots?: boolean;
   /** Called after every change of a strategy's top-level state (logging, backtest reports, inspector). */
   onTransition?: (t: TransitionRecord) => void;
+  /**
+   * With a store shared by several engine processes (PostgreSQL): the most strategies this
+   * process runs. Strategies added beyond it wait in the store for a node with room. Default: no limit.
+   */
+  capacity?: number;
+  /** With a shared store: how often leases are renewed and lapsed ones claimed, ms (default leaseMs / 3). */
+  leaseCheckMs?: number;
 }
 
 /**
@@ -96,6 +104,8 @@ interface Running {
   halted: string | undefined;
   writeFailed: boolean;
   done: boolean;
+  /** Its lease went to another node: stopped here without another write. */
+  dropped: boolean;
 }
 
 /** One strategy in status(): its money figures (legs, PnL, fees, funding, cycles) and its state. */
@@ -112,6 +122,8 @@ export interface StrategyStatusView extends StrategyFigures {
 }
 
 export interface EngineStatus {
+  /** This process, when several share the store (PostgreSQL). */
+  node?: { id: string; capacity: number; leaseMs: number; owned: number; takenOver: number; lost: number };
   strategies: StrategyStatusView[];
   locks: Record<string, string>;
   risk: RiskView;
@@ -238,6 +250,16 @@ export class Engine {
   private readonly machines = new Map<string, AnyStateMachine>();
   /** Registered taps, each with the strategies it wants (undefined: all). */
   private readonly taps = new Map<InspectionTap, ((strategyId: string) => boolean) | undefined>();
+  /** The store when several engine processes share it: ownership is leased. */
+  private readonly leased: LeasedStore | undefined;
+  private readonly capacity: number;
+  private readonly leaseCheckMs: number;
+  private leaseTimer: unknown;
+  private leaseTickRunning = false;
+  /** Last successful lease renewal (engine clock). */
+  private lastRenewal = 0;
+  private takenOver = 0;
+  private lost = 0;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -252,6 +274,15 @@ export class Engine {
     this.persistSnapshots = opts.persistSnapshots ?? true;
     this.positionSettleMs = opts.positionSettleMs ?? 10_000;
     this.quoteGating = opts.quoteGating ?? true;
+    this.leased = isLeasedStore(opts.store) ? opts.store : undefined;
+    this.capacity = opts.capacity ?? Number.POSITIVE_INFINITY;
+    this.leaseCheckMs = opts.leaseCheckMs ?? Math.max(50, Math.floor((this.leased?.leaseMs ?? 15_000) / 3));
+  }
+
+  private liveCount(): number {
+    let n = 0;
+    for (const r of this.running.values()) if (!r.done) n++;
+    return n;
   }
 
   private market = (i: Instrument): Market => {
@@ -291,10 +322,32 @@ export class Engine {
       this.riskTimer = this.clock.setTimeout(tick, this.riskIntervalMs);
     };
     this.riskTimer = this.clock.setTimeout(tick, this.riskIntervalMs);
+    if (this.leased) {
+      // Shared store: this node runs what it can claim (always: a node that only watched would
+      // leave a dead node's strategies unrun), and keeps claiming what other nodes leave behind.
+      this.lastRenewal = this.clock.now();
+      await this.restoreAll(this.leased.claim(this.capacity - this.liveCount()), report);
+      this.takenOver += report.recovered.length;
+      const leaseTick = () => {
+        void this.leaseTick().finally(() => {
+          if (this.leaseTimer !== undefined)
+            this.leaseTimer = this.clock.setTimeout(leaseTick, this.leaseCheckMs);
+        });
+      };
+      this.leaseTimer = this.clock.setTimeout(leaseTick, this.leaseCheckMs);
+      return report;
+    }
     if (!opts.recover) return report;
+    await this.restoreAll(this.store.loadActive(), report);
+    return report;
+  }
 
+  /** Rehydrate strategies from their stored records, reconcile them with the venues, run them. */
+  private async restoreAll(
+    loaded: { records: StrategyRecord[]; quarantined: QuarantinedRecord[] },
+    report: RecoveryReport,
+  ): Promise<void> {
     const positionChecks: Promise<void>[] = [];
-    const loaded = this.store.loadActive();
     report.quarantined.push(...loaded.quarantined);
     for (const q of loaded.quarantined)
       this.log.error({ strategy: q.id, reason: q.reason }, 'snapshot quarantined');
@@ -329,7 +382,13 @@ export class Engine {
       }
       try {
         // Locks persisted with the strategy are still held (store rows): nothing can have taken them.
-        this.launch(rec.id, kind, rec.instruments, snapshot, undefined);
+        // No snapshot yet: it was stored but never ran (queued for a node with room, or the process
+        // died right after adding it) — it starts from its spec.
+        const input =
+          snapshot === undefined
+            ? kind.input(rec.id, (rec.spec as { params: unknown }).params as never, this.market)
+            : undefined;
+        this.launch(rec.id, kind, rec.instruments, snapshot, input);
         report.recovered.push(rec.id);
       } catch (e) {
         const why = `restore failed: ${(e as Error).message}`;
@@ -342,7 +401,69 @@ export class Engine {
       positionChecks.push(this.comparePositions(this.running.get(rec.id)!, report));
     }
     await Promise.all(positionChecks);
-    return report;
+  }
+
+  /**
+   * Shared store: renew this node's leases, stop what it lost, take over what lapsed. A node that
+   * cannot renew for a whole lease stops its strategies: another node may be running them.
+   */
+  private async leaseTick(): Promise<void> {
+    const leased = this.leased!;
+    if (this.leaseTickRunning) return;
+    this.leaseTickRunning = true;
+    try {
+      try {
+        const { lost } = leased.renew();
+        this.lastRenewal = this.clock.now();
+        for (const id of lost) {
+          const run = this.running.get(id);
+          if (run && !run.done) this.drop(run, 'lease lost: another node runs it now');
+        }
+      } catch (e) {
+        const since = this.clock.now() - this.lastRenewal;
+        this.log.warn({ err: String(e), sinceMs: since }, 'lease renewal failed');
+        if (since >= leased.leaseMs)
+          for (const run of [...this.running.values()])
+            if (!run.done) this.drop(run, `no lease renewal for ${since} ms: another node may run it`);
+        return;
+      }
+      const free = this.capacity - this.liveCount();
+      if (free <= 0) return;
+      const claimed = leased.claim(free);
+      if (claimed.records.length === 0 && claimed.quarantined.length === 0) return;
+      const report: RecoveryReport = {
+        recovered: [],
+        quarantined: [],
+        halted: [],
+        orphansCancelled: [],
+        checked: { orders: 0, positions: 0 },
+      };
+      await this.restoreAll(claimed, report);
+      this.takenOver += report.recovered.length;
+      this.log.warn(
+        { node: leased.nodeId, ...report, quarantined: report.quarantined.length },
+        'strategies taken over',
+      );
+    } catch (e) {
+      this.log.error({ err: String(e) }, 'lease check failed');
+    } finally {
+      this.leaseTickRunning = false;
+    }
+  }
+
+  /**
+   * Stop a strategy whose lease is gone, without writing: its record now belongs to another node
+   * (a write would be fenced anyway). Orders in flight stay the new owner's to reconcile.
+   */
+  private drop(run: Running, reason: string): void {
+    if (run.dropped) return;
+    run.dropped = true;
+    run.done = true;
+    this.lost++;
+    this.log.error({ strategy: run.id, reason }, 'strategy dropped');
+    run.inspection?.unsubscribe();
+    run.actor.stop();
+    this.running.delete(run.id);
   }
 
   /**
@@ -541,8 +662,7 @@ export class Engine {
     const input = kind.input(id, spec.params as never, this.market);
     const instruments = lockKeys(kind.instruments(spec.params as never));
     const now = this.clock.now();
-    // Taking the locks and writing the record is one transaction: exactly one of two racing adds wins.
-    this.store.createStrategy({
+    const rec: StrategyRecord = {
       id,
       kind: spec.kind,
       machineVersion: kind.version,
@@ -552,7 +672,17 @@ export class Engine {
       instruments,
       createdAt: now,
       updatedAt: now,
-    });
+    };
+    // Taking the locks and writing the record is one transaction: exactly one of two racing adds wins.
+    if (this.leased && this.liveCount() >= this.capacity) {
+      this.leased.createStrategy(rec, { own: false });
+      this.log.info(
+        { strategy: id, kind: spec.kind, instruments, capacity: this.capacity },
+        'strategy stored for another node: this one is at capacity',
+      );
+      return id;
+    }
+    this.store.createStrategy(rec);
     try {
       this.launch(id, kind, instruments, undefined, input);
     } catch (e) {
@@ -604,6 +734,7 @@ export class Engine {
       halted: undefined,
       writeFailed: false,
       done: false,
+      dropped: false,
     };
     this.tagToId.set((actor.getSnapshot() as { context: { tag: string } }).context.tag, id);
     this.running.set(id, run);
@@ -643,6 +774,7 @@ export class Engine {
   }
 
   private onSnapshot(run: Running, s: { status: string; value: unknown }): void {
+    if (run.dropped) return;
     const state = stateName(s.value);
     if (state !== run.lastState) {
       const t: TransitionRecord = {
@@ -670,7 +802,7 @@ export class Engine {
   }
 
   private persist(run: Running, status: StrategyStatus): void {
-    if (status === 'active' && !this.persistSnapshots) return;
+    if (run.dropped || (status === 'active' && !this.persistSnapshots)) return;
     const now = this.clock.now();
     // The per-quote hot path: XState's assign keeps every unchanged context value by reference and
     // a child's snapshot object only changes when the child does, so comparing references tells a
@@ -695,6 +827,10 @@ export class Engine {
       }
     } catch (e) {
       this.failedWrites++;
+      if (e instanceof FencedError) {
+        this.drop(run, `write refused: ${e.message}`);
+        return;
+      }
       if (!run.writeFailed) {
         this.risk.recordFailure(now);
         run.writeFailed = true;
@@ -808,7 +944,20 @@ export class Engine {
         lastTransitionAt: run.lastTransitionAt,
       });
     }
+    const leased = this.leased;
     return {
+      ...(leased
+        ? {
+            node: {
+              id: leased.nodeId,
+              capacity: this.capacity,
+              leaseMs: leased.leaseMs,
+              owned: this.liveCount(),
+              takenOver: this.takenOver,
+              lost: this.lost,
+            },
+          }
+        : {}),
       strategies,
       locks: this.store.locks(),
       risk: this.risk.view(),
@@ -826,12 +975,25 @@ export class Engine {
   async stop(): Promise<void> {
     if (this.riskTimer) this.clock.clearTimeout(this.riskTimer);
     this.riskTimer = undefined;
+    if (this.leaseTimer !== undefined) this.clock.clearTimeout(this.leaseTimer);
+    this.leaseTimer = undefined;
     for (const run of this.running.values()) {
       if (!run.done) {
         run.lastSignature = '';
         this.persist(run, 'active');
       }
       run.actor.stop();
+    }
+    // Hand the leases back at once: another node takes over without waiting for them to lapse.
+    if (this.leased) {
+      try {
+        this.leased.release(this.leased.owned());
+      } catch (e) {
+        this.log.warn(
+          { err: String(e) },
+          'lease release failed: other nodes take over when the leases lapse',
+        );
+      }
     }
     // The stopped actors stay listed: status() after a shutdown shows where each strategy stopped.
     this.exchange?.dispose();

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MemoryStore } from '../store/memory.ts';
+import { PostgresStore, redactUrl } from '../store/postgres/store.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { SnapshotStore } from '../store/types.ts';
 
@@ -17,16 +20,36 @@ export function storeUrl(url: string | undefined, dataDir: string): string {
   return url ?? `sqlite:${join(dataDir, 'statearb.db')}`;
 }
 
-export function openStore(url: string): SnapshotStore & { close(): void } {
+/** A name for this engine process in a shared store: unique across restarts and hosts. */
+export function defaultNodeId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+}
+
+export interface OpenStoreOptions {
+  /** PostgreSQL: this process's name (default defaultNodeId()). */
+  nodeId?: string | undefined;
+  /** PostgreSQL: lease duration, ms. */
+  leaseMs?: number | undefined;
+}
+
+export function openStore(url: string, opts: OpenStoreOptions = {}): SnapshotStore & { close(): void } {
   if (url === 'memory') return new MemoryStore();
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     return new SqliteStore(file);
   }
-  if (/^postgres(ql)?:\/\//.test(url))
-    throw new StoreUrlError(
-      `store ${url.replace(/\/\/[^@/]*@/, '//***@')}: the PostgreSQL store is not part of this build yet; use sqlite:PATH or memory`,
-    );
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new StoreUrlError(`store ${redactUrl(url)}: not a valid URL`);
+    }
+    return new PostgresStore({
+      url,
+      nodeId: opts.nodeId ?? defaultNodeId(),
+      ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
+    });
+  }
   throw new StoreUrlError(`store "${url}": expected memory, sqlite:PATH or postgres://…`);
 }

@@ -3,6 +3,7 @@ import {
   type OrderIntent,
   type QuarantinedRecord,
   type SnapshotStore,
+  StrategyExistsError,
   type StrategyRecord,
   type StrategyStatus,
   SymbolLockedError,
@@ -25,7 +26,7 @@ export class MemoryStore implements SnapshotStore {
       const holder = this.lockTable.get(key);
       if (holder && holder !== rec.id) throw new SymbolLockedError(key, holder);
     }
-    if (this.rows.has(rec.id)) throw new Error(`strategy ${rec.id} already exists`);
+    if (this.rows.has(rec.id)) throw new StrategyExistsError(rec.id);
     this.rows.set(rec.id, JSON.stringify(rec));
     for (const key of rec.instruments) this.lockTable.set(key, rec.id);
   }

@@ -6,6 +6,7 @@ import {
   type OrderIntent,
   type QuarantinedRecord,
   type SnapshotStore,
+  StrategyExistsError,
   type StrategyRecord,
   type StrategyStatus,
   SymbolLockedError,
@@ -114,6 +115,7 @@ export class SqliteStore implements SnapshotStore {
         const holder = this.stmts.lockHolder.get(key) as { strategy_id: string } | undefined;
         if (holder && holder.strategy_id !== rec.id) throw new SymbolLockedError(key, holder.strategy_id);
       }
+      if (this.stmts.get.get(rec.id)) throw new StrategyExistsError(rec.id);
       const snap = rec.snapshot === undefined ? null : JSON.stringify(rec.snapshot);
       this.stmts.insert.run(
         rec.id,

@@ -49,6 +49,14 @@ export class SymbolLockedError extends Error {
   }
 }
 
+/** A strategy with this id is already stored (another engine process may have added it first). */
+export class StrategyExistsError extends Error {
+  constructor(readonly id: string) {
+    super(`strategy ${id} already exists in the store`);
+    this.name = 'StrategyExistsError';
+  }
+}
+
 export interface LoadResult {
   records: StrategyRecord[];
   /** Rows that could not be parsed; they were moved to quarantine. */

@@ -223,6 +223,37 @@ describe.runIf(available)('postgres leases and fencing', () => {
     s.close();
   }, 30_000);
 
+  it('migrates once when engines start together, and refuses a schema newer than itself', async () => {
+    const url = freshSchemaUrl('migrate');
+    const storeModule = join(import.meta.dirname, '../../src/store/postgres/store.ts');
+    const script = (i: number) => `
+      const { PostgresStore } = await import(${JSON.stringify(storeModule)});
+      new PostgresStore({ url: ${JSON.stringify(url)}, nodeId: 'm${i}' }).close();
+    `;
+    const codes = await Promise.all(
+      [0, 1, 2, 3].map(
+        (i) =>
+          new Promise<number | null>((resolve) =>
+            spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(i)], {
+              stdio: 'inherit',
+            }).once('exit', resolve),
+          ),
+      ),
+    );
+    expect(codes).toEqual([0, 0, 0, 0]);
+    const { schema } = parsePostgresUrl(url);
+    const s = new PostgresStore({ url, nodeId: 'x' }) as unknown as {
+      pg: { query(sql: string, p?: unknown[]): Record<string, unknown>[] };
+      close(): void;
+    };
+    expect(s.pg.query(`SELECT value FROM ${schema}.meta WHERE key = 'schema'`)).toEqual([{ value: '1' }]);
+    s.pg.query(`UPDATE ${schema}.meta SET value = '99' WHERE key = 'schema'`);
+    s.close();
+    expect(() => new PostgresStore({ url, nodeId: 'y' })).toThrow(
+      /store schema 99 is newer than this statearb \(1\); upgrade statearb/,
+    );
+  }, 30_000);
+
   it('names the server in a clear error when it cannot connect, password masked', () => {
     expect(
       () =>

@@ -13,6 +13,9 @@ import { syntheticMarketFor } from '../../runtime/market.ts';
 import { openStore, storeUrl } from '../../runtime/store.ts';
 import { effectiveStrategies } from '../../runtime/strategies.ts';
 import { buildVenues, paperStatePath } from '../../runtime/venues.ts';
+import { isLeasedStore } from '../../store/leases.ts';
+import { redactUrl } from '../../store/postgres/store.ts';
+import { StrategyExistsError } from '../../store/types.ts';
 import { intFlag, UsageError } from '../args.ts';
 import { loadCommandConfig } from '../config-flags.ts';
 import { renderStatusTable, type StatusRow } from '../status-table.ts';
@@ -95,7 +98,15 @@ async function addConfiguredStrategies(
   }
   if (problems.length > 0)
     throw new UsageError(`strategy params do not fit the venues' markets:\n  ${problems.join('\n  ')}`);
-  for (const s of fresh) await engine.addStrategy({ kind: s.kind, id: s.id, params: s.params });
+  for (const s of fresh) {
+    try {
+      await engine.addStrategy({ kind: s.kind, id: s.id, params: s.params });
+    } catch (e) {
+      // Another engine process sharing the store added it first: it is stored, that is enough.
+      if (!(e instanceof StrategyExistsError)) throw e;
+      log.info({ strategy: s.id }, 'strategy added meanwhile by another engine process');
+    }
+  }
 }
 
 /** `--inspect` may come without a value; parseArgs needs one. */
@@ -148,7 +159,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
   const log = createLogger(config.logging);
   const clock = new WallClock();
   const url = storeUrl(config.store, config.dataDir);
-  const store = openStore(url);
+  const store = openStore(url, { nodeId: config.engine.nodeId, leaseMs: config.engine.leaseMs });
   const venues = buildVenues(config, {
     clock,
     live: Boolean(values.live),
@@ -172,6 +183,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     clock,
     logger: log,
     quotePersistMs: config.engine.quotePersistMs,
+    ...(config.engine.capacity !== undefined ? { capacity: config.engine.capacity } : {}),
     risk: {
       ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
       ...(risk.maxDailyLossUsd !== undefined ? { maxDailyLoss: risk.maxDailyLossUsd } : {}),
@@ -212,7 +224,8 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     log.info(
       {
         config: file,
-        store: url.replace(/\/\/[^@/]*@/, '//***@'),
+        store: redactUrl(url),
+        ...(isLeasedStore(store) ? { node: store.nodeId, leaseMs: store.leaseMs } : {}),
         venues: Object.keys(venues.clients),
         paperResumed: paper?.restored ?? false,
         recovered: report.recovered.length,

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { liveOrders } from '../../engine/engine.ts';
 import { stateName, strategyFigures } from '../../engine/figures.ts';
 import { STRATEGY_KINDS } from '../../engine/registry.ts';
+import { isLeasedStore } from '../../store/leases.ts';
+import { redactUrl } from '../../store/postgres/store.ts';
 import { renderStatusTable, type StatusRow } from '../status-table.ts';
 import { openExistingStore, storeFlags, storeFlagsHelp } from './store-flags.ts';
 
@@ -26,6 +28,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const { url, store } = openExistingStore(values);
   try {
     const { records, unreadable } = store.listAll();
+    const owners = isLeasedStore(store) ? store.owners() : undefined;
     const strategies = records
       .filter((r) => values.all || r.status === 'active')
       .map((r) => {
@@ -40,11 +43,12 @@ export async function statusCommand(argv: string[]): Promise<number> {
           instruments: r.instruments,
           updatedAt: r.updatedAt,
           openOrders: snap ? liveOrders(snap) : [],
+          ...(owners?.[r.id] ? { node: owners[r.id]!.node, leaseUntil: owners[r.id]!.leaseUntil } : {}),
           ...(figures ?? {}),
         };
       });
     const out = {
-      store: url,
+      store: redactUrl(url),
       strategies,
       locks: store.locks(),
       quarantined: store.listQuarantined().map((q) => ({ id: q.id, reason: q.reason, at: q.at })),
@@ -63,9 +67,15 @@ export async function statusCommand(argv: string[]): Promise<number> {
       fees: s.fees ?? 0,
       openOrders: s.openOrders.length,
       cycles: s.cycles,
-      note: `last saved ${new Date(s.updatedAt).toISOString()}`,
+      note:
+        `last saved ${new Date(s.updatedAt).toISOString()}` +
+        (s.node !== undefined
+          ? s.node === null || (s.leaseUntil ?? 0) < Date.now()
+            ? ', no node (waiting to be taken over)'
+            : `, on ${s.node}`
+          : ''),
     }));
-    const lines = [`store ${url}`, renderStatusTable(rows)];
+    const lines = [`store ${out.store}`, renderStatusTable(rows)];
     const locks = Object.entries(out.locks);
     lines.push(`locks: ${locks.length === 0 ? 'none' : locks.map(([k, id]) => `${k} → ${id}`).join(', ')}`);
     for (const q of [...out.quarantined, ...unreadable]) lines.push(`QUARANTINED ${q.id}: ${q.reason}`);

@@ -11,7 +11,7 @@ export const storeFlags = {
   'data-dir': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-export const storeFlagsHelp = `  --store URL             sqlite:PATH or memory (default: the store of --config)
+export const storeFlagsHelp = `  --store URL             sqlite:PATH, postgres://… or memory (default: the store of --config)
   --config FILE           take the store from this config (default: the bundled paper config)
   --data-dir DIR          data directory of the default SQLite store`;
 
@@ -30,5 +30,6 @@ export function openExistingStore(v: {
     throw new UsageError(
       `no store at ${url.slice('sqlite:'.length)} (has the engine run with this data directory?)`,
     );
-  return { url, store: openStore(url) };
+  // A reader of a shared store: its node id only shows in the database's connection list.
+  return { url, store: openStore(url, { nodeId: `reader-${process.pid}` }) };
 }

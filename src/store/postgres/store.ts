@@ -22,13 +22,53 @@ import {
   type LoadResult,
   type OrderIntent,
   type QuarantinedRecord,
+  StrategyExistsError,
   type StrategyRecord,
   type StrategyStatus,
   SymbolLockedError,
 } from '../types.ts';
-import { type Step, SyncPg } from './sync-pg.ts';
+import { SyncPg } from './sync-pg.ts';
 
-const SCHEMA_VERSION = 1;
+/** MIGRATIONS[v] takes the schema from version v to v + 1. Append; never edit a released step. */
+const MIGRATIONS: string[][] = [
+  [
+    `CREATE TABLE strategies (
+      id TEXT PRIMARY KEY,
+      kind TEXT NOT NULL,
+      machine_version INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      spec TEXT NOT NULL,
+      snapshot TEXT,
+      snapshot_sum TEXT,
+      instruments TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      updated_at BIGINT NOT NULL,
+      owner TEXT,
+      fence BIGINT NOT NULL DEFAULT 0,
+      lease_until BIGINT NOT NULL DEFAULT 0)`,
+    'CREATE INDEX strategies_status ON strategies (status, updated_at)',
+    'CREATE INDEX strategies_owner ON strategies (owner)',
+    'CREATE SEQUENCE fence_seq',
+    `CREATE TABLE leases (
+      key TEXT PRIMARY KEY,
+      strategy_id TEXT NOT NULL,
+      owner TEXT,
+      token BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL)`,
+    'CREATE INDEX leases_strategy ON leases (strategy_id)',
+    `CREATE TABLE intents (
+      venue TEXT NOT NULL,
+      client_order_id TEXT NOT NULL,
+      strategy_id TEXT NOT NULL,
+      request TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      fence BIGINT NOT NULL,
+      PRIMARY KEY (venue, client_order_id))`,
+    'CREATE INDEX intents_client_id ON intents (client_order_id)',
+    'CREATE INDEX intents_strategy ON intents (strategy_id)',
+    'CREATE TABLE quarantine (id TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, at BIGINT NOT NULL)',
+  ],
+];
 /** Database time in ms: every lease comparison uses the server's clock. */
 const NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 
@@ -86,69 +126,34 @@ export class PostgresStore implements LeasedStore {
     }
   }
 
-  /** Create or upgrade the tables; engines starting together serialise on an advisory lock. */
+  /**
+   * Create or upgrade the tables, one migration per schema version, each in its own transaction
+   * with the version it reaches. Engines starting together serialise on an advisory lock.
+   */
   private migrate(schema: string | undefined): void {
-    const steps: Step[] = [{ sql: "SELECT pg_advisory_xact_lock(hashtext('statearb.migrate'))" }];
-    if (schema) steps.push({ sql: `CREATE SCHEMA IF NOT EXISTS ${schema}` });
-    steps.push(
-      { sql: 'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)' },
-      {
-        sql: `CREATE TABLE IF NOT EXISTS strategies (
-          id TEXT PRIMARY KEY,
-          kind TEXT NOT NULL,
-          machine_version INTEGER NOT NULL,
-          status TEXT NOT NULL,
-          spec TEXT NOT NULL,
-          snapshot TEXT,
-          snapshot_sum TEXT,
-          instruments TEXT NOT NULL,
-          created_at BIGINT NOT NULL,
-          updated_at BIGINT NOT NULL,
-          owner TEXT,
-          fence BIGINT NOT NULL DEFAULT 0,
-          lease_until BIGINT NOT NULL DEFAULT 0)`,
-      },
-      { sql: 'CREATE INDEX IF NOT EXISTS strategies_status ON strategies (status, updated_at)' },
-      { sql: 'CREATE INDEX IF NOT EXISTS strategies_owner ON strategies (owner)' },
-      { sql: 'CREATE SEQUENCE IF NOT EXISTS fence_seq' },
-      {
-        sql: `CREATE TABLE IF NOT EXISTS leases (
-          key TEXT PRIMARY KEY,
-          strategy_id TEXT NOT NULL,
-          owner TEXT,
-          token BIGINT NOT NULL,
-          expires_at BIGINT NOT NULL)`,
-      },
-      { sql: 'CREATE INDEX IF NOT EXISTS leases_strategy ON leases (strategy_id)' },
-      {
-        sql: `CREATE TABLE IF NOT EXISTS intents (
-          venue TEXT NOT NULL,
-          client_order_id TEXT NOT NULL,
-          strategy_id TEXT NOT NULL,
-          request TEXT NOT NULL,
-          created_at BIGINT NOT NULL,
-          fence BIGINT NOT NULL,
-          PRIMARY KEY (venue, client_order_id))`,
-      },
-      { sql: 'CREATE INDEX IF NOT EXISTS intents_client_id ON intents (client_order_id)' },
-      { sql: 'CREATE INDEX IF NOT EXISTS intents_strategy ON intents (strategy_id)' },
-      {
-        sql: 'CREATE TABLE IF NOT EXISTS quarantine (id TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, at BIGINT NOT NULL)',
-      },
-      {
-        sql: "INSERT INTO meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO NOTHING",
-        params: [String(SCHEMA_VERSION)],
-      },
+    const lock = `hashtext('statearb.migrate.${schema ?? 'public'}')`;
+    this.pg.query(`SELECT pg_advisory_lock(${lock})`);
+    try {
+      if (schema) this.pg.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      this.pg.query('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+      const row = this.pg.query<{ value: string }>("SELECT value FROM meta WHERE key = 'schema'")[0];
+      const version = row ? Number(row.value) : 0;
       // A newer statearb's schema is refused rather than written with an older understanding of it.
-      {
-        sql: "SELECT value FROM meta WHERE key = 'schema' AND value::int <= $1",
-        params: [SCHEMA_VERSION],
-        expect: { rows: 1, code: 'newer-schema' },
-      },
-    );
-    const r = this.pg.tx(steps);
-    if ('aborted' in r)
-      throw new Error(`store schema is newer than this statearb (${SCHEMA_VERSION}); upgrade statearb`);
+      if (version > MIGRATIONS.length)
+        throw new Error(
+          `store schema ${version} is newer than this statearb (${MIGRATIONS.length}); upgrade statearb`,
+        );
+      for (let v = version; v < MIGRATIONS.length; v++)
+        this.pg.tx([
+          ...MIGRATIONS[v]!.map((sql) => ({ sql })),
+          {
+            sql: "INSERT INTO meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO UPDATE SET value = $1",
+            params: [String(v + 1)],
+          },
+        ]);
+    } finally {
+      this.pg.query(`SELECT pg_advisory_unlock(${lock})`);
+    }
   }
 
   // ── creation and symbol locks ───────────────────────────────────────────────────────────────
@@ -192,7 +197,7 @@ export class PostgresStore implements LeasedStore {
       },
     ]);
     if ('aborted' in r) {
-      if (r.aborted.code === 'exists') throw new Error(`strategy ${rec.id} already exists in the store`);
+      if (r.aborted.code === 'exists') throw new StrategyExistsError(rec.id);
       const holders = new Map(
         this.pg
           .query<{ key: string; strategy_id: string }>(
@@ -340,7 +345,8 @@ export class PostgresStore implements LeasedStore {
          UPDATE leases l SET owner = owned.owner, token = owned.fence, expires_at = owned.lease_until
          FROM owned WHERE l.strategy_id = owned.id RETURNING l.key)
        SELECT * FROM owned ORDER BY created_at, id`,
-      [this.nodeId, max, this.leaseMs],
+      // LIMIT NULL: no limit (a node without a capacity).
+      [this.nodeId, Number.isFinite(max) ? Math.floor(max) : null, this.leaseMs],
     );
     const records: StrategyRecord[] = [];
     const quarantined: QuarantinedRecord[] = [];
