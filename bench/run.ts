@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { clusterBench } from './cluster.bench.ts';
 import { engineBench } from './engine.bench.ts';
 import { inspectorBench } from './inspector.bench.ts';
 import type { Figure } from './lib.ts';
@@ -22,6 +23,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   engine: () => engineBench(1_000),
   inspector: inspectorBench,
   scale: scaleBench,
+  cluster: clusterBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -4,10 +4,19 @@ import { join } from 'node:path';
 import { createActor } from 'xstate';
 import { spotFuturesMachine } from '../machines/strategies/spot-futures.ts';
 import { simMarket } from '../src/exchange/sim/markets.ts';
+import { PostgresStore } from '../src/store/postgres/store.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
+import type { SnapshotStore } from '../src/store/types.ts';
 import { type Figure, percentile } from './lib.ts';
 
-/** Persist latency of a real strategy snapshot, and durable intent writes per second. */
+/** PostgreSQL for the bench (STATEARB_BENCH_PG, default the local test database); skipped if absent. */
+const PG_URL = process.env.STATEARB_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * Persist latency of a real strategy snapshot, and durable intent writes per second: SQLite
+ * (synchronous FULL and NORMAL) and PostgreSQL (fenced writes, synchronous_commit on), each
+ * PostgreSQL figure also as a ratio of SQLite FULL's.
+ */
 export async function storeBench(): Promise<Figure[]> {
   const figures: Figure[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'statearb-store-bench-'));
@@ -36,8 +45,29 @@ export async function storeBench(): Promise<Figure[]> {
   });
   const snapshot = actor.getPersistedSnapshot();
   const bytes = JSON.stringify(snapshot).length;
-  for (const sync of ['FULL', 'NORMAL'] as const) {
-    const store = new SqliteStore(join(dir, `${sync}.db`), { synchronous: sync });
+  const schema = `bench_${process.pid}`;
+  const stores: [string, () => SnapshotStore | undefined][] = [
+    ['SQLite WAL, synchronous=FULL', () => new SqliteStore(join(dir, 'FULL.db'), { synchronous: 'FULL' })],
+    [
+      'SQLite WAL, synchronous=NORMAL',
+      () => new SqliteStore(join(dir, 'NORMAL.db'), { synchronous: 'NORMAL' }),
+    ],
+    [
+      'PostgreSQL, fenced, synchronous_commit=on',
+      () => {
+        try {
+          return new PostgresStore({ url: `${PG_URL}?schema=${schema}`, nodeId: 'bench' });
+        } catch (e) {
+          process.stderr.write(`store bench: PostgreSQL skipped (${(e as Error).message})\n`);
+          return undefined;
+        }
+      },
+    ],
+  ];
+  const sqliteFull: Record<string, number> = {};
+  for (const [label, open] of stores) {
+    const store = open();
+    if (!store) continue;
     store.createStrategy({
       id: 's',
       kind: 'spot-futures',
@@ -56,20 +86,32 @@ export async function storeBench(): Promise<Figure[]> {
       store.saveSnapshot('s', snapshot, 'active', i);
       lat.push(Number(process.hrtime.bigint() - t0) / 1e3);
     }
+    const p50 = percentile(lat, 50);
+    const p99 = percentile(lat, 99);
+    const vsFull = (key: string, v: number) => {
+      if (label.endsWith('FULL')) sqliteFull[key] = v;
+      return sqliteFull[key] && !label.startsWith('SQLite')
+        ? `${(v / sqliteFull[key]!).toFixed(2)}× SQLite FULL`
+        : undefined;
+    };
+    const n50 = vsFull('p50', p50);
+    const n99 = vsFull('p99', p99);
     figures.push(
       {
-        name: `snapshot persist p50 (SQLite WAL, synchronous=${sync}, ${bytes} B)`,
-        value: Number(percentile(lat, 50).toFixed(1)),
+        name: `snapshot persist p50 (${label}, ${bytes} B)`,
+        value: Number(p50.toFixed(1)),
         unit: 'µs',
         runs: N,
         spread: 0,
+        ...(n50 ? { note: n50 } : {}),
       },
       {
-        name: `snapshot persist p99 (synchronous=${sync})`,
-        value: Number(percentile(lat, 99).toFixed(1)),
+        name: `snapshot persist p99 (${label})`,
+        value: Number(p99.toFixed(1)),
         unit: 'µs',
         runs: N,
         spread: 0,
+        ...(n99 ? { note: n99 } : {}),
       },
     );
     const M = 3_000;
@@ -78,19 +120,36 @@ export async function storeBench(): Promise<Figure[]> {
       store.appendIntent({
         strategyId: 's',
         venue: 'v',
-        request: { symbol: 'A/B', side: 'buy', type: 'market', amount: 1, clientOrderId: `I${sync}${i}` },
+        request: { symbol: 'A/B', side: 'buy', type: 'market', amount: 1, clientOrderId: `I${i}` },
         createdAt: i,
       });
     }
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const perSec = Math.round(M / secs);
+    const n = vsFull('intents', perSec);
     figures.push({
-      name: `durable intent writes/s (synchronous=${sync})`,
-      value: Math.round(M / secs),
+      name: `durable intent writes/s (${label})`,
+      value: perSec,
       unit: 'writes/s',
       runs: 1,
       spread: 0,
+      ...(n ? { note: n } : {}),
     });
     store.close();
   }
+  if (sqliteFull.p50 !== undefined) await dropSchema(schema);
   return figures;
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: PG_URL });
+  try {
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } catch {
+    // no server: nothing was created
+  } finally {
+    await c.end().catch(() => {});
+  }
 }

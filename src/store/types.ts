@@ -1,7 +1,8 @@
 /**
  * Persistence contract of the supervisor: strategy records with their machine snapshots, the
  * order-intent journal, symbol locks, and quarantine for records that cannot be restored.
- * Implemented by SQLite (the embedded default), memory (tests) and, later, PostgreSQL.
+ * Implemented by SQLite (the embedded default), PostgreSQL (several engine processes; see
+ * leases.ts for the ownership it adds) and memory (tests).
  */
 import type { OrderRequest } from '../domain/index.ts';
 

@@ -7,6 +7,7 @@
  * - SIGSTOP one until it has lost its leases, then SIGCONT: it drops its strategies and never
  *   writes again — no snapshot, no intent, no order under its old fencing tokens.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import {
   exited,
   killAll,
   owned,
+  ROOT,
   startEngine,
   startVenue,
   until,
@@ -162,6 +164,13 @@ describe.runIf(available)('failover between engine processes on PostgreSQL', () 
       () => describeEngine(b),
       [b],
     );
+    // `statearb status` on the shared store says which node runs each strategy.
+    const status = JSON.parse(
+      execFileSync(process.execPath, [join(ROOT, 'bin/statearb.mjs'), 'status', '--store', store, '--json'], {
+        encoding: 'utf8',
+      }),
+    ) as { strategies: { id: string; node: string | null }[] };
+    expect(status.strategies.map((s) => s.node)).toEqual(['node-b', 'node-b', 'node-b', 'node-b']);
     b.child.kill('SIGTERM');
     expect(await exited(b.child)).toBe(0);
     await expectConsistent(store, venue.url);

@@ -109,6 +109,36 @@ describe('config', () => {
     expect(found[0]!.reason).toMatch(/environment/);
   });
 
+  it('refuses a database password in the file, but takes one from ARB_STORE', () => {
+    const found = issues({ ...minimal, store: 'postgres://statearb:hunter2@db:5432/trading' });
+    expect(found).toEqual([
+      {
+        path: 'store',
+        reason:
+          'a password is not accepted in a config file; leave it out and set PGPASSWORD, or give the whole URL in ARB_STORE',
+      },
+    ]);
+    expect(
+      validateConfig({ ...minimal, store: 'postgres://statearb@db/trading?schema=desk1' }, 't.yaml').store,
+    ).toBe('postgres://statearb@db/trading?schema=desk1');
+    const fromEnv = validateConfig(minimal, 't.yaml', { ARB_STORE: 'postgres://u:p@db/x' });
+    expect(fromEnv.store).toBe('postgres://u:p@db/x');
+  });
+
+  it('names the engine process and its capacity for a shared store, from the file or ARB_NODE_ID / ARB_CAPACITY', () => {
+    const c = validateConfig(minimal, 't.yaml', { ARB_NODE_ID: 'node-7', ARB_CAPACITY: '40' });
+    expect(c.engine).toMatchObject({ nodeId: 'node-7', capacity: 40, leaseMs: 15_000 });
+    expect(issues(minimal, { ARB_CAPACITY: '0', ARB_NODE_ID: 'has space' })).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'engine.capacity (from ARB_CAPACITY)' }),
+        expect.objectContaining({ path: 'engine.nodeId (from ARB_NODE_ID)' }),
+      ]),
+    );
+    expect(issues({ ...minimal, engine: { leaseMs: 10 } })).toEqual([
+      expect.objectContaining({ path: 'engine.leaseMs' }),
+    ]);
+  });
+
   it('applies ARB_* overrides, and reports bad ones by variable name', () => {
     const env = {
       ARB_MAX_POSITION_SIZE_USD: '1000',

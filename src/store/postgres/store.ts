@@ -283,28 +283,35 @@ export class PostgresStore implements LeasedStore {
   appendIntent(intent: OrderIntent): void {
     const id = intent.strategyId;
     const token = this.token(id);
-    const r = this.pg.tx([
-      {
-        // FOR SHARE: a takeover (UPDATE of this row) waits for this intent to commit, or this
-        // waits for the takeover and then finds a new token — the new owner never misses it.
-        sql: 'SELECT 1 FROM strategies WHERE id = $1 AND owner = $2 AND fence = $3 FOR SHARE',
-        params: [id, this.nodeId, token],
-        expect: { rows: 1, code: 'fenced' },
-      },
+    // One statement, one round trip. FOR SHARE on the strategy row: a takeover (an UPDATE of that
+    // row) waits for this intent to commit, or this waits for the takeover and then matches no
+    // row — so the new owner, reading intents after its claim, never misses one.
+    const inserted = this.pg.tx([
       {
         sql: `INSERT INTO intents (venue, client_order_id, strategy_id, request, created_at, fence)
-              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+              SELECT $1, $2, s.id, $4, $5, s.fence FROM (
+                SELECT id, fence FROM strategies WHERE id = $3 AND owner = $6 AND fence = $7 FOR SHARE
+              ) s
+              ON CONFLICT DO NOTHING`,
         params: [
           intent.venue,
           intent.request.clientOrderId,
           id,
           JSON.stringify(intent.request),
           intent.createdAt,
+          this.nodeId,
           token,
         ],
       },
     ]);
-    if ('aborted' in r) this.fenced(id, token);
+    if ('aborted' in inserted || inserted.results[0]!.rowCount === 1) return;
+    // Nothing inserted: the intent was there already (a re-run placement), or the token is stale.
+    const current = this.pg.query('SELECT 1 FROM strategies WHERE id = $1 AND owner = $2 AND fence = $3', [
+      id,
+      this.nodeId,
+      token,
+    ]);
+    if (current.length === 0) this.fenced(id, token);
   }
 
   hasIntent(clientOrderId: string): boolean {

@@ -15,7 +15,11 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 export interface Step {
   sql: string;
   params?: unknown[];
-  /** Roll the transaction back unless the statement's row count matches. */
+  /**
+   * Roll the transaction back unless the statement's row count matches. A request of one step runs
+   * without BEGIN/COMMIT: give a lone step an expectation only if, when it fails, it changed nothing
+   * (an UPDATE of one row by key that matched none).
+   */
   expect?: { rows: 'some' | 'none' | number; code: string };
 }
 

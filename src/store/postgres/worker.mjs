@@ -37,9 +37,14 @@ async function run(req) {
     if (client) client.end().catch(() => {});
     await connect();
   }
-  if (req.steps.length === 1 && !req.steps[0].expect) {
-    const r = await client.query(req.steps[0].sql, req.steps[0].params);
-    return { results: [{ rows: r.rows, rowCount: r.rowCount ?? 0 }] };
+  if (req.steps.length === 1) {
+    // One statement is its own transaction (one round trip instead of three). The caller only
+    // puts an expectation on a lone statement whose failing it means it changed nothing.
+    const step = req.steps[0];
+    const r = await client.query(step.sql, step.params);
+    const rowCount = r.rowCount ?? 0;
+    if (!expected(step.expect, rowCount)) return { aborted: { step: 0, code: step.expect.code, rows: r.rows } };
+    return { results: [{ rows: r.rows, rowCount }] };
   }
   await client.query('BEGIN');
   try {
