@@ -43,7 +43,8 @@ async function run(req) {
     const step = req.steps[0];
     const r = await client.query(step.sql, step.params);
     const rowCount = r.rowCount ?? 0;
-    if (!expected(step.expect, rowCount)) return { aborted: { step: 0, code: step.expect.code, rows: r.rows } };
+    if (!expected(step.expect, rowCount))
+      return { aborted: { step: 0, code: step.expect.code, rows: r.rows } };
     return { results: [{ rows: r.rows, rowCount }] };
   }
   await client.query('BEGIN');
