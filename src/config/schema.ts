@@ -74,6 +74,13 @@ const ccxtVenueSchema = z.strictObject({
     .describe('ccxt exchange id'),
   sandbox: z.boolean().default(true).describe('use the exchange’s testnet (setSandboxMode)'),
   demo: z.boolean().default(false).describe('use demo trading (Binance futures: enableDemoTrading)'),
+  account: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .optional()
+    .describe(
+      'venues naming the same account share one request budget (default: same exchange family and key, e.g. binance + binanceusdm)',
+    ),
   credentialsEnv: z
     .string()
     .regex(/^[A-Z][A-Z0-9_]*$/)

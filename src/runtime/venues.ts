@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import type { Clock } from '../clock/clock.ts';
 import type { CcxtVenueConfig, Config, SimulatedVenueConfig } from '../config/schema.ts';
+import type { CcxtExchangeClient } from '../exchange/ccxt/client.ts';
+import { createCcxtClient, knownCcxtExchange } from '../exchange/ccxt/create.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { RemoteExchangeClient } from '../exchange/sim/remote-client.ts';
 import { createPaperVenues, type PaperVenueSpec, type PaperVenues } from '../paper/venues.ts';
@@ -61,6 +63,8 @@ export interface BuildVenuesOptions {
   statePath?: string;
   /** --live was given: ccxt venues may trade real money. */
   live: boolean;
+  /** Where the ccxt adapter reports back-offs and skipped updates. */
+  logger?: { warn(obj: object, msg: string): void };
   env?: NodeJS.ProcessEnv;
 }
 
@@ -69,6 +73,7 @@ export function buildVenues(config: Config, opts: BuildVenuesOptions): Venues {
   const clients: Record<string, ExchangeClient> = {};
   const simulated: PaperVenueSpec[] = [];
   const remote: RemoteExchangeClient[] = [];
+  const live: CcxtExchangeClient[] = [];
   for (const [name, v] of Object.entries(config.venues)) {
     if (v.type === 'simulated') simulated.push(paperVenueSpec(name, v));
     else if (v.type === 'remote') {
@@ -90,9 +95,19 @@ export function buildVenues(config: Config, opts: BuildVenuesOptions): Venues {
         throw new VenueSetupError(
           `venues.${name}: credentials missing from the environment: ${missing.join(', ')}`,
         );
-      throw new VenueSetupError(
-        `venues.${name}: the ccxt adapter is not part of this build yet; use simulated or remote venues`,
-      );
+      if (!knownCcxtExchange(v.exchange))
+        throw new VenueSetupError(`venues.${name}: ccxt has no websocket-capable exchange "${v.exchange}"`);
+      const c = createCcxtClient({
+        name,
+        exchange: v.exchange,
+        sandbox: v.sandbox,
+        demo: v.demo,
+        account: v.account,
+        credentials: { apiKey: env[keys.apiKey], secret: env[keys.secret], password: env[keys.password] },
+        ...(opts.logger ? { logger: opts.logger } : {}),
+      });
+      live.push(c);
+      clients[name] = c;
     }
   }
   const paper =
@@ -113,6 +128,7 @@ export function buildVenues(config: Config, opts: BuildVenuesOptions): Venues {
     paper,
     async close() {
       for (const c of remote) await c.close();
+      for (const c of live) await c.close();
       for (const v of paper?.venues ?? []) v.dispose();
     },
   };

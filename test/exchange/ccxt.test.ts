@@ -173,6 +173,15 @@ describe('ccxt adapter against a local fake Binance', () => {
     expect(positions.map((p) => [p.symbol, p.size])).toEqual([['BTC/USDT:USDT', -0.01]]);
     const bal = await spot.fetchBalance();
     expect(bal.BTC!.total).toBeCloseTo(1.01, 9);
+    // fills inside Binance spot's answer carry no side: they take the order's
+    const sold = await spot.createOrder({
+      symbol: 'BTC/USDT',
+      side: 'sell',
+      type: 'market',
+      amount: 0.01,
+      clientOrderId: 'Sm2',
+    });
+    expect(sold.trades.map((t) => t.side)).toEqual(['sell']);
   });
 
   it('cancels by client id; a second cancel is OrderNotFound; an unknown id is OrderNotFound', async () => {

@@ -163,6 +163,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
   const venues = buildVenues(config, {
     clock,
     live: Boolean(values.live),
+    logger: log,
     statePath: paperStatePath(config),
   });
   const paper = venues.paper;

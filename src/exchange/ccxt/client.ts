@@ -263,7 +263,7 @@ export class CcxtExchangeClient implements ExchangeClient {
     const cid = o.clientOrderId ?? clientOrderId ?? '';
     const filled = o.filled ?? 0;
     const byId = new Map<string, Fill>();
-    for (const t of (o.trades ?? []) as Trade[]) if (t.id) byId.set(String(t.id), toFill(t, m, cid));
+    for (const t of (o.trades ?? []) as Trade[]) if (t.id) byId.set(String(t.id), toFill(t, m, cid, o.side));
     const covered = () => [...byId.values()].reduce((s, f) => s + f.amount, 0);
     const eps = m.precision.amount / 2;
     for (let attempt = 0; filled > 0 && covered() < filled - eps; attempt++) {
@@ -278,7 +278,7 @@ export class CcxtExchangeClient implements ExchangeClient {
         }),
       );
       for (const t of trades)
-        if (String(t.order) === String(o.id) && t.id) byId.set(String(t.id), toFill(t, m, cid));
+        if (String(t.order) === String(o.id) && t.id) byId.set(String(t.id), toFill(t, m, cid, o.side));
     }
     const order = toOrder({ ...o, clientOrderId: cid } as CcxtOrder, m, [...byId.values()]);
     return order;

@@ -68,7 +68,11 @@ export function toMarket(venue: string, m: CcxtMarket, precisionMode: number): M
   return out;
 }
 
-export function toFill(t: Trade, market: Market, clientOrderId: string): Fill {
+/**
+ * A ccxt trade as a fill of the order placed with `clientOrderId`. The fills inside an order's
+ * answer often carry no side (Binance spot's `fills`): the order's side is theirs.
+ */
+export function toFill(t: Trade, market: Market, clientOrderId: string, orderSide: string | undefined): Fill {
   const price = t.price ?? 0;
   const amount = t.amount ?? 0;
   return {
@@ -76,7 +80,7 @@ export function toFill(t: Trade, market: Market, clientOrderId: string): Fill {
     orderId: String(t.order ?? ''),
     clientOrderId,
     symbol: market.symbol,
-    side: t.side === 'sell' ? 'sell' : 'buy',
+    side: (t.side ?? orderSide) === 'sell' ? 'sell' : 'buy',
     price,
     amount,
     cost: t.cost ?? amount * price * market.contractSize,
