@@ -44,14 +44,29 @@ export async function clusterBench(): Promise<Figure[]> {
       schemas.push(schema);
       const store = `${PG_URL}?schema=${schema}`;
       const a = startEngine(config, store, 'node-a', { ARB_CAPACITY: '2' });
-      await until(() => owned(a) === 2, 30_000, () => describeEngine(a), [a]);
+      await until(
+        () => owned(a) === 2,
+        30_000,
+        () => describeEngine(a),
+        [a],
+      );
       const b = startEngine(config, store, 'node-b');
-      await until(() => owned(b) === 2, 30_000, () => describeEngine(b), [b]);
+      await until(
+        () => owned(b) === 2,
+        30_000,
+        () => describeEngine(b),
+        [b],
+      );
       await new Promise((r) => setTimeout(r, 1_000 + run * 700)); // a different point of the lease each run
       a.child.kill('SIGKILL');
       const killedAt = Date.now();
       await exited(a.child);
-      await until(() => owned(b) === 4, LEASE_MS + 10_000, () => describeEngine(b), [b]);
+      await until(
+        () => owned(b) === 4,
+        LEASE_MS + 10_000,
+        () => describeEngine(b),
+        [b],
+      );
       const line = b.logs.find((l) => l.includes('"strategies taken over"'));
       const at = line ? (JSON.parse(line) as { time: number }).time : Date.now();
       takeovers.push(at - killedAt);
