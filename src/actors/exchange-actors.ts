@@ -28,6 +28,7 @@ import {
   RequestTimeout,
 } from '../domain/index.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
+import { backoff } from '../util/backoff.ts';
 import { OrderUpdateHub } from './order-hub.ts';
 
 /**
@@ -64,8 +65,10 @@ export interface ExchangeActorDeps {
   journal?: IntentJournal;
   /** Poll period of order status while the order stream is down, ms. */
   orderPollMs?: number;
-  /** Delay before resubscribing a dropped stream, ms. */
+  /** First delay before resubscribing a dropped stream, ms; doubles while drops repeat (see backoff). */
   reconnectMs?: number;
+  /** Longest delay between resubscriptions, ms (default 30 s). */
+  maxReconnectMs?: number;
   /** Poll period of funding rates and payments, ms. */
   fundingPollMs?: number;
   /** Called when an actor swallows an error it can only report (stream drops, poll failures). */
@@ -76,6 +79,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
   const { clock } = deps;
   const journal = deps.journal ?? new InMemoryIntentJournal();
   const reconnectMs = deps.reconnectMs ?? 1_000;
+  const maxReconnectMs = deps.maxReconnectMs ?? 30_000;
   const hubs = new Map<string, OrderUpdateHub>();
   const venue = (name: string): ExchangeClient => {
     const c = deps.venues[name];
@@ -85,7 +89,11 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
   const hub = (name: string): OrderUpdateHub => {
     let h = hubs.get(name);
     if (!h) {
-      h = new OrderUpdateHub(venue(name), clock, { reconnectMs, pollMs: deps.orderPollMs ?? 2_000 });
+      h = new OrderUpdateHub(venue(name), clock, {
+        reconnectMs,
+        maxReconnectMs,
+        pollMs: deps.orderPollMs ?? 2_000,
+      });
       hubs.set(name, h);
     }
     return h;
@@ -115,12 +123,15 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
       let sub: { close(): void } | undefined;
       let retry: unknown;
       let wasDown = false;
+      // Drops in a row: a venue that keeps refusing is asked less and less often.
+      let drops = 0;
       const subscribe = () => {
         if (stopped) return;
         sub = c.watchBookTicker(input.symbol, {
           data: (t) => {
             if (wasDown) {
               wasDown = false;
+              drops = 0;
               sendBack({ type: 'FEED.UP', venue: input.venue, symbol: input.symbol, at: clock.now() });
             }
             const q: QuoteEvent = {
@@ -141,7 +152,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
             deps.onError?.(`watchQuotes ${input.venue} ${input.symbol}`, e);
             wasDown = true;
             sendBack({ type: 'FEED.DOWN', venue: input.venue, symbol: input.symbol, at: clock.now() });
-            retry = clock.setTimeout(subscribe, reconnectMs);
+            retry = clock.setTimeout(subscribe, backoff(reconnectMs, drops++, maxReconnectMs));
           },
         });
       };

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock.ts';
 import type { Order } from '../domain/index.ts';
 import type { ExchangeClient, Subscription } from '../exchange/port.ts';
+import { backoff } from '../util/backoff.ts';
 
 type Listener = (o: Order) => void;
 
@@ -15,11 +16,13 @@ export class OrderUpdateHub {
   private down = false;
   private retry: unknown;
   private poller: unknown;
+  /** Drops since the stream last delivered: the resubscription delay doubles with each. */
+  private drops = 0;
 
   constructor(
     private readonly client: ExchangeClient,
     private readonly clock: Clock,
-    private readonly opts: { reconnectMs: number; pollMs: number },
+    private readonly opts: { reconnectMs: number; pollMs: number; maxReconnectMs?: number },
   ) {}
 
   watch(clientOrderId: string, symbol: string, fn: Listener): () => void {
@@ -36,12 +39,16 @@ export class OrderUpdateHub {
   private ensureStream(): void {
     if (this.sub || this.down) return;
     this.sub = this.client.watchOrders({
-      data: (o) => this.listeners.get(o.clientOrderId)?.fn(o),
+      data: (o) => {
+        this.drops = 0;
+        this.listeners.get(o.clientOrderId)?.fn(o);
+      },
       error: () => {
         this.sub = undefined;
         this.down = true;
         this.startPolling();
-        this.retry = this.clock.setTimeout(() => this.reconnect(), this.opts.reconnectMs);
+        const delay = backoff(this.opts.reconnectMs, this.drops++, this.opts.maxReconnectMs ?? 30_000);
+        this.retry = this.clock.setTimeout(() => this.reconnect(), delay);
       },
     });
   }
