@@ -278,6 +278,51 @@ describe('ccxt adapter against a local fake Binance', () => {
     expect(fake.futures.allOrders().some((o) => o.clientOrderId === 'Fr1')).toBe(false);
   });
 
+  it('one request budget per account: spot and USD-M on one key share it; preloaded markets cost no request', async () => {
+    const a = createCcxtClient({
+      name: 'binance',
+      exchange: 'binance',
+      sandbox: false,
+      demo: false,
+      credentials: { apiKey: 'k1', secret: 's' },
+    });
+    const b = createCcxtClient({
+      name: 'binanceusdm',
+      exchange: 'binanceusdm',
+      sandbox: false,
+      demo: false,
+      credentials: { apiKey: 'k1', secret: 's' },
+    });
+    const c = createCcxtClient({
+      name: 'other',
+      exchange: 'binanceusdm',
+      sandbox: false,
+      demo: false,
+      credentials: { apiKey: 'k2', secret: 's' },
+    });
+    const budget = (x: CcxtExchangeClient) => (x as unknown as { budget: unknown }).budget;
+    expect(budget(a)).toBe(budget(b));
+    expect(budget(c)).not.toBe(budget(a));
+    // ccxt's token bucket is shared too
+    const throttler = (x: CcxtExchangeClient) => (x.exchange as unknown as { throttler: unknown }).throttler;
+    expect(throttler(a)).toBe(throttler(b));
+    await Promise.all([a.close(), b.close(), c.close()]);
+    const before = fake.allRequests.length;
+    const preloaded = createCcxtClient({
+      name: 'binanceusdm',
+      exchange: 'binanceusdm',
+      sandbox: false,
+      demo: false,
+      credentials: { apiKey: 'test-key', secret: 'test-secret' },
+      rewriteUrl: fake.rewriteUrl,
+      markets: fut.exchange.markets as Record<string, unknown>,
+    });
+    const markets = await preloaded.loadMarkets();
+    expect(markets['BTC/USDT:USDT']).toEqual(fut.market('BTC/USDT:USDT'));
+    expect(fake.allRequests.slice(before)).toEqual([]);
+    await preloaded.close();
+  });
+
   it('checks the minimum notional before sending; a bad signature is refused by the venue', async () => {
     const before = fake.requests.length;
     await expect(

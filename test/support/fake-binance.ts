@@ -61,6 +61,8 @@ export class FakeBinance {
   readonly faults = { rateLimit: 0, timeoutAfterPlace: 0 };
   /** Every signed request: method and path (for tests that check what ccxt called). */
   readonly requests: string[] = [];
+  /** Every request, signed or not. */
+  readonly allRequests: string[] = [];
   private server!: Server;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<WebSocket>();
@@ -148,6 +150,7 @@ export class FakeBinance {
       const market = SPOT_HOSTS.has(host ?? '') ? 'spot' : host === FUTURES_HOST ? 'futures' : undefined;
       if (!market) throw new BinanceError(404, -1000, `unknown host ${host}`);
       const key = `${req.method} ${path}`;
+      this.allRequests.push(key);
       const signed = 'signature' in params;
       if (signed || path.endsWith('listenKey') || path.endsWith('userDataStream'))
         this.authenticate(req, query, signed);

@@ -17,6 +17,8 @@ export interface CcxtVenueSpec {
   /** Accounts sharing one request budget (default: the exchange id and key). */
   account?: string | undefined;
   credentials: { apiKey: string | undefined; secret: string | undefined; password?: string | undefined };
+  /** ccxt markets from an earlier loadMarkets (e.g. cached on disk): no exchangeInfo request at start. */
+  markets?: Record<string, unknown>;
   /** Tests: send every request and websocket to another host (a local fake exchange). */
   rewriteUrl?: (url: string) => string;
   streamStaleMs?: number;
@@ -73,6 +75,7 @@ export function createCcxtClient(spec: CcxtVenueSpec): CcxtExchangeClient {
   if (spec.demo) (ex as unknown as { enableDemoTrading(on: boolean): void }).enableDemoTrading(true);
   else if (spec.sandbox) ex.setSandboxMode(true);
   if (spec.rewriteUrl) rewriteUrls(ex.urls as unknown as Record<string, unknown>, spec.rewriteUrl);
+  if (spec.markets) ex.setMarkets(spec.markets as never);
   // Default account: the exchange family and (a digest of) the key — spot and USD-M on one key share.
   const keyDigest = createHash('sha256')
     .update(spec.credentials.apiKey ?? '')
