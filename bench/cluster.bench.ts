@@ -13,7 +13,7 @@ import {
   exited,
   killAll,
   owned,
-  startEngine,
+  startPair,
   startVenue,
   until,
   writeClusterConfig,
@@ -43,20 +43,7 @@ export async function clusterBench(): Promise<Figure[]> {
       const schema = `bench_cluster_${process.pid}_${run}`;
       schemas.push(schema);
       const store = `${PG_URL}?schema=${schema}`;
-      const a = startEngine(config, store, 'node-a', { ARB_CAPACITY: '2' });
-      await until(
-        () => owned(a) === 2,
-        30_000,
-        () => describeEngine(a),
-        [a],
-      );
-      const b = startEngine(config, store, 'node-b');
-      await until(
-        () => owned(b) === 2,
-        30_000,
-        () => describeEngine(b),
-        [b],
-      );
+      const { a, b } = await startPair(config, store);
       await new Promise((r) => setTimeout(r, 1_000 + run * 700)); // a different point of the lease each run
       a.child.kill('SIGKILL');
       const killedAt = Date.now();

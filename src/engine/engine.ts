@@ -149,6 +149,16 @@ export interface RecoveryReport {
   checked: { orders: number; positions: number };
 }
 
+function emptyReport(): RecoveryReport {
+  return {
+    recovered: [],
+    quarantined: [],
+    halted: [],
+    orphansCancelled: [],
+    checked: { orders: 0, positions: 0 },
+  };
+}
+
 /** Client ids of order machines that are live, anywhere in a persisted snapshot's child tree. */
 export function liveOrders(snapshot: unknown, out: string[] = []): string[] {
   const s = snapshot as {
@@ -310,13 +320,7 @@ export class Engine {
       onError: (where, e) => this.log.warn({ where, err: String(e) }, 'exchange actor error'),
     });
     this.actors = bindActors(this.exchange.actors);
-    const report: RecoveryReport = {
-      recovered: [],
-      quarantined: [],
-      halted: [],
-      orphansCancelled: [],
-      checked: { orders: 0, positions: 0 },
-    };
+    const report = emptyReport();
     const tick = () => {
       this.evaluateRisk();
       this.riskTimer = this.clock.setTimeout(tick, this.riskIntervalMs);
@@ -327,7 +331,6 @@ export class Engine {
       // leave a dead node's strategies unrun), and keeps claiming what other nodes leave behind.
       this.lastRenewal = this.clock.now();
       await this.restoreAll(this.leased.claim(this.capacity - this.liveCount()), report);
-      this.takenOver += report.recovered.length;
       const leaseTick = () => {
         void this.leaseTick().finally(() => {
           if (this.leaseTimer !== undefined)
@@ -390,6 +393,7 @@ export class Engine {
             : undefined;
         this.launch(rec.id, kind, rec.instruments, snapshot, input);
         report.recovered.push(rec.id);
+        if (this.leased) this.takenOver++;
       } catch (e) {
         const why = `restore failed: ${(e as Error).message}`;
         this.store.quarantine(rec.id, why);
@@ -431,15 +435,8 @@ export class Engine {
       if (free <= 0) return;
       const claimed = leased.claim(free);
       if (claimed.records.length === 0 && claimed.quarantined.length === 0) return;
-      const report: RecoveryReport = {
-        recovered: [],
-        quarantined: [],
-        halted: [],
-        orphansCancelled: [],
-        checked: { orders: 0, positions: 0 },
-      };
+      const report = emptyReport();
       await this.restoreAll(claimed, report);
-      this.takenOver += report.recovered.length;
       this.log.warn(
         { node: leased.nodeId, ...report, quarantined: report.quarantined.length },
         'strategies taken over',

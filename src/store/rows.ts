@@ -21,6 +21,26 @@ export interface StrategyRow {
   updated_at: number | string;
 }
 
+/**
+ * The insert values of a record, in column order: id, kind, machine_version, status, spec,
+ * snapshot, snapshot_sum, instruments, created_at, updated_at.
+ */
+export function strategyRowValues(rec: StrategyRecord): unknown[] {
+  const snap = rec.snapshot === undefined ? null : JSON.stringify(rec.snapshot);
+  return [
+    rec.id,
+    rec.kind,
+    rec.machineVersion,
+    rec.status,
+    JSON.stringify(rec.spec),
+    snap,
+    snap === null ? null : snapshotChecksum(snap),
+    JSON.stringify(rec.instruments),
+    rec.createdAt,
+    rec.updatedAt,
+  ];
+}
+
 /** Throws on a torn or corrupted row (the caller quarantines it). */
 export function parseStrategyRow(row: StrategyRow): StrategyRecord {
   if (row.snapshot !== null && row.snapshot_sum !== snapshotChecksum(row.snapshot)) {

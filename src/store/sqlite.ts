@@ -1,6 +1,11 @@
 import Database from 'better-sqlite3';
 import type { OrderRequest } from '../domain/index.ts';
-import { snapshotChecksum as checksum, parseStrategyRow, type StrategyRow } from './rows.ts';
+import {
+  snapshotChecksum as checksum,
+  parseStrategyRow,
+  type StrategyRow,
+  strategyRowValues,
+} from './rows.ts';
 import {
   type LoadResult,
   type OrderIntent,
@@ -116,19 +121,7 @@ export class SqliteStore implements SnapshotStore {
         if (holder && holder.strategy_id !== rec.id) throw new SymbolLockedError(key, holder.strategy_id);
       }
       if (this.stmts.get.get(rec.id)) throw new StrategyExistsError(rec.id);
-      const snap = rec.snapshot === undefined ? null : JSON.stringify(rec.snapshot);
-      this.stmts.insert.run(
-        rec.id,
-        rec.kind,
-        rec.machineVersion,
-        rec.status,
-        JSON.stringify(rec.spec),
-        snap,
-        snap === null ? null : checksum(snap),
-        JSON.stringify(rec.instruments),
-        rec.createdAt,
-        rec.updatedAt,
-      );
+      this.stmts.insert.run(...strategyRowValues(rec));
       for (const key of rec.instruments) this.stmts.lock.run(key, rec.id, rec.createdAt);
     })();
   }

@@ -125,6 +125,28 @@ export function startEngine(
 }
 
 /**
+ * Two engines on one store with the cluster config: A with capacity 2 runs two strategies and
+ * stores the other two for any node; B starts after it and takes those. Resolves when both run two.
+ */
+export async function startPair(config: string, store: string): Promise<{ a: EngineProc; b: EngineProc }> {
+  const a = startEngine(config, store, 'node-a', { ARB_CAPACITY: '2' });
+  await until(
+    () => owned(a) === 2,
+    30_000,
+    () => describeEngine(a),
+    [a],
+  );
+  const b = startEngine(config, store, 'node-b');
+  await until(
+    () => owned(b) === 2,
+    30_000,
+    () => describeEngine(b),
+    [b],
+  );
+  return { a, b };
+}
+
+/**
  * Wait until `ok` holds (checked every 50 ms); the message says what did not happen. Fails at
  * once when a process in `alive` has exited.
  */
@@ -144,10 +166,20 @@ export async function until(
   return Date.now() - t0;
 }
 
-export const exited = (c: ChildProcess) =>
-  new Promise<number | null>((r) =>
-    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
-  );
+/** The exit code (null after a signal); fails after `timeoutMs` naming the process's last logs. */
+export const exited = (c: ChildProcess, timeoutMs = 30_000, logs: string[] = []) =>
+  new Promise<number | null>((resolve, reject) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve(c.exitCode);
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`pid ${c.pid} did not exit within ${timeoutMs} ms:\n${logs.slice(-20).join('\n')}`)),
+      timeoutMs,
+    );
+    c.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
 
 export async function venueState(url: string, venue: string): Promise<SimVenueState> {
   const res = await fetch(`${url}/v1/${venue}/admin/state`);

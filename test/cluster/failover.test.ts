@@ -27,6 +27,7 @@ import {
   owned,
   ROOT,
   startEngine,
+  startPair,
   startVenue,
   until,
   venueState,
@@ -106,20 +107,7 @@ describe.runIf(available)('failover between engine processes on PostgreSQL', () 
     const rng = new Rng(Number(process.env.FAILOVER_SEED ?? 20261123));
 
     // A runs two strategies (its capacity) and stores the other two for any node; B takes those.
-    const a = startEngine(config, store, 'node-a', { ARB_CAPACITY: '2' });
-    await until(
-      () => owned(a) === 2,
-      30_000,
-      () => describeEngine(a),
-      [a],
-    );
-    const b = startEngine(config, store, 'node-b');
-    await until(
-      () => owned(b) === 2,
-      30_000,
-      () => describeEngine(b),
-      [b],
-    );
+    const { a, b } = await startPair(config, store);
     const cyclesOf = (e: EngineProc) => e.status!.strategies.reduce((n, s) => n + (s.cycles ?? 0), 0);
     await until(
       () => cyclesOf(a) >= 2,
@@ -172,11 +160,11 @@ describe.runIf(available)('failover between engine processes on PostgreSQL', () 
     ) as { strategies: { id: string; node: string | null }[] };
     expect(status.strategies.map((s) => s.node)).toEqual(['node-b', 'node-b', 'node-b', 'node-b']);
     b.child.kill('SIGTERM');
-    expect(await exited(b.child)).toBe(0);
+    expect(await exited(b.child, 30_000, b.logs)).toBe(0);
     await expectConsistent(store, venue.url);
     console.log(JSON.stringify({ failover: { takeoverMs, statesAtKill } }));
     venue.child.kill('SIGTERM');
-    await exited(venue.child);
+    await exited(venue.child, 30_000, venue.logs);
   }, 180_000);
 
   it('a SIGSTOPped owner that wakes after losing its leases cannot write', async () => {
@@ -246,11 +234,11 @@ describe.runIf(available)('failover between engine processes on PostgreSQL', () 
     );
     expect(late).toEqual([]);
     a.child.kill('SIGTERM');
-    expect(await exited(a.child)).toBe(0);
+    expect(await exited(a.child, 30_000, a.logs)).toBe(0);
     b.child.kill('SIGTERM');
-    expect(await exited(b.child)).toBe(0);
+    expect(await exited(b.child, 30_000, b.logs)).toBe(0);
     await expectConsistent(store, venue.url);
     venue.child.kill('SIGTERM');
-    await exited(venue.child);
+    await exited(venue.child, 30_000, venue.logs);
   }, 180_000);
 });

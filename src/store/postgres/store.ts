@@ -17,7 +17,7 @@
  */
 import type { OrderRequest } from '../../domain/index.ts';
 import { FencedError, type LeasedStore } from '../leases.ts';
-import { parseStrategyRow, type StrategyRow, snapshotChecksum } from '../rows.ts';
+import { parseStrategyRow, type StrategyRow, snapshotChecksum, strategyRowValues } from '../rows.ts';
 import {
   type LoadResult,
   type OrderIntent,
@@ -160,7 +160,6 @@ export class PostgresStore implements LeasedStore {
 
   createStrategy(rec: StrategyRecord, opts: { own?: boolean } = {}): void {
     const own = opts.own ?? true;
-    const snap = rec.snapshot === undefined ? null : JSON.stringify(rec.snapshot);
     const r = this.pg.tx([
       {
         sql: `INSERT INTO strategies (id, kind, machine_version, status, spec, snapshot, snapshot_sum,
@@ -170,20 +169,7 @@ export class PostgresStore implements LeasedStore {
                 CASE WHEN $11::text IS NULL THEN 0 ELSE ${NOW} + $12 END)
               ON CONFLICT (id) DO NOTHING
               RETURNING fence`,
-        params: [
-          rec.id,
-          rec.kind,
-          rec.machineVersion,
-          rec.status,
-          JSON.stringify(rec.spec),
-          snap,
-          snap === null ? null : snapshotChecksum(snap),
-          JSON.stringify(rec.instruments),
-          rec.createdAt,
-          rec.updatedAt,
-          own ? this.nodeId : null,
-          this.leaseMs,
-        ],
+        params: [...strategyRowValues(rec), own ? this.nodeId : null, this.leaseMs],
         expect: { rows: 1, code: 'exists' },
       },
       {
@@ -253,27 +239,28 @@ export class PostgresStore implements LeasedStore {
   }
 
   saveSnapshot(id: string, snapshot: unknown, status: StrategyStatus, at: number): void {
-    const token = this.token(id);
-    const text = JSON.stringify(snapshot);
-    const r = this.pg.tx([
-      {
-        sql: `UPDATE strategies SET snapshot = $1, snapshot_sum = $2, status = $3, updated_at = $4
-              WHERE id = $5 AND owner = $6 AND fence = $7`,
-        params: [text, snapshotChecksum(text), status, at, id, this.nodeId, token],
-        expect: { rows: 1, code: 'fenced' },
-      },
-    ]);
-    if ('aborted' in r) this.fenced(id, token);
+    this.writeSnapshot(id, snapshot, 'status', status, at);
   }
 
   saveMigrated(id: string, snapshot: unknown, machineVersion: number, at: number): void {
+    this.writeSnapshot(id, snapshot, 'machine_version', machineVersion, at);
+  }
+
+  /** The snapshot and one more column, only under this node's current token. */
+  private writeSnapshot(
+    id: string,
+    snapshot: unknown,
+    column: 'status' | 'machine_version',
+    value: unknown,
+    at: number,
+  ): void {
     const token = this.token(id);
     const text = JSON.stringify(snapshot);
     const r = this.pg.tx([
       {
-        sql: `UPDATE strategies SET snapshot = $1, snapshot_sum = $2, machine_version = $3, updated_at = $4
+        sql: `UPDATE strategies SET snapshot = $1, snapshot_sum = $2, ${column} = $3, updated_at = $4
               WHERE id = $5 AND owner = $6 AND fence = $7`,
-        params: [text, snapshotChecksum(text), machineVersion, at, id, this.nodeId, token],
+        params: [text, snapshotChecksum(text), value, at, id, this.nodeId, token],
         expect: { rows: 1, code: 'fenced' },
       },
     ]);
