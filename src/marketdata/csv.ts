@@ -1,22 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { parseSymbol } from '../domain/index.ts';
+import { CsvFormatError } from './csv-error.ts';
 import type { FundingEvent, MarketDataSource, MarketEvent, QuoteEvent } from './events.ts';
+import { streamQuoteLines } from './quote-lines.ts';
+
+export { CsvFormatError };
 
 export const QUOTES_HEADER = 'ts,venue,symbol,bid,bid_size,ask,ask_size';
 export const FUNDING_HEADER = 'ts,venue,symbol,rate,next_funding_ts';
-
-/** A file that cannot be replayed at all (missing, wrong header). Names the file and the reason. */
-export class CsvFormatError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    reason: string,
-  ) {
-    super(`${file}:${line}: ${reason}`);
-    this.name = 'CsvFormatError';
-  }
-}
 
 export type SkipReason =
   | 'wrong column count'
@@ -42,6 +34,8 @@ export interface ReplayOptions {
   from?: number;
   to?: number;
   batchSize?: number;
+  /** Bytes read per chunk (default 1 MiB); tests make it small to cut lines and characters apart. */
+  chunkBytes?: number;
 }
 
 function newStats(file: string): ReplayStats {
@@ -61,6 +55,7 @@ async function* streamRows<T>(
   file: string,
   header: string,
   batchSize: number,
+  chunkBytes: number | undefined,
   onRow: (fields: string[], line: number, text: string) => T | undefined,
 ): AsyncGenerator<T[]> {
   try {
@@ -68,7 +63,7 @@ async function* streamRows<T>(
   } catch {
     throw new CsvFormatError(file, 0, 'file not found or not readable');
   }
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: chunkBytes ?? 1 << 20 });
   let tail = '';
   let lineNo = 0;
   let batch: T[] = [];
@@ -130,13 +125,13 @@ function validSymbol(s: string): boolean {
 function timeGate(
   stats: ReplayStats,
   opts: ReplayOptions,
-): (ts: number, line: number, text: string) => boolean {
+): (ts: number, line: number, text: () => string) => boolean {
   let lastTs = Number.NEGATIVE_INFINITY;
   const from = opts.from ?? Number.NEGATIVE_INFINITY;
   const to = opts.to ?? Number.POSITIVE_INFINITY;
   return (ts, line, text) => {
     if (ts < lastTs) {
-      skip(stats, 'out of order', line, text);
+      skip(stats, 'out of order', line, text());
       return false;
     }
     lastTs = ts;
@@ -149,10 +144,42 @@ function timeGate(
   };
 }
 
+/** A quote row's values as parsed; `empty` marks the fields that were empty text. */
+interface QuoteFields {
+  ts: number;
+  venue: string;
+  symbol: string;
+  bid: number;
+  bidSize: number;
+  ask: number;
+  askSize: number;
+  /** ts, bid or ask empty (Number('') is 0, which must not pass as a price or a time). */
+  emptyRequired: boolean;
+}
+
+/** The row rules, the same whichever parser produced the values. */
+function quoteSkipReason(q: QuoteFields): SkipReason | undefined {
+  if (
+    q.emptyRequired ||
+    !Number.isFinite(q.ts) ||
+    !Number.isFinite(q.bid) ||
+    !Number.isFinite(q.bidSize) ||
+    !Number.isFinite(q.ask) ||
+    !Number.isFinite(q.askSize)
+  )
+    return 'unparsable number';
+  if (q.venue === '' || !validSymbol(q.symbol)) return 'invalid symbol';
+  if (q.bid <= 0 || q.ask <= 0) return 'non-positive price';
+  if (q.bidSize < 0 || q.askSize < 0) return 'negative size';
+  if (q.bid >= q.ask) return 'crossed book';
+  return undefined;
+}
+
 /**
  * Replay recorded quotes (`ts,venue,symbol,bid,bid_size,ask,ask_size`). Bad rows are counted
  * by reason in `stats` and never emitted: unparsable, wrong column count, crossed or locked
- * book, non-positive prices, negative sizes, timestamps going backwards.
+ * book, non-positive prices, negative sizes, timestamps going backwards. Parsed from bytes
+ * (see quote-lines.ts): CSV parsing was most of a backtest's cost without strategies.
  */
 export function readQuotesCsv(
   file: string,
@@ -163,34 +190,78 @@ export function readQuotesCsv(
   return {
     stats,
     batches: () =>
-      streamRows<QuoteEvent>(file, QUOTES_HEADER, opts.batchSize ?? 4096, (f, line, text) => {
-        stats.rowsRead++;
-        if (f.length !== 7) return void skip(stats, 'wrong column count', line, text);
-        const ts = Number(f[0]);
-        const bid = Number(f[3]);
-        const bidSize = Number(f[4]);
-        const ask = Number(f[5]);
-        const askSize = Number(f[6]);
-        if (
-          f[0] === '' ||
-          !Number.isFinite(ts) ||
-          !Number.isFinite(bid) ||
-          !Number.isFinite(bidSize) ||
-          !Number.isFinite(ask) ||
-          !Number.isFinite(askSize) ||
-          f[3] === '' ||
-          f[5] === ''
-        )
-          return void skip(stats, 'unparsable number', line, text);
-        const venue = f[1]!;
-        const symbol = f[2]!;
-        if (venue === '' || !validSymbol(symbol)) return void skip(stats, 'invalid symbol', line, text);
-        if (bid <= 0 || ask <= 0) return void skip(stats, 'non-positive price', line, text);
-        if (bidSize < 0 || askSize < 0) return void skip(stats, 'negative size', line, text);
-        if (bid >= ask) return void skip(stats, 'crossed book', line, text);
-        if (!admit(ts, line, text)) return undefined;
-        return { kind: 'quote', venue, symbol, bid, bidSize, ask, askSize, timestamp: ts };
-      }),
+      streamQuoteLines<QuoteEvent>(
+        file,
+        QUOTES_HEADER,
+        opts.batchSize ?? 4096,
+        opts.chunkBytes,
+        (q, line, text) => {
+          stats.rowsRead++;
+          if (q === undefined) return void skip(stats, 'wrong column count', line, text());
+          const reason = quoteSkipReason(q);
+          if (reason) return void skip(stats, reason, line, text());
+          if (!admit(q.ts, line, text)) return undefined;
+          return {
+            kind: 'quote',
+            venue: q.venue,
+            symbol: q.symbol,
+            bid: q.bid,
+            bidSize: q.bidSize,
+            ask: q.ask,
+            askSize: q.askSize,
+            timestamp: q.ts,
+          };
+        },
+      ),
+  };
+}
+
+/**
+ * The same reader on split strings and Number(): the specification the byte parser is checked
+ * against (test/marketdata/csv-parser.property.test.ts).
+ */
+export function readQuotesCsvReference(
+  file: string,
+  opts: ReplayOptions = {},
+): { stats: ReplayStats; batches(): AsyncGenerator<QuoteEvent[]> } {
+  const stats = newStats(file);
+  const admit = timeGate(stats, opts);
+  return {
+    stats,
+    batches: () =>
+      streamRows<QuoteEvent>(
+        file,
+        QUOTES_HEADER,
+        opts.batchSize ?? 4096,
+        opts.chunkBytes,
+        (f, line, text) => {
+          stats.rowsRead++;
+          if (f.length !== 7) return void skip(stats, 'wrong column count', line, text);
+          const q: QuoteFields = {
+            ts: Number(f[0]),
+            venue: f[1]!,
+            symbol: f[2]!,
+            bid: Number(f[3]),
+            bidSize: Number(f[4]),
+            ask: Number(f[5]),
+            askSize: Number(f[6]),
+            emptyRequired: f[0] === '' || f[3] === '' || f[5] === '',
+          };
+          const reason = quoteSkipReason(q);
+          if (reason) return void skip(stats, reason, line, text);
+          if (!admit(q.ts, line, () => text)) return undefined;
+          return {
+            kind: 'quote',
+            venue: q.venue,
+            symbol: q.symbol,
+            bid: q.bid,
+            bidSize: q.bidSize,
+            ask: q.ask,
+            askSize: q.askSize,
+            timestamp: q.ts,
+          };
+        },
+      ),
   };
 }
 
@@ -204,34 +275,40 @@ export function readFundingCsv(
   return {
     stats,
     batches: () =>
-      streamRows<FundingEvent>(file, FUNDING_HEADER, opts.batchSize ?? 4096, (f, line, text) => {
-        stats.rowsRead++;
-        if (f.length !== 5) return void skip(stats, 'wrong column count', line, text);
-        const ts = Number(f[0]);
-        const rate = Number(f[3]);
-        const next = Number(f[4]);
-        if (
-          f[0] === '' ||
-          f[3] === '' ||
-          !Number.isFinite(ts) ||
-          !Number.isFinite(rate) ||
-          !Number.isFinite(next)
-        )
-          return void skip(stats, 'unparsable number', line, text);
-        const venue = f[1]!;
-        const symbol = f[2]!;
-        if (venue === '' || !validSymbol(symbol)) return void skip(stats, 'invalid symbol', line, text);
-        if (!admit(ts, line, text)) return undefined;
-        return {
-          kind: 'funding',
-          venue,
-          symbol,
-          rate,
-          nextFundingTimestamp: next,
-          intervalMs: 0,
-          timestamp: ts,
-        };
-      }),
+      streamRows<FundingEvent>(
+        file,
+        FUNDING_HEADER,
+        opts.batchSize ?? 4096,
+        opts.chunkBytes,
+        (f, line, text) => {
+          stats.rowsRead++;
+          if (f.length !== 5) return void skip(stats, 'wrong column count', line, text);
+          const ts = Number(f[0]);
+          const rate = Number(f[3]);
+          const next = Number(f[4]);
+          if (
+            f[0] === '' ||
+            f[3] === '' ||
+            !Number.isFinite(ts) ||
+            !Number.isFinite(rate) ||
+            !Number.isFinite(next)
+          )
+            return void skip(stats, 'unparsable number', line, text);
+          const venue = f[1]!;
+          const symbol = f[2]!;
+          if (venue === '' || !validSymbol(symbol)) return void skip(stats, 'invalid symbol', line, text);
+          if (!admit(ts, line, () => text)) return undefined;
+          return {
+            kind: 'funding',
+            venue,
+            symbol,
+            rate,
+            nextFundingTimestamp: next,
+            intervalMs: 0,
+            timestamp: ts,
+          };
+        },
+      ),
   };
 }
 
