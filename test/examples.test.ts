@@ -3,6 +3,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv } from './cli/cli-helpers.ts';
+import { PG_URL, postgresAvailable } from './support/postgres.ts';
+
+const withPostgres = await postgresAvailable();
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -70,6 +73,17 @@ describe('examples', () => {
     expect(r.stdout).toMatch(/halted: \[\]/);
     expect(r.stdout).toMatch(/engine stopped with exit code 0/);
   });
+
+  it.runIf(withPostgres)(
+    'failover demo: SIGKILL one of two engines on PostgreSQL, the other takes its strategies',
+    async () => {
+      const r = await example('failover-demo.ts', ['--store', PG_URL]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/node-a: basis-binance-btc \w+ \(\d+ cycles\), basis-binance-eth/);
+      expect(r.stdout).toMatch(/node-b runs all four \d+ ms later/);
+      expect(r.stdout).toMatch(/node-b stopped gracefully/);
+    },
+  );
 
   it('stress demo: hundreds of strategies in one engine report throughput and memory', async () => {
     const r = await example('stress.ts', ['--assets', '25', '--venues', '2', '--minutes', '0.25'], {
