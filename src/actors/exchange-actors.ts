@@ -149,6 +149,8 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
             else toMachine(q);
           },
           error: (e) => {
+            // A drop reported after the actor stopped must not arm a timer that outlives it.
+            if (stopped) return;
             deps.onError?.(`watchQuotes ${input.venue} ${input.symbol}`, e);
             wasDown = true;
             sendBack({ type: 'FEED.DOWN', venue: input.venue, symbol: input.symbol, at: clock.now() });
@@ -288,7 +290,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
     watchQuotesWith,
     /** Close the shared order streams (engine shutdown). */
     dispose(): void {
-      for (const h of hubs.values()) h.stop();
+      for (const h of hubs.values()) h.dispose();
       hubs.clear();
     },
   };

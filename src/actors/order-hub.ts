@@ -18,6 +18,7 @@ export class OrderUpdateHub {
   private poller: unknown;
   /** Drops since the stream last delivered: the resubscription delay doubles with each. */
   private drops = 0;
+  private disposed = false;
 
   constructor(
     private readonly client: ExchangeClient,
@@ -37,7 +38,7 @@ export class OrderUpdateHub {
   }
 
   private ensureStream(): void {
-    if (this.sub || this.down) return;
+    if (this.sub || this.down || this.disposed) return;
     this.sub = this.client.watchOrders({
       data: (o) => {
         this.drops = 0;
@@ -45,6 +46,8 @@ export class OrderUpdateHub {
       },
       error: () => {
         this.sub = undefined;
+        // A drop reported after dispose must not arm timers that outlive the engine.
+        if (this.disposed) return;
         this.down = true;
         this.startPolling();
         const delay = backoff(this.opts.reconnectMs, this.drops++, this.opts.maxReconnectMs ?? 30_000);
@@ -84,6 +87,12 @@ export class OrderUpdateHub {
     } catch {
       // Not found yet, or the venue is unreachable: the stream or the next poll will tell.
     }
+  }
+
+  /** For good (the engine shut down): nothing is subscribed or re-armed after this. */
+  dispose(): void {
+    this.disposed = true;
+    this.stop();
   }
 
   stop(): void {

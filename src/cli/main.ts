@@ -93,9 +93,26 @@ function isBadInput(e: unknown): boolean {
   );
 }
 
+/**
+ * A command that has finished (engine shut down, stores and venues closed) exits even if a
+ * handle lingers — a socket a library reopened, a timer someone forgot: a stopped engine must
+ * not hang the terminal or a supervisor. What lingered is named, so it can be fixed.
+ */
+function exitAfterCompletion(code: number): void {
+  const t = setTimeout(() => {
+    const handles =
+      (process as unknown as { _getActiveHandles?: () => object[] })._getActiveHandles?.() ?? [];
+    const names = handles.map((h) => h.constructor?.name ?? 'unknown').filter((n) => n !== 'WriteStream');
+    process.stderr.write(`statearb: exiting with open handles left behind: ${names.join(', ') || 'none'}\n`);
+    process.exit(code);
+  }, 3_000);
+  t.unref();
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    exitAfterCompletion(code);
   },
   (e: unknown) => {
     if (isBadInput(e)) {

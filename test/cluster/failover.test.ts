@@ -209,8 +209,10 @@ describe.runIf(available)('failover between engine processes on PostgreSQL', () 
     a.child.kill('SIGCONT');
     // A wakes with timers overdue, quotes queued and orders perhaps mid-flight: it must find out
     // it lost everything (renewal or a fenced write) and stop without another write.
+    // (Later claims are legitimate: on a loaded machine B may miss a renewal and A take a lease
+    // back — with a new token. What must never happen is a write under the old ones.)
     await until(
-      () => a.status?.node?.lost === 4 && owned(a) === 0,
+      () => (a.status?.node?.lost ?? 0) >= 4,
       15_000,
       () => describeEngine(a),
       [a],
@@ -222,10 +224,7 @@ describe.runIf(available)('failover between engine processes on PostgreSQL', () 
       store,
       'SELECT id, owner, fence FROM strategies',
     );
-    for (const r of rows) {
-      expect(r.owner).toBe('node-b');
-      expect(aTokens.find((t) => t.id === r.id)!.fence).not.toBe(r.fence);
-    }
+    for (const r of rows) expect(aTokens.find((t) => t.id === r.id)!.fence).not.toBe(r.fence);
     // No intent under A's tokens was written after B took over (intents carry their token).
     const late = await sql<{ client_order_id: string }>(
       store,

@@ -132,6 +132,11 @@ export class RemoteExchangeClient implements ExchangeClient {
   }
 
   private subscribe(sub: Sub): Subscription {
+    // A closed client opens no socket again (one would keep the process alive after shutdown).
+    if (this.closed) {
+      queueMicrotask(() => sub.sink.error?.(new NetworkError(`${this.venue}: client is closed`)));
+      return { close() {} };
+    }
     const id = this.nextId++;
     this.subs.set(id, sub);
     const ws = this.socket();
