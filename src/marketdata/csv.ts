@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { parseSymbol } from '../domain/index.ts';
 import { CsvFormatError } from './csv-error.ts';
 import type { FundingEvent, MarketDataSource, MarketEvent, QuoteEvent } from './events.ts';
-import { streamQuoteLines } from './quote-lines.ts';
+import { type ParsedQuote, streamQuoteLines } from './quote-lines.ts';
 
 export { CsvFormatError };
 
@@ -144,21 +144,8 @@ function timeGate(
   };
 }
 
-/** A quote row's values as parsed; `empty` marks the fields that were empty text. */
-interface QuoteFields {
-  ts: number;
-  venue: string;
-  symbol: string;
-  bid: number;
-  bidSize: number;
-  ask: number;
-  askSize: number;
-  /** ts, bid or ask empty (Number('') is 0, which must not pass as a price or a time). */
-  emptyRequired: boolean;
-}
-
 /** The row rules, the same whichever parser produced the values. */
-function quoteSkipReason(q: QuoteFields): SkipReason | undefined {
+function quoteSkipReason(q: ParsedQuote): SkipReason | undefined {
   if (
     q.emptyRequired ||
     !Number.isFinite(q.ts) ||
@@ -176,6 +163,31 @@ function quoteSkipReason(q: QuoteFields): SkipReason | undefined {
 }
 
 /**
+ * One quote row, parsed by either reader (undefined: not 7 fields), through the row rules and
+ * the time gate into an event, or counted in `stats` and dropped.
+ */
+function quoteRowHandler(stats: ReplayStats, opts: ReplayOptions) {
+  const admit = timeGate(stats, opts);
+  return (q: ParsedQuote | undefined, line: number, text: () => string): QuoteEvent | undefined => {
+    stats.rowsRead++;
+    if (q === undefined) return void skip(stats, 'wrong column count', line, text());
+    const reason = quoteSkipReason(q);
+    if (reason) return void skip(stats, reason, line, text());
+    if (!admit(q.ts, line, text)) return undefined;
+    return {
+      kind: 'quote',
+      venue: q.venue,
+      symbol: q.symbol,
+      bid: q.bid,
+      bidSize: q.bidSize,
+      ask: q.ask,
+      askSize: q.askSize,
+      timestamp: q.ts,
+    };
+  };
+}
+
+/**
  * Replay recorded quotes (`ts,venue,symbol,bid,bid_size,ask,ask_size`). Bad rows are counted
  * by reason in `stats` and never emitted: unparsable, wrong column count, crossed or locked
  * book, non-positive prices, negative sizes, timestamps going backwards. Parsed from bytes
@@ -186,33 +198,10 @@ export function readQuotesCsv(
   opts: ReplayOptions = {},
 ): { stats: ReplayStats; batches(): AsyncGenerator<QuoteEvent[]> } {
   const stats = newStats(file);
-  const admit = timeGate(stats, opts);
+  const row = quoteRowHandler(stats, opts);
   return {
     stats,
-    batches: () =>
-      streamQuoteLines<QuoteEvent>(
-        file,
-        QUOTES_HEADER,
-        opts.batchSize ?? 4096,
-        opts.chunkBytes,
-        (q, line, text) => {
-          stats.rowsRead++;
-          if (q === undefined) return void skip(stats, 'wrong column count', line, text());
-          const reason = quoteSkipReason(q);
-          if (reason) return void skip(stats, reason, line, text());
-          if (!admit(q.ts, line, text)) return undefined;
-          return {
-            kind: 'quote',
-            venue: q.venue,
-            symbol: q.symbol,
-            bid: q.bid,
-            bidSize: q.bidSize,
-            ask: q.ask,
-            askSize: q.askSize,
-            timestamp: q.ts,
-          };
-        },
-      ),
+    batches: () => streamQuoteLines(file, QUOTES_HEADER, opts.batchSize ?? 4096, opts.chunkBytes, row),
   };
 }
 
@@ -225,42 +214,25 @@ export function readQuotesCsvReference(
   opts: ReplayOptions = {},
 ): { stats: ReplayStats; batches(): AsyncGenerator<QuoteEvent[]> } {
   const stats = newStats(file);
-  const admit = timeGate(stats, opts);
+  const row = quoteRowHandler(stats, opts);
+  const parse = (f: string[]): ParsedQuote | undefined =>
+    f.length !== 7
+      ? undefined
+      : {
+          ts: Number(f[0]),
+          venue: f[1]!,
+          symbol: f[2]!,
+          bid: Number(f[3]),
+          bidSize: Number(f[4]),
+          ask: Number(f[5]),
+          askSize: Number(f[6]),
+          emptyRequired: f[0] === '' || f[3] === '' || f[5] === '',
+        };
   return {
     stats,
     batches: () =>
-      streamRows<QuoteEvent>(
-        file,
-        QUOTES_HEADER,
-        opts.batchSize ?? 4096,
-        opts.chunkBytes,
-        (f, line, text) => {
-          stats.rowsRead++;
-          if (f.length !== 7) return void skip(stats, 'wrong column count', line, text);
-          const q: QuoteFields = {
-            ts: Number(f[0]),
-            venue: f[1]!,
-            symbol: f[2]!,
-            bid: Number(f[3]),
-            bidSize: Number(f[4]),
-            ask: Number(f[5]),
-            askSize: Number(f[6]),
-            emptyRequired: f[0] === '' || f[3] === '' || f[5] === '',
-          };
-          const reason = quoteSkipReason(q);
-          if (reason) return void skip(stats, reason, line, text);
-          if (!admit(q.ts, line, () => text)) return undefined;
-          return {
-            kind: 'quote',
-            venue: q.venue,
-            symbol: q.symbol,
-            bid: q.bid,
-            bidSize: q.bidSize,
-            ask: q.ask,
-            askSize: q.askSize,
-            timestamp: q.ts,
-          };
-        },
+      streamRows(file, QUOTES_HEADER, opts.batchSize ?? 4096, opts.chunkBytes, (f, line, text) =>
+        row(parse(f), line, () => text),
       ),
   };
 }

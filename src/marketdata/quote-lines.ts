@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { CsvFormatError } from './csv-error.ts';
 
+/** A quote row's values as parsed. */
 export interface ParsedQuote {
   ts: number;
   venue: string;
@@ -19,6 +20,7 @@ export interface ParsedQuote {
   bidSize: number;
   ask: number;
   askSize: number;
+  /** ts, bid or ask was empty text (Number('') is 0, which must not pass as a price or a time). */
   emptyRequired: boolean;
 }
 
