@@ -166,17 +166,21 @@ describe.runIf(available)('postgres leases and fencing', () => {
     const results = await Promise.all(
       Array.from({ length: contenders }, (_, i) => {
         const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(i)], {
-          stdio: ['ignore', 'pipe', 'inherit'],
+          stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';
+        let err = '';
         child.stdout.on('data', (d) => {
           out += d;
+        });
+        child.stderr.on('data', (d) => {
+          err += d;
         });
         return new Promise<number[]>((resolve, reject) =>
           child.once('exit', (code) =>
             code === 0
               ? resolve(JSON.parse(out) as number[])
-              : reject(new Error(`contender ${i} exit ${code}`)),
+              : reject(new Error(`contender ${i} exit ${code}: ${err.slice(-2000)}`)),
           ),
         );
       }),

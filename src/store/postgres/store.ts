@@ -174,9 +174,12 @@ export class PostgresStore implements LeasedStore {
       },
       {
         // The primary key on `key` makes the lock exclusive: of two racing creates, one inserts.
+        // Keys go in sorted order: an insert that meets another transaction's uncommitted key
+        // waits for it, so two creates taking {A, B} in opposite orders would deadlock.
         sql: `INSERT INTO leases (key, strategy_id, owner, token, expires_at)
               SELECT k, s.id, s.owner, s.fence, s.lease_until FROM unnest($1::text[]) AS k, strategies s
               WHERE s.id = $2
+              ORDER BY k
               ON CONFLICT (key) DO NOTHING`,
         params: [rec.instruments, rec.id],
         expect: { rows: rec.instruments.length, code: 'locked' },

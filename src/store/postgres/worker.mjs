@@ -70,10 +70,25 @@ async function run(req) {
   }
 }
 
+// A transaction PostgreSQL aborted to break a deadlock or a serialization conflict was rolled
+// back whole, so running it again is safe; anything else goes to the caller.
+const RETRYABLE = new Set(['40P01', '40001']);
+const ATTEMPTS = 3;
+
+async function runRetrying(req) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run(req);
+    } catch (e) {
+      if (!RETRYABLE.has(e?.code) || attempt >= ATTEMPTS) throw e;
+    }
+  }
+}
+
 port.on('message', async (req) => {
   let answer;
   try {
-    answer = { id: req.id, ok: await run(req) };
+    answer = { id: req.id, ok: await runRetrying(req) };
   } catch (e) {
     answer = { id: req.id, error: { message: e?.message ?? String(e), code: e?.code, name: e?.name } };
     if (e?.code === undefined) broken = true; // a connection error, not an SQL one
