@@ -1,6 +1,7 @@
 /**
- * The quotes CSV parsed from bytes: no line strings, no split arrays, no number substrings.
- * Canonical decimals (`-?digits[.digits]`, at most 15 significant digits) are read digit by
+ * The quotes CSV parsed from bytes: no line strings, no split arrays, no number substrings, and
+ * one pass over each line's bytes (a field's reader also finds its comma).
+ * Canonical decimals (`-?digits[.digits]`, at most 15 digits) are read digit by
  * digit as an integer m and divided by 10^k — both exact in a double, and IEEE division rounds
  * correctly, so the result is bit-for-bit what Number() gives for the same text. Anything else
  * (exponents, whitespace, signs, long mantissas, empty fields) goes through Number() on the
@@ -30,55 +31,111 @@ const CR = 13;
 const DOT = 46;
 const MINUS = 45;
 const ZERO = 48;
+const NINE = 57;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
-/** Number() of bytes [a, b) of `buf`. */
-function parseNumber(buf: Buffer, a: number, b: number): number {
+/**
+ * Where the field read last ended (the index of its comma, or the line's end). The field readers
+ * return their value and leave the end here: one pass over the line's bytes, no allocation.
+ */
+let fieldEnd = 0;
+
+/** The end of the field starting at `i`: the next comma before `end`, or `end`. */
+function skipField(buf: Buffer, i: number, end: number): number {
+  while (i < end && buf[i] !== COMMA) i++;
+  return i;
+}
+
+/** Number() of the field starting at `a` (up to the next comma or `end`); sets fieldEnd. */
+function numberField(buf: Buffer, a: number, end: number): number {
   let i = a;
-  let neg = false;
-  if (i < b && buf[i] === MINUS) {
-    neg = true;
-    i++;
-  }
+  const neg = i < end && buf[i] === MINUS;
+  if (neg) i++;
+  const digitsFrom = i;
   let m = 0;
-  let digits = 0;
-  let frac = -1;
-  for (; i < b; i++) {
+  let dot = -1;
+  for (; i < end; i++) {
     const c = buf[i]!;
-    const d = c - ZERO;
-    if (d >= 0 && d <= 9) {
-      m = m * 10 + d;
-      if (m !== 0 || frac >= 0) digits++;
-      if (frac >= 0) frac++;
-    } else if (c === DOT && frac < 0) frac = 0;
-    else return Number(buf.toString('utf8', a, b));
+    if (c >= ZERO && c <= NINE) m = m * 10 + (c - ZERO);
+    else if (c === COMMA) break;
+    else if (c === DOT && dot < 0) dot = i;
+    else {
+      fieldEnd = skipField(buf, i, end);
+      return Number(buf.toString('utf8', a, fieldEnd));
+    }
   }
-  // Empty, a lone sign or dot, or too many digits to be exact: let Number() decide.
-  if (i === a || (neg && i === a + 1) || digits > 15 || frac === 0) return Number(buf.toString('utf8', a, b));
-  const v = frac > 0 ? m / POW10[frac]! : m;
+  fieldEnd = i;
+  // No digit, or more digits than a double holds exactly: let Number() decide.
+  const digits = i - digitsFrom - (dot < 0 ? 0 : 1);
+  if (digits === 0 || digits > 15) return Number(buf.toString('utf8', a, i));
+  const v = dot < 0 ? m : m / POW10[i - dot - 1]!;
   return neg ? -v : v;
 }
 
-/** Interned strings of byte ranges (venue and symbol names: a handful per file). */
+/**
+ * Interned strings of fields (venue and symbol names: a handful per file), found by a hash of
+ * their bytes taken while looking for the comma, and confirmed byte by byte.
+ */
 class Interner {
-  private readonly keys: Buffer[] = [];
-  private readonly values: string[] = [];
+  private readonly byHash = new Map<number, { key: Buffer; value: string }[]>();
+  private size = 0;
 
-  get(buf: Buffer, a: number, b: number): string {
-    const len = b - a;
-    outer: for (let k = 0; k < this.keys.length; k++) {
-      const key = this.keys[k]!;
-      if (key.length !== len) continue;
-      for (let i = 0; i < len; i++) if (key[i] !== buf[a + i]) continue outer;
-      return this.values[k]!;
+  /** The string of the field starting at `a` (up to the next comma or `end`); sets fieldEnd. */
+  field(buf: Buffer, a: number, end: number): string {
+    let h = 0;
+    let i = a;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c === COMMA) break;
+      h = (Math.imul(h, 31) + c) | 0;
     }
-    const s = buf.toString('utf8', a, b);
-    if (this.keys.length < 256) {
-      this.keys.push(Buffer.from(buf.subarray(a, b)));
-      this.values.push(s);
+    fieldEnd = i;
+    const len = i - a;
+    const bucket = this.byHash.get(h);
+    if (bucket !== undefined)
+      outer: for (let k = 0; k < bucket.length; k++) {
+        const key = bucket[k]!.key;
+        if (key.length !== len) continue;
+        for (let j = 0; j < len; j++) if (key[j] !== buf[a + j]) continue outer;
+        return bucket[k]!.value;
+      }
+    const value = buf.toString('utf8', a, i);
+    if (this.size < 256) {
+      this.size++;
+      const entry = { key: Buffer.from(buf.subarray(a, i)), value };
+      if (bucket) bucket.push(entry);
+      else this.byHash.set(h, [entry]);
     }
-    return s;
+    return value;
   }
+}
+
+/**
+ * The seven fields of the line [a, b) into `q`, in one pass; false when the line does not have
+ * exactly seven (each of the first six must end at a comma, the last at the line's end).
+ */
+function readRow(buf: Buffer, a: number, b: number, q: ParsedQuote, names: Interner): boolean {
+  q.ts = numberField(buf, a, b);
+  const tsEnd = fieldEnd;
+  if (tsEnd === b) return false;
+  q.venue = names.field(buf, tsEnd + 1, b);
+  if (fieldEnd === b) return false;
+  q.symbol = names.field(buf, fieldEnd + 1, b);
+  if (fieldEnd === b) return false;
+  const bidAt = fieldEnd + 1;
+  q.bid = numberField(buf, bidAt, b);
+  const bidEnd = fieldEnd;
+  if (bidEnd === b) return false;
+  q.bidSize = numberField(buf, bidEnd + 1, b);
+  if (fieldEnd === b) return false;
+  const askAt = fieldEnd + 1;
+  q.ask = numberField(buf, askAt, b);
+  const askEnd = fieldEnd;
+  if (askEnd === b) return false;
+  q.askSize = numberField(buf, askEnd + 1, b);
+  if (fieldEnd !== b) return false;
+  q.emptyRequired = tsEnd === a || bidEnd === bidAt || askEnd === askAt;
+  return true;
 }
 
 /**
@@ -101,7 +158,6 @@ export async function* streamQuoteLines<T>(
   }
   const names = new Interner();
   const stream = createReadStream(file, { highWaterMark: chunkBytes ?? 1 << 20 });
-  const commas = new Int32Array(8);
   let tail: Buffer | undefined;
   let lineNo = 0;
   let sawHeader = false;
@@ -133,30 +189,10 @@ export async function* streamQuoteLines<T>(
       return;
     }
     if (b === a) return;
-    let n = 0;
-    for (let i = a; i < b; i++) if (buf[i] === COMMA && n++ < 8) commas[n - 1] = i;
     current.buf = buf;
     current.a = a;
     current.b = b;
-    let row: T | undefined;
-    if (n !== 6) row = onRow(undefined, lineNo, text);
-    else {
-      const c0 = commas[0]!;
-      const c1 = commas[1]!;
-      const c2 = commas[2]!;
-      const c3 = commas[3]!;
-      const c4 = commas[4]!;
-      const c5 = commas[5]!;
-      q.ts = parseNumber(buf, a, c0);
-      q.venue = names.get(buf, c0 + 1, c1);
-      q.symbol = names.get(buf, c1 + 1, c2);
-      q.bid = parseNumber(buf, c2 + 1, c3);
-      q.bidSize = parseNumber(buf, c3 + 1, c4);
-      q.ask = parseNumber(buf, c4 + 1, c5);
-      q.askSize = parseNumber(buf, c5 + 1, b);
-      q.emptyRequired = c0 === a || c3 === c2 + 1 || c5 === c4 + 1;
-      row = onRow(q, lineNo, text);
-    }
+    const row = readRow(buf, a, b, q, names) ? onRow(q, lineNo, text) : onRow(undefined, lineNo, text);
     if (row !== undefined) batch.push(row);
   };
   for await (const chunk of stream as AsyncIterable<Buffer>) {
