@@ -19,6 +19,7 @@ import { MemoryStore } from '../src/store/memory.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { type Figure, percentile } from './lib.ts';
 import { writeSyntheticCsv } from './marketdata.bench.ts';
+import { xstateFloor } from './xstate-floor.ts';
 
 const basisParams = (asset: string, over: Record<string, unknown> = {}) => ({
   spot: { venue: 'sim', symbol: `${asset}/USDT` },
@@ -320,10 +321,27 @@ export async function heapPerStrategy(n: number): Promise<Figure[]> {
 }
 
 export async function scaleBench(): Promise<Figure[]> {
+  // The floor under tick-to-order, measured in this run: XState building an entry's actor tree.
+  const floor = xstateFloor();
+  const overFloor = (figs: Figure[]): Figure[] => {
+    const p50 = figs[0]!;
+    return [
+      ...figs,
+      {
+        name: `${p50.name} ÷ XState entry-tree floor`,
+        value: Number((p50.value / floor.entryTreeUs).toFixed(2)),
+        unit: 'ratio',
+        runs: p50.runs,
+        spread: 0,
+        note: 'tick-to-order cannot go below 1 while an entry builds this tree before sending',
+      },
+    ];
+  };
   return [
-    ...(await tickToOrder(1, 2_000)),
-    ...(await tickToOrder(100, 2_000)),
-    ...(await tickToOrder(1_000, 1_000)),
+    ...floor.figures,
+    ...overFloor(await tickToOrder(1, 2_000)),
+    ...overFloor(await tickToOrder(100, 2_000)),
+    ...overFloor(await tickToOrder(1_000, 1_000)),
     ...(await backtestThroughput()),
     ...(await heapPerStrategy(10_000)),
   ];

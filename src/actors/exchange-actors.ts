@@ -19,6 +19,7 @@ import type {
   WatchQuotesInput,
 } from '../../machines/contracts.ts';
 import type { Clock } from '../clock/clock.ts';
+import { Ticker } from '../clock/ticker.ts';
 import {
   type Balances,
   DuplicateClientOrderId,
@@ -73,14 +74,18 @@ export interface ExchangeActorDeps {
   fundingPollMs?: number;
   /** Called when an actor swallows an error it can only report (stream drops, poll failures). */
   onError?: (where: string, e: unknown) => void;
+  /** Shared periodic timers for TIME.TICK; defaults to one of its own over `clock`. */
+  ticker?: Ticker;
 }
 
 export function createExchangeActors(deps: ExchangeActorDeps) {
   const { clock } = deps;
+  const ticker = deps.ticker ?? new Ticker(clock);
   const journal = deps.journal ?? new InMemoryIntentJournal();
   const reconnectMs = deps.reconnectMs ?? 1_000;
   const maxReconnectMs = deps.maxReconnectMs ?? 30_000;
   const hubs = new Map<string, OrderUpdateHub>();
+  let pendingSends = 0;
   const venue = (name: string): ExchangeClient => {
     const c = deps.venues[name];
     if (!c) throw new Error(`no exchange client for venue "${name}"`);
@@ -177,7 +182,14 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
         const existing = await findByClientId(c, req);
         if (existing) return existing;
       } else {
-        await journal.record(input.venue, req);
+        // Between here and createOrder the request waits on a promise, not on the clock: a replay
+        // must let it through before moving time on (see pendingSends).
+        pendingSends++;
+        try {
+          await journal.record(input.venue, req);
+        } finally {
+          pendingSends--;
+        }
       }
       try {
         return await c.createOrder(req);
@@ -264,15 +276,10 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
       };
     }),
 
-    clockTick: fromCallback<{ type: 'noop' }, ClockTickInput, MarketEvent>(({ input, sendBack }) => {
-      let timer: unknown;
-      const tick = () => {
-        sendBack({ type: 'TIME.TICK', now: clock.now() });
-        timer = clock.setTimeout(tick, input.everyMs);
-      };
-      timer = clock.setTimeout(tick, input.everyMs);
-      return () => clock.clearTimeout(timer);
-    }),
+    // Every strategy's ticks come from one shared timer per period (see src/clock/ticker.ts).
+    clockTick: fromCallback<{ type: 'noop' }, ClockTickInput, MarketEvent>(({ input, sendBack }) =>
+      ticker.subscribe(input.everyMs, (now) => sendBack({ type: 'TIME.TICK', now })),
+    ),
 
     // Cancelled with its state: a wait left behind must not fire into a machine that moved on.
     wait: fromPromise<void, WaitInput>(
@@ -288,6 +295,12 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
   return {
     actors,
     watchQuotesWith,
+    /**
+     * Placements decided but not yet handed to their venue (journalling in progress). A backtest
+     * settles these before the next quote: otherwise the request would leave at the next timer,
+     * up to a second of market time after the decision, and fill against a later book.
+     */
+    pendingSends: () => pendingSends,
     /** Close the shared order streams (engine shutdown). */
     dispose(): void {
       for (const h of hubs.values()) h.dispose();

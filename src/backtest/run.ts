@@ -4,7 +4,7 @@
  * that reaches the report is a function of the config and the data: same input, same bytes.
  */
 import { strategyTag } from '../../machines/ids.ts';
-import { VirtualClock } from '../clock/clock.ts';
+import { flushMicrotasks, VirtualClock } from '../clock/clock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Order } from '../domain/index.ts';
 import { createEngine, type EngineStatus, type TransitionRecord } from '../engine/engine.ts';
@@ -251,6 +251,13 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
     else v.onFundingRate(e);
   };
 
+  const settleSends = async () => {
+    for (let hops = 0; engine.pendingSends() > 0; hops++) {
+      if (hops >= 100)
+        throw new Error('backtest: an order placement did not reach its venue after 100 turns');
+      await flushMicrotasks();
+    }
+  };
   let events = 0;
   let lastTs = firstTs;
   const consume = async (batch: MarketEvent[]) => {
@@ -261,6 +268,8 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
         else clock.jumpTo(ts);
       }
       route(e);
+      // A decision this quote caused leaves now, at this quote's time, not at the next timer.
+      if (engine.pendingSends() > 0) await settleSends();
       lastTs = ts;
       events++;
     }

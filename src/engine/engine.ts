@@ -8,6 +8,7 @@ import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
 import { QuoteGate } from '../actors/quote-gate.ts';
 import type { Clock } from '../clock/clock.ts';
+import { Ticker } from '../clock/ticker.ts';
 import { type Instrument, type Market, type Order, OrderNotFound } from '../domain/index.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { StoreIntentJournal } from '../store/journal.ts';
@@ -249,7 +250,8 @@ export class Engine {
   private started = false;
   private readonly risk: PortfolioRisk;
   private readonly riskIntervalMs: number;
-  private riskTimer: unknown;
+  private stopRiskTicks: (() => void) | undefined;
+  private readonly ticker: Ticker;
   private readonly onTransition: ((t: TransitionRecord) => void) | undefined;
   private readonly persistSnapshots: boolean;
   private readonly positionSettleMs: number;
@@ -280,6 +282,7 @@ export class Engine {
     this.migrations = opts.migrations ?? {};
     this.risk = new PortfolioRisk(opts.risk);
     this.riskIntervalMs = opts.riskIntervalMs ?? 1_000;
+    this.ticker = new Ticker(this.clock);
     this.onTransition = opts.onTransition;
     this.persistSnapshots = opts.persistSnapshots ?? true;
     this.positionSettleMs = opts.positionSettleMs ?? 10_000;
@@ -317,15 +320,14 @@ export class Engine {
       venues: this.venues,
       clock: this.clock,
       journal,
+      ticker: this.ticker,
       onError: (where, e) => this.log.warn({ where, err: String(e) }, 'exchange actor error'),
     });
     this.actors = bindActors(this.exchange.actors);
     const report = emptyReport();
-    const tick = () => {
-      this.evaluateRisk();
-      this.riskTimer = this.clock.setTimeout(tick, this.riskIntervalMs);
-    };
-    this.riskTimer = this.clock.setTimeout(tick, this.riskIntervalMs);
+    // Risk is evaluated on the strategies' shared ticker: at the default period the evaluation and
+    // every strategy's TIME.TICK come from one timer.
+    this.stopRiskTicks = this.ticker.subscribe(this.riskIntervalMs, () => this.evaluateRisk());
     if (this.leased) {
       // Shared store: this node runs what it can claim (always: a node that only watched would
       // leave a dead node's strategies unrun), and keeps claiming what other nodes leave behind.
@@ -968,10 +970,15 @@ export class Engine {
     };
   }
 
+  /** Order placements decided but not yet handed to their venue (see createExchangeActors). */
+  pendingSends(): number {
+    return this.exchange?.pendingSends() ?? 0;
+  }
+
   /** Persist every strategy as it is and stop the actors (their state stays active in the store). */
   async stop(): Promise<void> {
-    if (this.riskTimer) this.clock.clearTimeout(this.riskTimer);
-    this.riskTimer = undefined;
+    this.stopRiskTicks?.();
+    this.stopRiskTicks = undefined;
     if (this.leaseTimer !== undefined) this.clock.clearTimeout(this.leaseTimer);
     this.leaseTimer = undefined;
     for (const run of this.running.values()) {
@@ -994,6 +1001,7 @@ export class Engine {
     }
     // The stopped actors stay listed: status() after a shutdown shows where each strategy stopped.
     this.exchange?.dispose();
+    this.ticker.dispose();
   }
 
   /** Remove terminal strategies (and their journals) not updated for `maxAgeHours`. */

@@ -123,6 +123,19 @@ describe('backtest', () => {
     expect(s.period.firstTs).toBe(START);
   });
 
+  it('a decision leaves at its own market time: its first fill comes one venue latency later', async () => {
+    // The placement waits on the intent journal (a promise), not on the clock; the replay must let
+    // it through before the next quote moves time, or the order would fill against a later book.
+    const run = await runBacktest(config(), { quotes: fixture.file });
+    const decisions = run.transitions.filter((t) => t.to === 'entering' || t.to === 'exiting');
+    expect(decisions.length).toBeGreaterThan(2);
+    for (const d of decisions) {
+      const first = run.trades.find((t) => t.ts >= d.at);
+      expect(first, `a fill after the decision at ${d.at}`).toBeDefined();
+      expect(first!.ts - d.at, `decision at ${d.at} (${d.from} → ${d.to})`).toBe(10);
+    }
+  });
+
   it('is deterministic: the same input gives byte-identical JSON and HTML', async () => {
     const a = await runBacktest(config(), { quotes: fixture.file });
     const b = await runBacktest(config(), { quotes: fixture.file });
