@@ -40,6 +40,9 @@ import { OrderUpdateHub } from './order-hub.ts';
 /** Hands a quote to the machine (`toMachine`) or holds it back: see src/actors/quote-gate.ts. */
 export type QuoteDelivery = (quote: QuoteEvent, toMachine: (e: QuoteEvent | QuoteBatchEvent) => void) => void;
 
+/** Hands a tick to the machine (`send`) or holds it back: see QuoteGate.offerTick. */
+export type TickDelivery = (now: number, send: () => void) => void;
+
 export interface IntentJournal {
   record(venue: string, req: OrderRequest): Promise<void> | void;
   has(clientOrderId: string): boolean;
@@ -171,6 +174,21 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
       };
     });
 
+  /**
+   * The clock tick actor: every strategy's ticks come from one shared timer per period (see
+   * src/clock/ticker.ts); when `route` gives a gate for the actor's system, each tick is offered
+   * to it (QuoteGate.offerTick) instead of going straight to the machine.
+   */
+  const clockTickWith = (route: ((system: unknown) => TickDelivery | undefined) | undefined) =>
+    fromCallback<{ type: 'noop' }, ClockTickInput, MarketEvent>(({ input, sendBack, system }) => {
+      const deliver = route?.(system);
+      return ticker.subscribe(input.everyMs, (now) => {
+        const send = () => sendBack({ type: 'TIME.TICK', now });
+        if (deliver) deliver(now, send);
+        else send();
+      });
+    });
+
   const actors = {
     placeOrder: fromPromise<Order, PlaceOrderInput>(async ({ input }) => {
       const c = venue(input.venue);
@@ -276,10 +294,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
       };
     }),
 
-    // Every strategy's ticks come from one shared timer per period (see src/clock/ticker.ts).
-    clockTick: fromCallback<{ type: 'noop' }, ClockTickInput, MarketEvent>(({ input, sendBack }) =>
-      ticker.subscribe(input.everyMs, (now) => sendBack({ type: 'TIME.TICK', now })),
-    ),
+    clockTick: clockTickWith(undefined),
 
     // Cancelled with its state: a wait left behind must not fire into a machine that moved on.
     wait: fromPromise<void, WaitInput>(
@@ -295,6 +310,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
   return {
     actors,
     watchQuotesWith,
+    clockTickWith,
     /**
      * Placements decided but not yet handed to their venue (journalling in progress). A backtest
      * settles these before the next quote: otherwise the request would leave at the next timer,

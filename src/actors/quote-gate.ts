@@ -2,7 +2,7 @@
  * The quote gate: plain code in front of a strategy machine that decides which quotes can change
  * a decision and sends the machine only those (plus a refresh per leg every `refreshMs`, so the
  * context's marks stay recent). A quote the machine does not need costs a few comparisons
- * instead of an XState macrostep.
+ * instead of an XState macrostep. Clock ticks go through the same gate (offerTick).
  *
  * Exactness: a quote is sent when the kind's `canDecide` says the latest quotes could trigger a
  * rule, and also while the last quote sent said so. So whenever the machine's quotes lag behind
@@ -38,9 +38,13 @@ export class QuoteGate {
   private readonly latest = new Map<string, Pending>();
   private readonly lastSentAt = new Map<string, number>();
   private lastVerdict = true;
-  /** Quotes offered and quotes passed on (for the benchmark and status). */
+  /** When the machine last got a quote or a tick from this gate (its clock is at least that). */
+  private lastPassedAt = Number.NEGATIVE_INFINITY;
+  /** Quotes and ticks offered and passed on (for the benchmark and status). */
   offered = 0;
   passed = 0;
+  ticksOffered = 0;
+  ticksPassed = 0;
 
   constructor(
     private readonly spec: QuoteGateSpec,
@@ -84,9 +88,31 @@ export class QuoteGate {
     }
   }
 
+  /**
+   * A TIME.TICK: passed when a rule could fire at `now` (or within a refresh) on the machine's own
+   * quotes, while the last event passed said so, or when nothing reached the machine for a refresh
+   * period (its clock stays within a second of the market's). Otherwise the machine would only
+   * move its clock and decide nothing, so the tick is held back. Every tick passes in states the
+   * kind's `canDecide` does not cover.
+   */
+  offerTick(now: number, send: () => void): void {
+    this.ticksOffered++;
+    const snap = this.snapshot();
+    const context = snap.context as { quotes?: Record<string, Quote | undefined> };
+    const state = typeof snap.value === 'string' ? snap.value : (Object.keys(snap.value as object)[0] ?? '');
+    const verdict = this.spec.canDecide(context as never, state, { ...context.quotes }, now, this.refreshMs);
+    const due = now - this.lastPassedAt >= this.refreshMs;
+    if (!verdict && !this.lastVerdict && !due) return;
+    this.lastVerdict = verdict;
+    this.lastPassedAt = now;
+    this.ticksPassed++;
+    send();
+  }
+
   private mark(leg: string, p: Pending): void {
     p.sent = true;
     this.lastSentAt.set(leg, p.quote.receivedAt);
+    this.lastPassedAt = Math.max(this.lastPassedAt, p.quote.receivedAt);
     this.passed++;
   }
 }

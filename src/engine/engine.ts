@@ -764,6 +764,10 @@ export class Engine {
                 const gate = this.gates.get(system as object);
                 return gate ? (q, send) => gate.offer(q, send) : undefined;
               }),
+              clockTick: this.exchange!.clockTickWith((system) => {
+                const gate = this.gates.get(system as object);
+                return gate ? (now, send) => gate.offerTick(now, send) : undefined;
+              }),
             }
           : this.actors!,
       });

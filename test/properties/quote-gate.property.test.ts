@@ -1,7 +1,8 @@
 /**
  * The quote gate changes what the machine sees, never what it does: the same backtest with
  * gating on and off gives byte-identical reports (every trade, price, PnL figure, time in each
- * state), over random markets, parameters, latencies and portfolio risk breaches.
+ * state), over random markets (dense and sparse: quotes and clock ticks are both gated),
+ * parameters, latencies and portfolio risk breaches.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,8 @@ describe('quote gate', () => {
           holdMinutes: fc.integer({ min: 1, max: 30 }),
           cooldownMs: fc.integer({ min: 0, max: 120_000 }),
           staleAfterMs: fc.integer({ min: 300, max: 10_000 }),
+          // Sparse markets too: with seconds between quotes, time rules fire on clock ticks.
+          stepMs: fc.constantFrom(250, 250, 2_000, 5_000),
           direction: fc.constantFrom('long-spot', 'short-spot'),
           // A small exposure limit makes the portfolio breach and clear: non-quote events.
           exposureLimit: fc.option(fc.integer({ min: 2_000, max: 10_000 }), { nil: undefined }),
@@ -47,6 +50,7 @@ describe('quote gate', () => {
                 source: 'synthetic',
                 seed: p.seed,
                 durationHours: 0.75,
+                stepMs: p.stepMs,
                 basisMeanBps: p.basisMeanBps,
                 basisVolBps: p.basisVolBps,
               },
