@@ -40,11 +40,6 @@ export class QuoteGate {
   private lastVerdict = true;
   /** When the machine last got a quote or a tick from this gate (its clock is at least that). */
   private lastPassedAt = Number.NEGATIVE_INFINITY;
-  /** Quotes and ticks offered and passed on (for the benchmark and status). */
-  offered = 0;
-  passed = 0;
-  ticksOffered = 0;
-  ticksPassed = 0;
 
   constructor(
     private readonly spec: QuoteGateSpec,
@@ -53,12 +48,10 @@ export class QuoteGate {
   ) {}
 
   offer(quote: QuoteEvent, send: (e: QuoteEvent | QuoteBatchEvent) => void): void {
-    this.offered++;
     const snap = this.snapshot();
     const context = snap.context as { quotes?: Record<string, Quote | undefined> };
     const leg = this.spec.legOf(context as never, quote.venue, quote.symbol);
     if (leg === undefined) {
-      this.passed++;
       send(quote);
       return;
     }
@@ -96,7 +89,6 @@ export class QuoteGate {
    * kind's `canDecide` does not cover.
    */
   offerTick(now: number, send: () => void): void {
-    this.ticksOffered++;
     const snap = this.snapshot();
     const context = snap.context as { quotes?: Record<string, Quote | undefined> };
     const state = typeof snap.value === 'string' ? snap.value : (Object.keys(snap.value as object)[0] ?? '');
@@ -105,7 +97,6 @@ export class QuoteGate {
     if (!verdict && !this.lastVerdict && !due) return;
     this.lastVerdict = verdict;
     this.lastPassedAt = now;
-    this.ticksPassed++;
     send();
   }
 
@@ -113,6 +104,5 @@ export class QuoteGate {
     p.sent = true;
     this.lastSentAt.set(leg, p.quote.receivedAt);
     this.lastPassedAt = Math.max(this.lastPassedAt, p.quote.receivedAt);
-    this.passed++;
   }
 }
