@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, mkdtempSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../src/clock/clock.ts';
@@ -106,5 +106,6 @@ export async function marketDataBench(): Promise<Figure[]> {
       note: `${r.stats.rowsRead} read, skipped ${JSON.stringify(r.stats.skipped)}`,
     });
   }
+  rmSync(dir, { recursive: true, force: true }); // a 60 MB file
   return figures;
 }
