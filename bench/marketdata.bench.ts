@@ -34,6 +34,23 @@ export async function writeSyntheticCsv(file: string, rows: number, seed = 1, st
   await new Promise<void>((r) => out.end(r));
 }
 
+/** The quotes file through a virtual clock into the synthetic market's venues, no strategy. */
+export async function replayThroughVenues(file: string): Promise<void> {
+  const clock = new VirtualClock(0);
+  const router = new VenueRouter(
+    ['binance', 'bybit'].map(
+      (name) =>
+        new SimVenue({
+          name,
+          clock,
+          markets: standardSymbols(['BTC', 'ETH']).map((s) => simMarket(name, s)),
+          balances: { USDT: 1e6 },
+        }),
+    ),
+  );
+  await replay(readQuotesCsv(file, { batchSize: 8192 }), clock, (e) => router.route(e));
+}
+
 export async function marketDataBench(): Promise<Figure[]> {
   const figures: Figure[] = [];
   const N = 1_000_000;
@@ -66,25 +83,11 @@ export async function marketDataBench(): Promise<Figure[]> {
     ),
   );
 
-  const venuesFor = (clock: VirtualClock) =>
-    ['binance', 'bybit'].map(
-      (name) =>
-        new SimVenue({
-          name,
-          clock,
-          markets: standardSymbols(['BTC', 'ETH']).map((s) => simMarket(name, s)),
-          balances: { USDT: 1e6 },
-        }),
-    );
   figures.push(
     await rate(
       'CSV → virtual clock → simulated venues, quotes/s (1M rows)',
       N,
-      async () => {
-        const clock = new VirtualClock(0);
-        const router = new VenueRouter(venuesFor(clock));
-        await replay(readQuotesCsv(file, { batchSize: 8192 }), clock, (e) => router.route(e));
-      },
+      () => replayThroughVenues(file),
       { runs: 3 },
     ),
   );

@@ -14,11 +14,10 @@ import { SimExchangeClient } from '../src/exchange/sim/client.ts';
 import { simMarket, standardSymbols } from '../src/exchange/sim/markets.ts';
 import { SimVenue } from '../src/exchange/sim/venue.ts';
 import { readQuotesCsv } from '../src/marketdata/csv.ts';
-import { replay, VenueRouter } from '../src/marketdata/feed.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { type Figure, percentile } from './lib.ts';
-import { writeSyntheticCsv } from './marketdata.bench.ts';
+import { replayThroughVenues, writeSyntheticCsv } from './marketdata.bench.ts';
 import { xstateFloor } from './xstate-floor.ts';
 
 const basisParams = (asset: string, over: Record<string, unknown> = {}) => ({
@@ -162,22 +161,10 @@ function backtestConfig(kind: string): unknown {
   return { venues, assets: ['BTC', 'ETH'], strategies: [{ id: kind, kind, params: strategies[kind] }] };
 }
 
-/** The same file through the venues with no strategy at all: the backtest's own floor. */
+/** The same file through the venues with no strategy at all, quotes/s: the backtest's own floor. */
 async function noStrategyBaseline(file: string, rows: number): Promise<number> {
-  const clock = new VirtualClock(0);
-  const router = new VenueRouter(
-    ['binance', 'bybit'].map(
-      (name) =>
-        new SimVenue({
-          name,
-          clock,
-          markets: standardSymbols(['BTC', 'ETH']).map((s) => simMarket(name, s)),
-          balances: { USDT: 1e6 },
-        }),
-    ),
-  );
   const t0 = process.hrtime.bigint();
-  await replay(readQuotesCsv(file, { batchSize: 8192 }), clock, (e) => router.route(e));
+  await replayThroughVenues(file);
   return rows / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 

@@ -14,6 +14,7 @@
 
 import type { QuoteBatchEvent, QuoteEvent } from '../../machines/contracts.ts';
 import { type Quote, toQuote } from '../../machines/strategies/common.ts';
+import { stateName } from '../engine/figures.ts';
 
 export interface QuoteGateSpec {
   /** The context's leg name for an instrument, e.g. 'spot' or 'perp'; undefined: not gated. */
@@ -57,7 +58,7 @@ export class QuoteGate {
     }
     const entry: Pending = { quote, send, sent: false };
     this.latest.set(leg, entry);
-    const state = typeof snap.value === 'string' ? snap.value : (Object.keys(snap.value as object)[0] ?? '');
+    const state = stateName(snap.value);
     const quotes: Record<string, Quote | undefined> = { ...context.quotes };
     for (const [l, p] of this.latest) quotes[l] = l === leg || !p.sent ? toQuote(p.quote) : quotes[l];
     const verdict = this.spec.canDecide(context as never, state, quotes, quote.receivedAt, this.refreshMs);
@@ -91,7 +92,7 @@ export class QuoteGate {
   offerTick(now: number, send: () => void): void {
     const snap = this.snapshot();
     const context = snap.context as { quotes?: Record<string, Quote | undefined> };
-    const state = typeof snap.value === 'string' ? snap.value : (Object.keys(snap.value as object)[0] ?? '');
+    const state = stateName(snap.value);
     const verdict = this.spec.canDecide(context as never, state, { ...context.quotes }, now, this.refreshMs);
     const due = now - this.lastPassedAt >= this.refreshMs;
     if (!verdict && !this.lastVerdict && !due) return;

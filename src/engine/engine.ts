@@ -250,7 +250,6 @@ export class Engine {
   private started = false;
   private readonly risk: PortfolioRisk;
   private readonly riskIntervalMs: number;
-  private stopRiskTicks: (() => void) | undefined;
   private readonly ticker: Ticker;
   private readonly onTransition: ((t: TransitionRecord) => void) | undefined;
   private readonly persistSnapshots: boolean;
@@ -326,8 +325,8 @@ export class Engine {
     this.actors = bindActors(this.exchange.actors);
     const report = emptyReport();
     // Risk is evaluated on the strategies' shared ticker: at the default period the evaluation and
-    // every strategy's TIME.TICK come from one timer.
-    this.stopRiskTicks = this.ticker.subscribe(this.riskIntervalMs, () => this.evaluateRisk());
+    // every strategy's TIME.TICK come from one timer. stop() disposes the ticker.
+    this.ticker.subscribe(this.riskIntervalMs, () => this.evaluateRisk());
     if (this.leased) {
       // Shared store: this node runs what it can claim (always: a node that only watched would
       // leave a dead node's strategies unrun), and keeps claiming what other nodes leave behind.
@@ -756,16 +755,17 @@ export class Engine {
     let m = this.machines.get(kind.kind);
     if (!m) {
       const gated = kind.quoteGate && this.quoteGating;
+      const gateOf = (system: unknown) => this.gates.get(system as object);
       m = kind.machine.provide({
         actors: gated
           ? {
               ...this.actors!,
               watchQuotes: this.exchange!.watchQuotesWith((system) => {
-                const gate = this.gates.get(system as object);
+                const gate = gateOf(system);
                 return gate ? (q, send) => gate.offer(q, send) : undefined;
               }),
               clockTick: this.exchange!.clockTickWith((system) => {
-                const gate = this.gates.get(system as object);
+                const gate = gateOf(system);
                 return gate ? (now, send) => gate.offerTick(now, send) : undefined;
               }),
             }
@@ -981,8 +981,8 @@ export class Engine {
 
   /** Persist every strategy as it is and stop the actors (their state stays active in the store). */
   async stop(): Promise<void> {
-    this.stopRiskTicks?.();
-    this.stopRiskTicks = undefined;
+    // No tick of any period (risk checks, strategies' TIME.TICK) fires from here on.
+    this.ticker.dispose();
     if (this.leaseTimer !== undefined) this.clock.clearTimeout(this.leaseTimer);
     this.leaseTimer = undefined;
     for (const run of this.running.values()) {
@@ -1005,7 +1005,6 @@ export class Engine {
     }
     // The stopped actors stay listed: status() after a shutdown shows where each strategy stopped.
     this.exchange?.dispose();
-    this.ticker.dispose();
   }
 
   /** Remove terminal strategies (and their journals) not updated for `maxAgeHours`. */
