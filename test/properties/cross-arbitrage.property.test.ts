@@ -3,7 +3,7 @@ import {
   type CrossArbitrageContext,
   crossArbitrageMachine,
 } from '../../machines/strategies/cross-arbitrage.ts';
-import { checkStrategyProperty } from './strategy-property.ts';
+import { checkStrategyProperty, sharedTolerance } from './strategy-property.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
 const SPOT = 'BTC/USDT';
@@ -43,9 +43,8 @@ describe('cross-exchange arbitrage under random markets, faults and crashes', ()
           expect(c.legs.B.position).toBeCloseTo(w.sims.bybit!.balances().BTC!.total - BAL.BTC, 9);
         },
         netDelta: (c) => c.legs.A.position + c.legs.B.position,
-        // Recovering exists to look at an imbalance: it goes back to detecting balanced, or fails.
-        resolving: ['recovering'],
-        tolerance: (c) => c.params.toleranceBase,
+        legPositions: (c) => [c.legs.A, c.legs.B],
+        tolerance: (c, w) => sharedTolerance(w, [c.params.venueA, c.params.venueB], c.params.toleranceBase),
         interesting: (_v, c) => (c.executions > 0 ? 'executed' : undefined),
         minimums: { executed: 1 / 10, crashesInFlight: 1 / 40 },
         moveBps: { min: -40, max: 40 },

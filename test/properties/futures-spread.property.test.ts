@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type FuturesSpreadContext, futuresSpreadMachine } from '../../machines/strategies/futures-spread.ts';
-import { checkStrategyProperty } from './strategy-property.ts';
+import { checkStrategyProperty, sharedTolerance } from './strategy-property.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
 const PERP = 'BTC/USDT:USDT';
@@ -12,9 +12,18 @@ describe('futures–futures spread strategy under random markets, faults and cra
     await checkStrategyProperty<FuturesSpreadContext>(
       {
         machine: futuresSpreadMachine,
-        instruments: [
+        // Variant 1: leg B's minimum order (0.01) is ten times the delta tolerance.
+        variants: 2,
+        instruments: (variant) => [
           { venue: 'binance', symbol: PERP, mid: 60_000, halfSpread: 0.05, size: 2 },
-          { venue: 'bybit', symbol: PERP, mid: 60_000, halfSpread: 0.05, size: 2 },
+          {
+            venue: 'bybit',
+            symbol: PERP,
+            mid: 60_000,
+            halfSpread: 0.05,
+            size: 2,
+            ...(variant === 1 ? { market: { limits: { amount: { min: 0.01 }, cost: { min: 5 } } } } : {}),
+          },
         ],
         balances: { USDT: 500_000 },
         input: (w) => ({
@@ -46,7 +55,8 @@ describe('futures–futures spread strategy under random markets, faults and cra
           expect(c.legs.legB.position).toBeCloseTo(w.sims.bybit!.positions([PERP])[0]?.size ?? 0, 9);
         },
         netDelta: (c) => c.legs.legA.position + c.legs.legB.position,
-        tolerance: (c) => c.params.deltaToleranceBase,
+        legPositions: (c) => [c.legs.legA, c.legs.legB],
+        tolerance: (c, w) => sharedTolerance(w, [c.params.legA, c.params.legB], c.params.deltaToleranceBase),
         interesting: (v, c) => (v === 'holding' ? 'holding' : c.completedCycles > 0 ? 'cycled' : undefined),
         minimums: { holding: 1 / 10, cycled: 0, crashesInFlight: 1 / 40 },
         moveBps: { min: -40, max: 40 },

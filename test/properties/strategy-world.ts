@@ -19,6 +19,8 @@ export interface InstrumentSpec {
   mid: number;
   halfSpread: number;
   size: number;
+  /** Market overrides (e.g. a minimum order far above the strategy's delta tolerance). */
+  market?: Partial<Market>;
 }
 
 export interface WorldOptions {
@@ -35,6 +37,9 @@ export class StrategyWorld {
   /** Per venue: create attempts per client order id, and limit violations the venue refused. */
   readonly attempts = new Map<string, number>();
   readonly limitRejects: string[] = [];
+  /** The request each client order id was first sent with (any venue), and ids sent with another. */
+  private readonly requestOf = new Map<string, string>();
+  readonly reusedIds: string[] = [];
   readonly errors: unknown[] = [];
   actor: AnyActorRef | undefined;
   private machine: AnyStateMachine | undefined;
@@ -49,7 +54,7 @@ export class StrategyWorld {
     venues.forEach((name, vi) => {
       const markets = opts.instruments
         .filter((i) => i.venue === name)
-        .map((i) => simMarket(name, i.symbol, { maker: 0.0002, taker: 0.0005 }));
+        .map((i) => simMarket(name, i.symbol, { maker: 0.0002, taker: 0.0005, ...i.market }));
       const sim = new SimVenue({
         name,
         clock: this.clock,
@@ -59,6 +64,11 @@ export class StrategyWorld {
       });
       const place = sim.placeOrder.bind(sim);
       sim.placeOrder = (req: OrderRequest) => {
+        // A client id names one request for ever: a resend is the same request, anything else a reuse.
+        const what = `${name} ${req.symbol} ${req.side} ${req.type} ${req.amount} ${req.price ?? ''} ${req.reduceOnly ?? false}`;
+        const first = this.requestOf.get(req.clientOrderId);
+        if (first === undefined) this.requestOf.set(req.clientOrderId, what);
+        else if (first !== what) this.reusedIds.push(`${req.clientOrderId}: ${first} then ${what}`);
         this.attempts.set(
           `${name}|${req.clientOrderId}`,
           (this.attempts.get(`${name}|${req.clientOrderId}`) ?? 0) + 1,

@@ -76,6 +76,7 @@ export class SimExchangeClient implements ExchangeClient {
       this.clock.setTimeout(() => {
         if (f.fault === 'disconnect') this.disconnect(f.stream);
         else if (f.fault === 'gap') this.faults.addGap(f.atTime, f.durationMs, f.symbols);
+        else if (f.fault === 'outage') this.faults.addOutage(f.atTime, f.durationMs, f.methods, f.as);
         else this.faults.addStale(f.atTime, f.durationMs, f.delayMs, f.symbols);
       }, delay);
     }

@@ -35,7 +35,12 @@ export type ScriptedFault =
   /** From `atTime` for `durationMs`, quotes for `symbols` (default all) are not delivered. */
   | { atTime: number; fault: 'gap'; durationMs: number; symbols?: string[] }
   /** From `atTime` for `durationMs`, quotes arrive `delayMs` late (a lagging feed). */
-  | { atTime: number; fault: 'stale'; durationMs: number; delayMs: number; symbols?: string[] };
+  | { atTime: number; fault: 'stale'; durationMs: number; delayMs: number; symbols?: string[] }
+  /**
+   * From `atTime` for `durationMs`, every request of `methods` suffers `as`: a venue whose order
+   * queries time out while placement still works, or one that 503s or refuses orders for seconds.
+   */
+  | { atTime: number; fault: 'outage'; durationMs: number; methods: RequestMethod[]; as: RequestFault };
 
 export interface FaultRates {
   /** Probability per order request (createOrder, cancelOrder). */
@@ -62,6 +67,16 @@ interface Window {
   delayMs: number;
 }
 
+interface Outage {
+  from: number;
+  to: number;
+  methods: Set<RequestMethod>;
+  fault: RequestFault;
+}
+
+/** Request methods that ask about orders (an order-query outage leaves placement working). */
+export const ORDER_QUERY_METHODS: RequestMethod[] = ['fetchOrder', 'fetchOpenOrders'];
+
 const ORDER_METHODS = new Set<RequestMethod>(['createOrder', 'cancelOrder']);
 
 /**
@@ -77,6 +92,7 @@ export class FaultInjector {
   private readonly recent: number[] = [];
   private gaps: Window[] = [];
   private stale: Window[] = [];
+  private outages: Outage[] = [];
   /** Each fault that fired, for tests and logs. */
   readonly log: { ts: number; fault: string; method?: string; detail?: string }[] = [];
 
@@ -99,7 +115,7 @@ export class FaultInjector {
   onRequest(method: RequestMethod, now: number): RequestFault | undefined {
     const n = (this.requestCounts.get(method) ?? 0) + 1;
     this.requestCounts.set(method, n);
-    let fault = this.byRequest.get(`${method}#${n}`);
+    let fault = this.byRequest.get(`${method}#${n}`) ?? this.outageFault(method, now);
     if (!fault && this.config.rateLimit) {
       const { maxRequests, windowMs } = this.config.rateLimit;
       while (this.recent.length > 0 && this.recent[0]! <= now - windowMs) this.recent.shift();
@@ -128,6 +144,19 @@ export class FaultInjector {
       return undefined;
     }
     return this.rng.chance(r.queryTimeout ?? 0) ? 'timeoutBeforePlace' : undefined;
+  }
+
+  /** From `from` for `durationMs`, every request of `methods` suffers `fault`. */
+  addOutage(from: number, durationMs: number, methods: RequestMethod[], fault: RequestFault): void {
+    this.outages.push({ from, to: from + durationMs, methods: new Set(methods), fault });
+    this.log.push({ ts: from, fault: 'outage', detail: `${durationMs}ms ${methods.join(',')} → ${fault}` });
+  }
+
+  private outageFault(method: RequestMethod, now: number): RequestFault | undefined {
+    if (this.outages.length === 0) return undefined;
+    this.outages = this.outages.filter((o) => o.to > now);
+    for (const o of this.outages) if (o.from <= now && o.methods.has(method)) return o.fault;
+    return undefined;
   }
 
   addGap(from: number, durationMs: number, symbols?: string[]): void {
