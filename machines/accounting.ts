@@ -83,6 +83,23 @@ export function applyOrderFills(leg: LegBook, o: Pick<Order, 'trades'>): LegBook
   return l;
 }
 
+/**
+ * Apply the fills of `next` that `previous` (the same order's last snapshot already booked) did
+ * not have. Re-delivered snapshots of a long-lived order never count a fill twice, however many
+ * other fills have passed through the leg since (its bounded `seenFills` window forgets them).
+ */
+export function applyNewFills(
+  leg: LegBook,
+  previous: Pick<Order, 'trades'> | undefined,
+  next: Pick<Order, 'trades'>,
+): LegBook {
+  if (!previous || previous.trades.length === 0) return applyOrderFills(leg, next);
+  const booked = new Set(previous.trades.map((t) => t.id));
+  let l = leg;
+  for (const f of next.trades) if (!booked.has(f.id)) l = applyFill(l, f);
+  return l;
+}
+
 export function unrealizedPnl(leg: LegBook, mark: number): number {
   return leg.position === 0 || !(mark > 0) ? 0 : leg.position * (mark - leg.entryPrice);
 }

@@ -1,137 +1,345 @@
 /**
- * Hedged pair execution: the building block every hedged entry, exit and rebalance uses.
+ * Hedged execution: every entry, exit, rebalance and flatten of a two-leg strategy converges on
+ * **target positions per leg**, measured from the fills it has booked — never on what its last
+ * orders were meant to do.
  *
- *   sending (both legs at once) ─▶ evaluating ─┬─▶ hedged | nothingFilled
- *                                     ▲        ├─▶ pausing ─▶ toppingUp   (retry the lagging leg's missing quantity)
- *                                     └────────┼─▶ pausing ─▶ unwinding   (trade the leading leg's excess back)
- *                                              └─▶ unhedged               (bounds exhausted: report, never silently)
+ *   planning ─┬─(an order's outcome is unknown)──────────────▶ unresolved
+ *             ├─(every leg at its target, within what can trade)▶ reached
+ *             ├─(something tradable now)─▶ sending ─▶ resting ─▶ planning
+ *             ├─(nothing tradable at the touch)─▶ resting ─▶ planning
+ *             └─(budget spent)─▶ [open: shrink targets to the hedge it has, once] ─▶ exhausted
  *
- * The guarantee: the pair ends with net delta within tolerance (hedged or flat) or says loudly
- * that it could not, with the residual. Retrying the missing quantity is bounded, unwinding is
- * bounded, and both use fresh deterministic client order ids (attempt numbers), so a restored
- * pair never sends an order twice. This is where naked legs come from in other engines (a fill
- * on one side, a reject or cancel/fill race on the other, and nobody cleaning up).
+ * Each round computes, per leg, what is still to do (target − position), sends first whatever
+ * restores the hedge (the lagging leg alone), then both legs together for the same base amount,
+ * capped at the displayed size of each touch (it waits for the book instead of buying and selling
+ * back), and caps reduce-only orders at the open position. A leg whose remainder is below its
+ * minimum order is done; in `open` and `adjust` mode the leg that can trade absorbs a residual the
+ * other cannot. Closing (`close`) never re-opens a leg. Quotes forwarded by the parent (QUOTE,
+ * QUOTES) re-price and re-size each round.
+ *
+ * An order whose outcome is unknown (`lost`) stops the execution at once: nothing is topped up,
+ * unwound or re-sent against it. The parent gets `unresolved` with the client ids to resolve.
+ * Every order has its own id: (tag, cycle, phase, execution, leg, attempt) — see ids.ts.
  */
 import { assign, setup } from 'xstate';
 import type { Order, OrderRequest, Side } from '../src/domain/index.ts';
 import { roundToStep } from '../src/domain/index.ts';
 import { actorContracts } from './contract-actors.ts';
-import type { WaitInput } from './contracts.ts';
+import type { QuoteBatchEvent, QuoteEvent, WaitInput } from './contracts.ts';
 import { clientOrderId, type Phase } from './ids.ts';
 import { type OrderMachineInput, type OrderOutput, orderMachine } from './order.ts';
 
-export interface LegSpec {
+/** The touch of a leg's book: what a taker can get now. */
+export interface Touch {
+  bid: number;
+  ask: number;
+  bidSize: number;
+  askSize: number;
+}
+
+export interface LegSpec extends Touch {
   venue: string;
   symbol: string;
-  side: Side;
-  /** Amount in the market's unit (base for spot, contracts for derivatives). */
-  amount: number;
   contractSize: number;
   amountStep: number;
   minAmount: number;
   minNotional: number;
-  /** Reference price when the decision was made: notional checks and slippage. */
-  refPrice: number;
   derivative: boolean;
-  /** Limit price for IOC orders (worst acceptable); market orders when absent. */
+  /** Signed position in base units that the strategy's books hold on this leg now. */
+  startBase: number;
+  /** Signed position in base units this execution must reach. */
+  targetBase: number;
+  /**
+   * Worst price of the paired orders (IOC limits); market orders when absent. A leg sent alone to
+   * restore the hedge goes at market: a naked leg costs more than the edge.
+   */
   limitPrice?: number;
 }
+
+/**
+ * open: build a position (entries); on a spent budget it keeps the hedge it has · close: reach
+ * (0, 0), never re-opening a leg · adjust: move one leg to restore the hedge (rebalance).
+ */
+export type ExecutionMode = 'open' | 'close' | 'adjust';
 
 export interface HedgedPairInput {
   tag: string;
   cycle: number;
   phase: Phase;
+  /** Which execution of `phase` within the cycle (ids never repeat across executions). */
+  execution: number;
+  mode: ExecutionMode;
   legs: [LegSpec, LegSpec];
-  /** Net delta (base units) accepted as hedged. */
+  /** Net delta (base units) accepted as hedged, before the legs' minimum orders widen it. */
   toleranceBase: number;
-  maxTopUps?: number;
-  maxUnwinds?: number;
-  /** Pause before a top-up or unwind so the book can refresh, ms. */
+  /** Rounds of orders before giving up (an open execution gets as many again to shrink). */
+  maxRounds?: number;
+  /** First pause between rounds, ms; it grows by half after each round that filled nothing. */
   retryDelayMs?: number;
-  /** Derivative legs may only reduce (exits). */
-  reduceOnly?: boolean;
 }
 
 export interface LegResult {
-  /** Base units filled in the leg's own direction, net of unwinds. */
-  filledBase: number;
-  /** Signed base units: + bought, − sold. */
+  /** Signed base units this execution traded on the leg (+ bought, − sold). */
   signedBase: number;
+  /** Signed position after the execution (start + traded). */
+  positionBase: number;
   cost: number;
   fees: number;
+  /** Average price of the fills in the leg's main direction. */
   averagePrice: number;
-  /** Execution vs reference price, bps, > 0 = worse. */
-  slippageBps: number;
 }
 
-/** hedged: both legs on, net within tolerance · flat: something filled, all of it unwound ·
- * nothingFilled: no fill on either leg · unhedged: bounds exhausted with a residual beyond tolerance. */
-export type PairOutcome = 'hedged' | 'flat' | 'nothingFilled' | 'unhedged';
+/**
+ * reached: every leg at its target · flat: reached, and nothing is left (an exit) · hedged:
+ * budget spent or targets shrunk, net delta within tolerance · nothingFilled: nothing traded ·
+ * unhedged: budget spent with net delta beyond tolerance · unresolved: an order's fill is unknown.
+ */
+export type PairOutcome = 'reached' | 'flat' | 'hedged' | 'nothingFilled' | 'unhedged' | 'unresolved';
 
 export interface HedgedPairOutput {
   outcome: PairOutcome;
   legs: [LegResult, LegResult];
   /** Signed net delta in base units after everything (0 = perfectly hedged). */
   residualBase: number;
+  /** The net delta accepted as hedged for these legs (the shared rule). */
+  toleranceBase: number;
   fees: number;
-  /** Every order's final venue snapshot with the leg it belongs to, fills included, for the strategy's books. */
+  /** Every order's final venue snapshot with the leg it belongs to, for the strategy's books. */
   orders: { leg: 0 | 1; order: Order }[];
-  topUps: number;
-  unwinds: number;
+  /** Orders whose outcome is unknown (venue, symbol, client id, leg): resolve before acting. */
+  unknown: UnknownOrder[];
+  rounds: number;
   errors: string[];
+}
+
+export interface UnknownOrder {
+  leg: 0 | 1;
+  venue: string;
+  symbol: string;
+  clientOrderId: string;
+  request: OrderRequest;
 }
 
 interface LegState {
   spec: LegSpec;
-  signedBase: number;
-  /** Signed base of the leg's own-direction fills (excludes unwinds), for averages. */
+  target: number;
+  position: number;
+  touch: Touch;
   buyBase: number;
   sellBase: number;
   buyCost: number;
   sellCost: number;
   fees: number;
-  attempts: number;
+  /** Orders sent on this leg in this execution (the id's attempt number). */
+  sent: number;
 }
 
 interface PairContext {
   input: HedgedPairInput;
   legs: [LegState, LegState];
   orders: { leg: 0 | 1; order: Order }[];
-  topUps: number;
-  unwinds: number;
-  /** The corrective order in flight: which leg, which request. */
-  pending: { leg: 0 | 1; request: OrderRequest } | undefined;
+  unknown: UnknownOrder[];
+  /** This round's orders per leg (undefined: the leg sits the round out). */
+  plan: [OrderRequest | undefined, OrderRequest | undefined];
+  rounds: number;
+  /** Consecutive rounds that filled nothing (they lengthen the pause). */
+  idleRounds: number;
+  /** Targets shrunk to the hedge already held (open mode, once). */
+  shrunk: boolean;
   errors: string[];
 }
 
 type DoneEvent = { type: string; output: OrderOutput };
 
-function newLegState(spec: LegSpec): LegState {
-  return { spec, signedBase: 0, buyBase: 0, sellBase: 0, buyCost: 0, sellCost: 0, fees: 0, attempts: 0 };
+const EPS = 1e-12;
+
+// ───────────────────────────── the rules, as plain functions ─────────────────────────────
+
+/** The price a taker order on `side` pays now. */
+const touchPrice = (t: Touch, side: Side): number => (side === 'buy' ? t.ask : t.bid);
+const touchSize = (t: Touch, side: Side): number => (side === 'buy' ? t.askSize : t.bidSize);
+const markOf = (t: Touch): number => (t.bid > 0 && t.ask > 0 ? (t.bid + t.ask) / 2 : t.bid || t.ask);
+
+/** Smallest base quantity an order on this leg may have at this price. */
+export function minTradableBase(
+  s: Pick<LegSpec, 'minNotional' | 'contractSize' | 'minAmount' | 'amountStep'>,
+  price: number,
+): number {
+  const byNotional = price > 0 ? s.minNotional / (price * s.contractSize) : 0;
+  return roundToStep(Math.max(s.minAmount, byNotional), s.amountStep, 'ceil') * s.contractSize;
 }
 
-function request(
-  ctx: PairContext,
-  leg: 0 | 1,
-  side: Side,
-  amount: number,
-  attempt: number,
-  reduce: boolean,
-): OrderRequest {
-  const s = ctx.legs[leg].spec;
-  const phase: Phase = side === s.side ? ctx.input.phase : 'u';
+/**
+ * The one rule for "hedged", shared by the pair and every strategy: net delta within
+ * max(delta tolerance, the smallest tradable size of the legs). Below that no order can correct it.
+ */
+export function hedgeTolerance(
+  legs: Pick<LegSpec, 'minNotional' | 'contractSize' | 'minAmount' | 'amountStep'>[],
+  marks: number[],
+  deltaTolerance: number,
+): number {
+  const smallest = Math.min(...legs.map((l, i) => minTradableBase(l, marks[i] ?? 0)));
+  return Math.max(deltaTolerance, Number.isFinite(smallest) ? smallest : 0, EPS);
+}
+
+/** Market units for `base` on this leg rounded down to its step, or 0 below its minimum order. */
+function tradableAmount(l: LegState, base: number, side: Side): number {
+  const s = l.spec;
+  const amount = roundToStep(base / s.contractSize + EPS, s.amountStep, 'floor');
+  if (amount < s.minAmount - EPS || amount <= 0) return 0;
+  const price = touchPrice(l.touch, side) || markOf(l.touch);
+  if (amount * s.contractSize * price < s.minNotional - 1e-9) return 0;
+  return amount;
+}
+
+const remaining = (l: LegState): number => l.target - l.position;
+const netOf = (ctx: PairContext): number => ctx.legs[0].position + ctx.legs[1].position;
+const targetNet = (ctx: PairContext): number => ctx.legs[0].target + ctx.legs[1].target;
+
+function tolerance(ctx: PairContext): number {
+  return hedgeTolerance(
+    ctx.legs.map((l) => l.spec),
+    ctx.legs.map((l) => markOf(l.touch)),
+    ctx.input.toleranceBase,
+  );
+}
+
+/** A leg is at its target when what is left cannot be traded. */
+function legReached(l: LegState): boolean {
+  const r = remaining(l);
+  return Math.abs(r) < EPS || tradableAmount(l, Math.abs(r), r > 0 ? 'buy' : 'sell') === 0;
+}
+
+interface Step {
+  leg: 0 | 1;
+  side: Side;
+  amount: number;
+  /** Sent with the other leg (at the legs' limit prices); a leg sent alone restores the hedge at market. */
+  paired?: boolean;
+}
+
+/**
+ * This round's orders. First the hedge: if the net delta is off its target by more than the
+ * tolerance, the leg whose remainder moves it back goes alone, for the gap. Otherwise both legs
+ * go together for the same base amount, at most what both touches display.
+ */
+function planRound(ctx: PairContext): Step[] {
+  const [a, b] = ctx.legs;
+  const gap = netOf(ctx) - targetNet(ctx);
+  const tol = tolerance(ctx);
+  if (Math.abs(gap) > tol) {
+    for (const i of [0, 1] as const) {
+      const l = ctx.legs[i];
+      const r = remaining(l);
+      if (Math.sign(r) !== -Math.sign(gap) || Math.abs(r) < EPS) continue;
+      const side: Side = r > 0 ? 'buy' : 'sell';
+      const base = Math.min(Math.abs(gap), Math.abs(r), capOf(l, side));
+      const amount = tradableAmount(l, base, side);
+      if (amount > 0) return [{ leg: i, side, amount }];
+    }
+    return [];
+  }
+  const ra = remaining(a);
+  const rb = remaining(b);
+  if (legReached(a) || legReached(b)) {
+    // One leg is done: the other may still move alone if that keeps the net within tolerance.
+    for (const i of [0, 1] as const) {
+      const l = ctx.legs[i];
+      const r = remaining(l);
+      if (legReached(l)) continue;
+      const side: Side = r > 0 ? 'buy' : 'sell';
+      const room = tol - Math.sign(r) * gap; // how far this leg may move the net before the band
+      const base = Math.min(Math.abs(r), capOf(l, side), Math.max(0, room));
+      const amount = tradableAmount(l, base, side);
+      if (amount > 0) return [{ leg: i, side, amount }];
+    }
+    return [];
+  }
+  const sideA: Side = ra > 0 ? 'buy' : 'sell';
+  const sideB: Side = rb > 0 ? 'buy' : 'sell';
+  let base = Math.min(Math.abs(ra), Math.abs(rb), capOf(a, sideA), capOf(b, sideB));
+  // The same base on both legs: snap to the coarser of the two steps.
+  const step = Math.max(a.spec.amountStep * a.spec.contractSize, b.spec.amountStep * b.spec.contractSize);
+  base = roundToStep(base + EPS, step, 'floor');
+  const amtA = tradableAmount(a, base, sideA);
+  const amtB = tradableAmount(b, base, sideB);
+  if (amtA > 0 && amtB > 0)
+    return [
+      { leg: 0, side: sideA, amount: amtA, paired: true },
+      { leg: 1, side: sideB, amount: amtB, paired: true },
+    ];
+  return [];
+}
+
+/** What one order on this leg may take now: the displayed size, and no more than the open
+ * position when it reduces a derivative (reduce-only). */
+function capOf(l: LegState, side: Side): number {
+  const shown = touchSize(l.touch, side);
+  let cap = shown > 0 ? shown : 0;
+  if (reduces(l, side)) cap = Math.min(cap, Math.abs(l.position));
+  return cap;
+}
+
+const reduces = (l: LegState, side: Side): boolean =>
+  l.position !== 0 && (side === 'buy' ? l.position < 0 : l.position > 0);
+
+/**
+ * A residual no leg can trade toward its target: in open and adjust mode the leg that can trade
+ * takes the other's remainder (its target moves by the gap); closing never re-opens a leg.
+ */
+function absorbResidual(ctx: PairContext): [LegState, LegState] | undefined {
+  if (ctx.input.mode === 'close') return undefined;
+  const gap = netOf(ctx) - targetNet(ctx);
+  if (Math.abs(gap) <= tolerance(ctx)) return undefined;
+  for (const i of [0, 1] as const) {
+    const l = ctx.legs[i];
+    const side: Side = gap > 0 ? 'sell' : 'buy';
+    if (tradableAmount(l, Math.abs(gap), side) === 0) continue;
+    const legs: [LegState, LegState] = [...ctx.legs];
+    legs[i] = { ...l, target: l.target - gap };
+    return legs;
+  }
+  return undefined;
+}
+
+/** Open mode with the budget spent: keep the hedge already held (the leg that got further
+ * comes back to the one that lagged), never more than each leg's target. */
+function shrinkToHeld(ctx: PairContext): [LegState, LegState] {
+  const [a, b] = ctx.legs;
+  const progress = (l: LegState) => Math.abs(l.position - l.spec.startBase);
+  const lag = progress(a) <= progress(b) ? 0 : 1;
+  const legs: [LegState, LegState] = [{ ...a }, { ...b }];
+  const lagging = legs[lag];
+  const leading = legs[1 - lag]!;
+  lagging.target = lagging.position;
+  leading.target = -lagging.position;
+  return legs;
+}
+
+function orderRequest(ctx: PairContext, step: Step): OrderRequest {
+  const l = ctx.legs[step.leg];
+  const s = l.spec;
   const req: OrderRequest = {
     symbol: s.symbol,
-    side,
-    type: s.limitPrice !== undefined && side === s.side ? 'limit' : 'market',
-    amount,
-    clientOrderId: clientOrderId(ctx.input.tag, ctx.input.cycle, phase, leg === 0 ? 'a' : 'b', attempt),
+    side: step.side,
+    type: 'market',
+    amount: step.amount,
+    clientOrderId: clientOrderId({
+      tag: ctx.input.tag,
+      cycle: ctx.input.cycle,
+      phase: ctx.input.phase,
+      execution: ctx.input.execution,
+      leg: step.leg === 0 ? 'a' : 'b',
+      attempt: l.sent,
+    }),
   };
-  if (req.type === 'limit') {
-    req.price = s.limitPrice!;
+  if (s.limitPrice !== undefined && step.paired) {
+    req.type = 'limit';
+    req.price = s.limitPrice;
     req.timeInForce = 'IOC';
   }
-  if (s.derivative && reduce) req.reduceOnly = true;
+  if (s.derivative && reduces(l, step.side) && step.amount * s.contractSize <= Math.abs(l.position) + EPS)
+    req.reduceOnly = true;
   return req;
 }
 
@@ -142,20 +350,28 @@ function applyOutput(ctx: PairContext, leg: 0 | 1, out: OrderOutput): Partial<Pa
   if (o && o.filled > 0) {
     const base = o.filled * l.spec.contractSize;
     if (o.side === 'buy') {
-      l.signedBase += base;
+      l.position += base;
       l.buyBase += base;
       l.buyCost += o.cost;
     } else {
-      l.signedBase -= base;
+      l.position -= base;
       l.sellBase += base;
       l.sellCost += o.cost;
     }
     l.fees += o.fee.cost;
   }
-  l.attempts += 1;
   legs[leg] = l;
+  const request = ctx.plan[leg];
+  const unknown =
+    out.outcome === 'lost' && request
+      ? [
+          ...ctx.unknown,
+          { leg, venue: l.spec.venue, symbol: l.spec.symbol, clientOrderId: out.clientOrderId, request },
+        ]
+      : ctx.unknown;
   return {
     legs,
+    unknown,
     orders: o ? [...ctx.orders, { leg, order: o }] : ctx.orders,
     errors:
       out.error && out.outcome !== 'filled'
@@ -164,132 +380,133 @@ function applyOutput(ctx: PairContext, leg: 0 | 1, out: OrderOutput): Partial<Pa
   };
 }
 
-const net = (ctx: PairContext): number => ctx.legs[0].signedBase + ctx.legs[1].signedBase;
-
-/** Smallest base quantity either leg can trade: below it a residual cannot be corrected. */
-function minTradableBase(s: LegSpec): number {
-  const byNotional = s.minNotional / (s.refPrice * s.contractSize);
-  return roundToStep(Math.max(s.minAmount, byNotional), s.amountStep, 'ceil') * s.contractSize;
-}
-
-function tolerance(ctx: PairContext): number {
-  return Math.max(ctx.input.toleranceBase, 1e-12);
-}
-
-/** Amount (market units) to trade on `leg` for `base` units, or 0 if untradable. */
-function tradable(spec: LegSpec, base: number): number {
-  const amount = roundToStep(base / spec.contractSize, spec.amountStep, 'floor');
-  if (amount < spec.minAmount - 1e-12) return 0;
-  if (amount * spec.contractSize * spec.refPrice < spec.minNotional - 1e-9) return 0;
-  return amount;
-}
-
-/** The leg that lags in its own direction, and the base quantity that would balance the pair. */
-function topUpPlan(ctx: PairContext): { leg: 0 | 1; amount: number } | undefined {
-  const [a, b] = ctx.legs;
-  const doneA = Math.abs(a.signedBase);
-  const doneB = Math.abs(b.signedBase);
-  const leg: 0 | 1 = doneA < doneB ? 0 : 1;
-  const missing = Math.abs(net(ctx));
-  const amount = tradable(ctx.legs[leg].spec, missing);
-  return amount > 0 ? { leg, amount } : undefined;
-}
-
-/** The leg that leads, and how much of it to trade back. */
-function unwindPlan(ctx: PairContext): { leg: 0 | 1; amount: number; side: Side } | undefined {
-  const n = net(ctx);
-  // The leg whose signed position has the same sign as the net excess is the one to reduce.
-  const candidates = ([0, 1] as const).filter((i) => Math.sign(ctx.legs[i].signedBase) === Math.sign(n));
-  for (const leg of candidates) {
-    const amount = tradable(ctx.legs[leg].spec, Math.min(Math.abs(n), Math.abs(ctx.legs[leg].signedBase)));
-    if (amount > 0) return { leg, amount, side: n > 0 ? 'sell' : 'buy' };
-  }
-  return undefined;
+function withQuote(ctx: PairContext, q: QuoteEvent): Partial<PairContext> {
+  const i = ctx.legs.findIndex((l) => l.spec.venue === q.venue && l.spec.symbol === q.symbol);
+  if (i < 0) return {};
+  const legs: [LegState, LegState] = [...ctx.legs];
+  legs[i] = { ...legs[i]!, touch: { bid: q.bid, ask: q.ask, bidSize: q.bidSize, askSize: q.askSize } };
+  return { legs };
 }
 
 function legResult(l: LegState): LegResult {
-  const own = l.spec.side === 'buy' ? l.buyBase : l.sellBase;
-  const ownCost = l.spec.side === 'buy' ? l.buyCost : l.sellCost;
-  const avg = own > 0 ? ownCost / own : 0;
-  const sign = l.spec.side === 'buy' ? 1 : -1;
+  const buying = l.target >= l.spec.startBase;
+  const base = buying ? l.buyBase : l.sellBase;
+  const cost = buying ? l.buyCost : l.sellCost;
   return {
-    filledBase: Math.abs(l.signedBase),
-    signedBase: l.signedBase,
+    signedBase: l.position - l.spec.startBase,
+    positionBase: l.position,
     cost: l.buyCost + l.sellCost,
     fees: l.fees,
-    averagePrice: avg,
-    slippageBps: avg > 0 ? (sign * (avg - l.spec.refPrice) * 1e4) / l.spec.refPrice : 0,
+    averagePrice: base > 0 ? cost / base : 0,
   };
 }
 
-const legOrderInput = (ctx: PairContext, leg: 0 | 1): OrderMachineInput => {
-  const s = ctx.legs[leg].spec;
+function newLegState(spec: LegSpec): LegState {
   return {
-    venue: s.venue,
-    request: request(ctx, leg, s.side, s.amount, 0, ctx.input.reduceOnly ?? false),
-    reportToParent: false,
+    spec,
+    target: spec.targetBase,
+    position: spec.startBase,
+    touch: { bid: spec.bid, ask: spec.ask, bidSize: spec.bidSize, askSize: spec.askSize },
+    buyBase: 0,
+    sellBase: 0,
+    buyCost: 0,
+    sellCost: 0,
+    fees: 0,
+    sent: 0,
   };
-};
+}
+
+function outcomeOf(ctx: PairContext, final: 'reached' | 'exhausted' | 'unresolved'): PairOutcome {
+  if (final === 'unresolved') return 'unresolved';
+  const traded = ctx.legs.some((l) => l.buyBase > 0 || l.sellBase > 0);
+  const net = Math.abs(netOf(ctx));
+  if (net > tolerance(ctx)) return 'unhedged';
+  const flat = ctx.legs.every(
+    (l) => Math.abs(l.position) < EPS || tradableAmount(l, Math.abs(l.position), 'sell') === 0,
+  );
+  if (!traded) return flat && ctx.input.mode === 'close' ? 'flat' : 'nothingFilled';
+  if (flat) return 'flat';
+  return final === 'reached' && !ctx.shrunk ? 'reached' : 'hedged';
+}
+
+const legOrderInput = (ctx: PairContext, leg: 0 | 1): OrderMachineInput => ({
+  venue: ctx.legs[leg].spec.venue,
+  request: ctx.plan[leg]!,
+  reportToParent: false,
+});
+
+function legRegion(leg: 0 | 1) {
+  return {
+    initial: 'checking',
+    states: {
+      checking: {
+        always: [
+          { guard: { type: 'legSitsOut', params: { leg } }, target: 'done' },
+          { target: 'working' },
+        ],
+      },
+      working: {
+        invoke: {
+          id: leg === 0 ? 'legA' : 'legB',
+          src: 'order',
+          input: ({ context }: { context: PairContext }) => legOrderInput(context, leg),
+          onDone: { target: 'done', actions: { type: 'recordFill', params: { leg } } },
+        },
+      },
+      done: { type: 'final' },
+    },
+  } as const;
+}
 
 export const hedgedPairMachine = setup({
   types: {
     context: {} as PairContext,
     input: {} as HedgedPairInput,
     output: {} as HedgedPairOutput,
+    events: {} as QuoteEvent | QuoteBatchEvent,
   },
   actors: { ...actorContracts, order: orderMachine },
   guards: {
-    legHasNothingToTrade: ({ context }, p: { leg: 0 | 1 }) => !(context.legs[p.leg].spec.amount > 0),
-    netDeltaWithinTolerance: ({ context }) => Math.abs(net(context)) <= tolerance(context),
-    neitherLegFilled: ({ context }) => context.legs.every((l) => l.buyBase === 0 && l.sellBase === 0),
-    residualTooSmallToTrade: ({ context }) => {
-      const n = Math.abs(net(context));
-      return n < Math.min(minTradableBase(context.legs[0].spec), minTradableBase(context.legs[1].spec));
-    },
-    topUpAllowed: ({ context }) =>
-      context.topUps < (context.input.maxTopUps ?? 2) && topUpPlan(context) !== undefined,
-    unwindAllowed: ({ context }) =>
-      context.unwinds < (context.input.maxUnwinds ?? 3) && unwindPlan(context) !== undefined,
+    legSitsOut: ({ context }, p: { leg: 0 | 1 }) => context.plan[p.leg] === undefined,
+    anOrderOutcomeIsUnknown: ({ context }) => context.unknown.length > 0,
+    everyLegAtTarget: ({ context }) =>
+      context.legs.every(legReached) && Math.abs(netOf(context) - targetNet(context)) <= tolerance(context),
+    roundsLeft: ({ context }) =>
+      context.rounds < (context.input.maxRounds ?? 12) * (context.shrunk ? 2 : 1),
+    somethingTradableNow: ({ context }) => planRound(context).length > 0,
+    residualOnlyAnotherLegCanTrade: ({ context }) =>
+      context.legs.every(legReached) && absorbResidual(context) !== undefined,
+    mayKeepTheHedgeHeld: ({ context }) => context.input.mode === 'open' && !context.shrunk,
   },
   actions: {
-    recordLegA: assign(({ context, event }) =>
-      applyOutput(context, 0, (event as unknown as DoneEvent).output),
+    recordFill: assign(({ context, event }, p: { leg: 0 | 1 }) =>
+      applyOutput(context, p.leg, (event as unknown as DoneEvent).output),
     ),
-    recordLegB: assign(({ context, event }) =>
-      applyOutput(context, 1, (event as unknown as DoneEvent).output),
-    ),
-    recordCorrection: assign(({ context, event }) =>
-      applyOutput(context, context.pending!.leg, (event as unknown as DoneEvent).output),
-    ),
-    planTopUp: assign(({ context }) => {
-      const p = topUpPlan(context)!;
-      const s = context.legs[p.leg].spec;
-      return {
-        topUps: context.topUps + 1,
-        pending: {
-          leg: p.leg,
-          request: request(
-            context,
-            p.leg,
-            s.side,
-            p.amount,
-            context.legs[p.leg].attempts,
-            context.input.reduceOnly ?? false,
-          ),
-        },
-      };
+    recordQuote: assign(({ context, event }) => withQuote(context, event as QuoteEvent)),
+    recordQuotes: assign(({ context, event }) => {
+      let next = context;
+      for (const q of (event as QuoteBatchEvent).quotes) next = { ...next, ...withQuote(next, q) };
+      return { legs: next.legs };
     }),
-    planUnwind: assign(({ context }) => {
-      const p = unwindPlan(context)!;
-      return {
-        unwinds: context.unwinds + 1,
-        // Unwinding a derivative only ever reduces; a spot unwind sells what was bought.
-        pending: {
-          leg: p.leg,
-          request: request(context, p.leg, p.side, p.amount, context.legs[p.leg].attempts, true),
-        },
-      };
+    planOrders: assign(({ context }) => {
+      const plan: [OrderRequest | undefined, OrderRequest | undefined] = [undefined, undefined];
+      const legs: [LegState, LegState] = [...context.legs];
+      for (const step of planRound(context)) {
+        plan[step.leg] = orderRequest({ ...context, legs }, step);
+        legs[step.leg] = { ...legs[step.leg], sent: legs[step.leg].sent + 1 };
+      }
+      return { plan, legs, rounds: context.rounds + 1 };
     }),
+    countIdleRound: assign(({ context }) => ({
+      rounds: context.rounds + 1,
+      idleRounds: context.idleRounds + 1,
+    })),
+    noteRoundResult: assign(({ context }) => {
+      const filled = context.orders.slice(-2).some((o) => o.order.filled > 0);
+      return { idleRounds: filled ? 0 : context.idleRounds + 1, plan: [undefined, undefined] as const };
+    }),
+    absorbResidual: assign(({ context }) => ({ legs: absorbResidual(context)! })),
+    keepTheHedgeHeld: assign(({ context }) => ({ legs: shrinkToHeld(context), shrunk: true })),
   },
 }).createMachine({
   id: 'hedgedPair',
@@ -297,134 +514,62 @@ export const hedgedPairMachine = setup({
     input,
     legs: [newLegState(input.legs[0]), newLegState(input.legs[1])],
     orders: [],
-    topUps: 0,
-    unwinds: 0,
-    pending: undefined,
+    unknown: [],
+    plan: [undefined, undefined],
+    rounds: 0,
+    idleRounds: 0,
+    shrunk: false,
     errors: [],
   }),
-  initial: 'sending',
+  on: {
+    QUOTE: { actions: 'recordQuote' },
+    QUOTES: { actions: 'recordQuotes' },
+  },
+  initial: 'planning',
   states: {
-    sending: {
-      type: 'parallel',
-      states: {
-        legA: {
-          initial: 'checking',
-          states: {
-            // A leg with nothing to trade (an exit where this side is already flat) sends nothing.
-            checking: {
-              always: [
-                { guard: { type: 'legHasNothingToTrade', params: { leg: 0 } }, target: 'done' },
-                { target: 'working' },
-              ],
-            },
-            working: {
-              invoke: {
-                id: 'legA',
-                src: 'order',
-                input: ({ context }) => legOrderInput(context, 0),
-                onDone: { target: 'done', actions: 'recordLegA' },
-              },
-            },
-            done: { type: 'final' },
-          },
-        },
-        legB: {
-          initial: 'checking',
-          states: {
-            // A leg with nothing to trade (an exit where this side is already flat) sends nothing.
-            checking: {
-              always: [
-                { guard: { type: 'legHasNothingToTrade', params: { leg: 1 } }, target: 'done' },
-                { target: 'working' },
-              ],
-            },
-            working: {
-              invoke: {
-                id: 'legB',
-                src: 'order',
-                input: ({ context }) => legOrderInput(context, 1),
-                onDone: { target: 'done', actions: 'recordLegB' },
-              },
-            },
-            done: { type: 'final' },
-          },
-        },
-      },
-      onDone: 'evaluating',
-    },
-    evaluating: {
+    planning: {
       always: [
-        { guard: 'neitherLegFilled', target: 'nothingFilled' },
-        { guard: 'netDeltaWithinTolerance', target: 'hedged' },
-        { guard: 'topUpAllowed', target: 'pausingBeforeTopUp', actions: 'planTopUp' },
-        { guard: 'unwindAllowed', target: 'pausingBeforeUnwind', actions: 'planUnwind' },
-        { guard: 'residualTooSmallToTrade', target: 'hedged' },
-        { target: 'unhedged' },
+        { guard: 'anOrderOutcomeIsUnknown', target: 'unresolved' },
+        { guard: 'everyLegAtTarget', target: 'reached' },
+        { guard: 'residualOnlyAnotherLegCanTrade', target: 'planning', reenter: true, actions: 'absorbResidual' },
+        { guard: 'roundsLeft', target: 'sending', actions: 'planOrders' },
+        { guard: 'mayKeepTheHedgeHeld', target: 'planning', reenter: true, actions: 'keepTheHedgeHeld' },
+        { target: 'exhausted' },
       ],
     },
-    pausingBeforeTopUp: {
+    sending: {
+      type: 'parallel',
+      states: { legA: legRegion(0), legB: legRegion(1) },
+      onDone: { target: 'resting', actions: 'noteRoundResult' },
+    },
+    /** The pause between rounds: the book refreshes (longer after rounds that filled nothing). */
+    resting: {
+      always: { guard: 'anOrderOutcomeIsUnknown', target: 'unresolved' },
       invoke: {
         id: 'pause',
         src: 'wait',
-        input: ({ context }): WaitInput => ({ ms: context.input.retryDelayMs ?? 250 }),
-        onDone: 'toppingUp',
-      },
-    },
-    toppingUp: {
-      invoke: {
-        id: 'topUp',
-        src: 'order',
-        input: ({ context }): OrderMachineInput => ({
-          venue: context.legs[context.pending!.leg].spec.venue,
-          request: context.pending!.request,
+        input: ({ context }): WaitInput => ({
+          ms: Math.min(5_000, (context.input.retryDelayMs ?? 250) * 1.5 ** context.idleRounds),
         }),
-        onDone: { target: 'evaluating', actions: 'recordCorrection' },
+        onDone: 'planning',
       },
     },
-    pausingBeforeUnwind: {
-      invoke: {
-        id: 'pause',
-        src: 'wait',
-        input: ({ context }): WaitInput => ({ ms: context.input.retryDelayMs ?? 250 }),
-        onDone: 'unwinding',
-      },
-    },
-    unwinding: {
-      invoke: {
-        id: 'unwind',
-        src: 'order',
-        input: ({ context }): OrderMachineInput => ({
-          venue: context.legs[context.pending!.leg].spec.venue,
-          request: context.pending!.request,
-        }),
-        onDone: { target: 'evaluating', actions: 'recordCorrection' },
-      },
-    },
-    hedged: { type: 'final' },
-    nothingFilled: { type: 'final' },
-    unhedged: { type: 'final' },
+    reached: { type: 'final' },
+    exhausted: { type: 'final' },
+    unresolved: { type: 'final' },
   },
-  output: ({ context }) => {
+  output: ({ context, self }) => {
+    const value = String(self.getSnapshot().value) as 'reached' | 'exhausted' | 'unresolved';
     const [a, b] = context.legs;
-    const n = net(context);
-    const flat = a.buyBase === 0 && a.sellBase === 0 && b.buyBase === 0 && b.sellBase === 0;
-    const withinTol =
-      Math.abs(n) <= tolerance(context) ||
-      Math.abs(n) < Math.min(minTradableBase(a.spec), minTradableBase(b.spec));
     return {
-      outcome: flat
-        ? 'nothingFilled'
-        : !withinTol
-          ? 'unhedged'
-          : Math.max(Math.abs(a.signedBase), Math.abs(b.signedBase)) <= tolerance(context)
-            ? 'flat'
-            : 'hedged',
+      outcome: outcomeOf(context, value),
       legs: [legResult(a), legResult(b)],
-      residualBase: n,
+      residualBase: netOf(context),
+      toleranceBase: tolerance(context),
       fees: a.fees + b.fees,
       orders: context.orders,
-      topUps: context.topUps,
-      unwinds: context.unwinds,
+      unknown: context.unknown,
+      rounds: context.rounds,
       errors: context.errors,
     };
   },

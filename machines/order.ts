@@ -6,11 +6,15 @@
  *        ├─(outcome unknown)─▶ unknown ─▶ (ask the venue by client id) ─▶ routing | resubmit
  *        ├─(rate limit / 503)─▶ backoff ─▶ submitting
  *        └─(rejected)─▶ rejected
+ *   resolving (a restored or needs-attention strategy asking about an order it lost) ─▶ unknown
  *
  * The rule it exists for: after a timeout or a disconnect the order's fate is unknown, and it is
  * resolved only by asking the venue for the client order id — never by assuming it was rejected
  * (that is how orphan orders and naked legs are made). Re-sending uses the same client order id,
- * so a venue that did get the first request refuses the second as a duplicate.
+ * so a venue that did get the first request refuses the second as a duplicate. While the venue
+ * cannot be asked, the machine keeps asking with a growing pause; when its budget is spent it
+ * ends `lost`, which means *unknown*: its parent may not count it as filled or as unfilled, and
+ * may not send anything against it, until the venue has answered for that client id.
  *
  * Fills are reported to the parent as ORDER.PROGRESS with the venue's whole order snapshot
  * (idempotent: the parent keeps the latest per client id), and the machine's output is the
@@ -39,8 +43,15 @@ export interface OrderMachineInput {
   maxQueries?: number;
   /** Cancel requests allowed before the order is handed over as `lost` (still open, uncancellable). */
   maxCancels?: number;
-  /** Pause between attempts, ms. */
+  /** Pause between attempts, ms; queries about an unknown outcome double it each time. */
   retryDelayMs?: number;
+  /** Longest pause between queries about an unknown outcome, ms. */
+  maxQueryDelayMs?: number;
+  /**
+   * Never send: ask the venue about an order sent earlier whose outcome is unknown (and cancel it
+   * if it rests), e.g. for a strategy in needs attention.
+   */
+  resolveOnly?: boolean;
   /** How long an unanswered request may still be in flight, ms: wait this before trusting "not found". */
   inFlightGraceMs?: number;
   /** Send ORDER.PROGRESS to the parent on every change (set by parents that track fills live). */
@@ -71,7 +82,9 @@ export interface OrderContext {
   maxSubmits: number;
   maxQueries: number;
   retryDelayMs: number;
+  maxQueryDelayMs: number;
   inFlightGraceMs: number;
+  resolveOnly?: boolean;
   lastError: ErrorInfo | undefined;
   outcome: OrderOutcome | undefined;
   reportToParent: boolean;
@@ -93,15 +106,21 @@ function newer(current: Order | undefined, next: Order): Order {
 }
 
 /** Wait the retry delay, then go to `target` (rate limits, 503s, failed queries or cancels). */
-function retryAfterPause(target: string) {
+function retryAfterPause(target: string, ms: (c: OrderContext) => number = (c) => c.retryDelayMs) {
   return {
     invoke: {
       id: 'pause',
       src: 'wait',
-      input: ({ context }: { context: OrderContext }): WaitInput => ({ ms: context.retryDelayMs }),
+      input: ({ context }: { context: OrderContext }): WaitInput => ({ ms: ms(context) }),
       onDone: target,
     },
   } as const;
+}
+
+/** The pause before the next query about an unknown outcome: doubling, capped. */
+export function queryDelayMs(c: Pick<OrderContext, 'retryDelayMs' | 'maxQueryDelayMs' | 'queries'>): number {
+  // `?? 10_000`: an order restored from a snapshot taken before this setting existed.
+  return Math.min(c.maxQueryDelayMs ?? 10_000, c.retryDelayMs * 2 ** Math.max(0, c.queries - 1));
 }
 
 /**
@@ -141,7 +160,7 @@ export const orderMachine = setup({
     orderFoundAtVenue: ({ event }) => (event as { output?: Order | null }).output != null,
     notFoundTwiceWithSubmitsLeft: ({ context }) =>
       context.notFoundOnce && context.submits < context.maxSubmits,
-    notFoundTwice: ({ context }) => context.notFoundOnce,
+    resolvingOnly: ({ context }) => context.resolveOnly === true,
     queriesLeft: ({ context }) => context.queries < context.maxQueries,
     cancelsLeft: ({ context }) => context.cancels < context.maxCancels,
     cancelWasRequestedWithCancelsLeft: ({ context }) =>
@@ -187,19 +206,24 @@ export const orderMachine = setup({
     cancelRequested: false,
     notFoundOnce: false,
     maxSubmits: input.maxSubmits ?? 3,
-    maxQueries: input.maxQueries ?? 20,
+    maxQueries: input.maxQueries ?? 12,
     retryDelayMs: input.retryDelayMs ?? 500,
+    maxQueryDelayMs: input.maxQueryDelayMs ?? 10_000,
+    ...(input.resolveOnly ? { resolveOnly: true, cancelRequested: true } : {}),
     inFlightGraceMs: input.inFlightGraceMs ?? 2_000,
     lastError: undefined,
     outcome: undefined,
     reportToParent: input.reportToParent ?? false,
   }),
-  initial: 'submitting',
+  initial: 'starting',
   on: {
     // A cancel asked before the venue acknowledged is remembered and carried out once it has.
     CANCEL: { actions: 'requestCancel' },
   },
   states: {
+    starting: {
+      always: [{ guard: 'resolvingOnly', target: 'unknown' }, { target: 'submitting' }],
+    },
     submitting: {
       entry: 'countSubmit',
       invoke: {
@@ -230,8 +254,10 @@ export const orderMachine = setup({
           // Not found twice, a grace period apart: the request is not in flight any more. Re-send
           // with the same client id — if the venue does know it after all, it refuses the duplicate.
           { guard: 'notFoundTwiceWithSubmitsLeft', target: 'submitting', actions: 'forgetNotFound' },
-          { guard: 'notFoundTwice', target: 'rejected' },
-          { target: 'awaitingInFlight', actions: 'rememberNotFound' },
+          // No submits left (or never to send): a slow first request may still land, so the order is
+          // never declared rejected on "not found" — keep asking within the budget, then `lost`.
+          { guard: 'queriesLeft', target: 'awaitingInFlight', actions: 'rememberNotFound' },
+          { target: 'lost' },
         ],
         onError: [
           { guard: 'queriesLeft', target: 'queryBackoff', actions: 'recordError' },
@@ -247,7 +273,7 @@ export const orderMachine = setup({
         onDone: 'unknown',
       },
     },
-    queryBackoff: retryAfterPause('unknown'),
+    queryBackoff: retryAfterPause('unknown', queryDelayMs),
     routing: { always: ROUTE_BY_VENUE_STATUS },
     live: {
       invoke: {
@@ -306,7 +332,10 @@ export const orderMachine = setup({
     canceled: { type: 'final', entry: assign({ outcome: 'canceled' as const }) },
     expired: { type: 'final', entry: assign({ outcome: 'expired' as const }) },
     rejected: { type: 'final', entry: assign({ outcome: 'rejected' as const }) },
-    /** The venue could not be asked; reconciliation at the supervisor level settles it. */
+    /**
+     * Outcome unknown: the venue could not be asked (or would not cancel) within the budget. Not
+     * filled, not unfilled — the parent must resolve it by client id before acting on this leg.
+     */
     lost: { type: 'final', entry: assign({ outcome: 'lost' as const }) },
   },
   output: ({ context }) => {

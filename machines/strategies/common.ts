@@ -2,12 +2,21 @@
  * Pieces shared by the strategy machines: quotes in context, freshness, legs built from
  * markets, applying execution results and funding to the books. Pure functions only.
  */
-import type { Market, Side } from '../../src/domain/index.ts';
+import { type AnyActorRef, assign, enqueueActions } from 'xstate';
+import type { Market } from '../../src/domain/index.ts';
 import { amountToPrecision } from '../../src/domain/index.ts';
 import { applyOrderFills, type LegBook, legPnl } from '../accounting.ts';
-import type { FundingPaymentEvent, QuoteEvent, WaitInput } from '../contracts.ts';
-import type { HedgedPairOutput, LegSpec } from '../hedged-pair.ts';
-import type { OrderOutput } from '../order.ts';
+import type { ErrorInfo, FundingPaymentEvent, QuoteBatchEvent, QuoteEvent, WaitInput } from '../contracts.ts';
+import { failure } from '../contracts.ts';
+import {
+  type HedgedPairInput,
+  type HedgedPairOutput,
+  hedgeTolerance,
+  type LegSpec,
+  minTradableBase,
+  type UnknownOrder,
+} from '../hedged-pair.ts';
+import type { OrderMachineInput, OrderOutput } from '../order.ts';
 
 export interface Quote {
   bid: number;
@@ -38,26 +47,241 @@ export function isFresh(q: Quote | undefined, now: number, staleAfterMs: number)
   return q !== undefined && now - q.timestamp <= staleAfterMs && now - q.receivedAt <= staleAfterMs;
 }
 
-export function legSpec(
-  m: Market,
-  side: Side,
-  amount: number,
-  refPrice: number,
-  limitPrice?: number,
-): LegSpec {
+/** The market facts an execution needs about one leg. */
+function legFacts(m: Market) {
   return {
     venue: m.venue,
     symbol: m.symbol,
-    side,
-    amount,
     contractSize: m.contractSize,
     amountStep: m.precision.amount,
     minAmount: m.limits.amount.min,
     minNotional: m.limits.cost.min,
-    refPrice,
     derivative: m.type !== 'spot',
+  };
+}
+
+/**
+ * One leg of a hedged execution: from the position the books hold to `targetBase` (signed base
+ * units), at the touch the strategy sees now. `limitPrice`: IOC limit for the paired orders.
+ */
+export function legSpec(
+  m: Market,
+  book: LegBook,
+  targetBase: number,
+  q: Quote | undefined,
+  limitPrice?: number,
+): LegSpec {
+  return {
+    ...legFacts(m),
+    startBase: book.position,
+    targetBase,
+    bid: q?.bid ?? 0,
+    ask: q?.ask ?? 0,
+    bidSize: q?.bidSize ?? 0,
+    askSize: q?.askSize ?? 0,
     ...(limitPrice !== undefined ? { limitPrice } : {}),
   };
+}
+
+/**
+ * The one rule for "hedged", as every strategy applies it to its books: net delta within
+ * max(delta tolerance, the smallest tradable size of the legs at their marks).
+ */
+export function sharedTolerance(markets: Market[], quotes: (Quote | undefined)[], deltaTolerance: number): number {
+  return hedgeTolerance(
+    markets.map(legFacts),
+    quotes.map((q) => mid(q)),
+    deltaTolerance,
+  );
+}
+
+/** A position below the leg's minimum order cannot be traded away: dust, reported, never fatal. */
+export function isDust(book: LegBook, m: Market, q: Quote | undefined): boolean {
+  return Math.abs(book.position) < 1e-12 || Math.abs(book.position) < minTradableBase(legFacts(m), mid(q));
+}
+
+/** Flat: every leg holds nothing but dust. */
+export function allDust(books: LegBook[], markets: Market[], quotes: (Quote | undefined)[]): boolean {
+  return books.every((b, i) => isDust(b, markets[i]!, quotes[i]));
+}
+
+/** Hedged at rest: flat, or net delta within the shared tolerance. */
+export function booksHedged(
+  books: LegBook[],
+  markets: Market[],
+  quotes: (Quote | undefined)[],
+  deltaTolerance: number,
+): boolean {
+  return (
+    allDust(books, markets, quotes) ||
+    Math.abs(netDelta(books)) <= sharedTolerance(markets, quotes, deltaTolerance) + 1e-12
+  );
+}
+
+/**
+ * Why a strategy holds exposure it could not close (or cannot know): kept in context, shown in
+ * status, the inspector and backtest reports; the strategy keeps its locks until it is resolved.
+ */
+export interface Attention {
+  reason: string;
+  since: number;
+  /** Each leg's position when it was raised (books; the venue's when it was a mismatch). */
+  legs: { venue: string; symbol: string; position: number }[];
+  residualBase: number;
+  /** Orders whose outcome is unknown: asked about until the venue answers for each. */
+  unknownOrders: UnknownOrder[];
+  /** Carry on by itself once every unknown order is answered and the books are hedged. */
+  clearsWhenResolved: boolean;
+}
+
+export function attention(
+  reason: string,
+  now: number,
+  books: LegBook[],
+  unknownOrders: UnknownOrder[] = [],
+  clearsWhenResolved = false,
+): Attention {
+  return {
+    reason,
+    since: now,
+    legs: books.map((b) => ({ venue: b.venue, symbol: b.symbol, position: b.position })),
+    residualBase: netDelta(books),
+    unknownOrders,
+    clearsWhenResolved,
+  };
+}
+
+/** A hedged execution that ended without the hedge it was for: what needs attention, and why. */
+export function attentionAfter(
+  what: string,
+  out: HedgedPairOutput,
+  now: number,
+  books: LegBook[],
+): Attention {
+  if (out.outcome === 'unresolved')
+    return attention(
+      `${what}: outcome of ${out.unknown.map((u) => u.clientOrderId).join(', ')} unknown; asking the venue`,
+      now,
+      books,
+      out.unknown,
+      true,
+    );
+  return attention(
+    `${what}: net delta ${fmt(out.residualBase)} beyond ${fmt(out.toleranceBase)} after ${out.rounds} rounds${out.errors.length ? `; ${out.errors.slice(-3).join('; ')}` : ''}`,
+    now,
+    books,
+  );
+}
+
+const fmt = (x: number) => Number(x.toPrecision(6)).toString();
+
+/**
+ * Forward quotes to a running execution (invoke id), so it re-prices and re-sizes each round.
+ * `batches`: the machine also takes QUOTES (a quote gate's batch).
+ */
+export function forwardQuotesTo(childId: string, batches = false) {
+  // Only while the execution runs: between its last order and its done event it has stopped.
+  const forward = enqueueActions(({ event, self, enqueue }) => {
+    const child = (self.getSnapshot() as { children: Record<string, AnyActorRef | undefined> }).children[childId];
+    if (child?.getSnapshot().status === 'active') enqueue.sendTo(child, event as QuoteEvent | QuoteBatchEvent);
+  });
+  const quote = { QUOTE: { actions: ['recordQuote', forward] } };
+  // `never`: a transitions config the machine's own event types accept (the action is untyped here).
+  if (!batches) return quote as never;
+  return { ...quote, QUOTES: { actions: ['recordQuotes', forward] } } as never;
+}
+
+/** Ask the venue about an order whose outcome is unknown, never sending it (and cancel it if it rests). */
+export function resolveOrderInput(u: UnknownOrder): OrderMachineInput {
+  return { venue: u.venue, request: u.request, resolveOnly: true };
+}
+
+/**
+ * The needs-attention state every hedging strategy shares. It keeps the strategy alive (so its
+ * locks and positions stay with it, through restarts), asks the venue about every order whose
+ * outcome is unknown until it answers (booking what it says), carries on by itself only when the
+ * cause was unknown orders and the books are hedged again, and otherwise waits for an operator:
+ * OPERATOR.FLATTEN (or STOP with flatten) closes both legs and resumes (or stops); OPERATOR.RESOLVE
+ * acknowledges a manual fix and stops. A STOP without flatten is remembered, never obeyed quietly.
+ *
+ * The machine names the guards and actions after its own books: noUnknownOrders, orderStillUnknown,
+ * attentionClearsNow, booksFlat, flattenAllowed, stopAsksToFlatten, pairLeftBooksFlat,
+ * stopRequested; bookResolvedOrder, clearAttention, acknowledgeAttention, requestStop,
+ * applyFlatten, raiseAttentionAfterFlatten, countFlatten. `resume` is where a hedged strategy with
+ * a position carries on (holding; cooldown for one that holds none between executions).
+ */
+export function needsAttentionState(o: {
+  machineId: string;
+  resume: string;
+  flattenInput: (ctx: never) => unknown;
+  quoteBatches?: boolean;
+}): never {
+  const at = (s: string) => `#${o.machineId}.${s}`;
+  // Returned as `never`: a state config the machine's own types accept (its invokes are untyped here).
+  return {
+    initial: 'checkingOrders',
+    on: {
+      'OPERATOR.FLATTEN': { guard: 'flattenAllowed', target: '.flattening' },
+      'OPERATOR.RESOLVE': { target: at('stopped'), actions: 'acknowledgeAttention' },
+      STOP: [
+        { guard: 'stopAsksToFlatten', target: '.flattening', actions: 'requestStop' },
+        { actions: 'requestStop' },
+      ],
+    },
+    states: {
+      checkingOrders: {
+        always: [{ guard: 'noUnknownOrders', target: 'deciding' }, { target: 'resolvingOrders' }],
+      },
+      resolvingOrders: {
+        invoke: {
+          id: 'resolve',
+          src: 'order',
+          input: ({ context }: { context: { attention?: Attention } }) =>
+            resolveOrderInput(context.attention!.unknownOrders[0]!),
+          onDone: [
+            { guard: 'orderStillUnknown', target: 'waitingForVenue' },
+            { target: 'checkingOrders', actions: 'bookResolvedOrder' },
+          ],
+        },
+      },
+      /** The venue could not answer yet: ask again later (its fills are never guessed). */
+      waitingForVenue: {
+        invoke: { id: 'pause', src: 'wait', input: (): WaitInput => ({ ms: 30_000 }), onDone: 'checkingOrders' },
+      },
+      deciding: {
+        always: [
+          { guard: 'attentionClearsFlat', target: at('cooldown'), actions: 'clearAttention' },
+          { guard: 'attentionClearsNow', target: at(o.resume), actions: 'clearAttention' },
+          { target: 'waitingForOperator' },
+        ],
+      },
+      waitingForOperator: {},
+      flattening: {
+        entry: 'countFlatten',
+        on: forwardQuotesTo('flatten', o.quoteBatches),
+        invoke: {
+          id: 'flatten',
+          src: 'hedgedPair',
+          input: ({ context }: { context: never }) => o.flattenInput(context),
+          onDone: [
+            {
+              guard: 'pairLeftBooksFlat',
+              target: at('afterFlatten'),
+              actions: ['applyFlatten', 'clearAttention'],
+            },
+            { target: 'checkingOrders', actions: ['applyFlatten', 'raiseAttentionAfterFlatten'] },
+          ],
+        },
+      },
+    },
+  } as never;
+}
+
+/** After an operator's flatten: stop if a stop was asked, else cool down and trade again. */
+export function afterFlattenState() {
+  return {
+    always: [{ guard: 'stopRequested', target: 'stopped' }, { target: 'cooldown' }],
+  } as const;
 }
 
 /** Base amount tradable on both markets: rounded down to the coarser step. */
@@ -93,13 +317,6 @@ export function netDelta(books: LegBook[]): number {
 export const HOUR_MS = 3_600_000;
 
 /**
- * How a hedged cycle ends, shared by the spot–futures and futures–futures machines: after an
- * exit, flat → the cycle is done (stop, complete, or cool down and watch again); not flat → exit
- * again within the attempt budget, then fail saying so. The machines define the named guards
- * (positionsFlat, exitAttemptsLeft, stopRequested, maxCyclesReached) and actions (finishCycle,
- * recordExitIncomplete) after their own rules.
- */
-/**
  * The pause before watching again: `cooldownMs`, but after entries that filled nothing (the venue
  * refused them: funds, min notional, a market that moved) at least 1 s, doubling per repeat up to
  * a minute — otherwise a refused entry with cooldownMs 0 is retried as fast as the venue answers.
@@ -110,13 +327,21 @@ export function cooldownMs(context: { params: { cooldownMs: number }; emptyEntri
   return Math.max(context.params.cooldownMs, Math.min(60_000, 1_000 * 2 ** (n - 1)));
 }
 
+/**
+ * How a hedged cycle ends, shared by the spot–futures and futures–futures machines: after an
+ * exit, flat → the cycle is done (stop, complete, or cool down and watch again); not flat → exit
+ * again within the attempt budget, then needs attention saying so. The machines define the named
+ * guards (positionsFlat, exitAttemptsLeft, stopRequested, maxCyclesReached) and actions
+ * (finishCycle, recordExitIncomplete) after their own rules.
+ */
 export function cycleEndStates() {
   return {
     afterExit: {
       always: [
         { guard: 'positionsFlat', target: 'cycleDone', actions: 'finishCycle' },
         { guard: 'exitAttemptsLeft', target: 'exiting' },
-        { target: 'failed', actions: 'recordExitIncomplete' },
+        // Still holding (hedged, or the exit would have said otherwise): never end quietly.
+        { target: 'needsAttention', actions: 'recordExitIncomplete' },
       ],
     },
     cycleDone: {
@@ -141,7 +366,6 @@ export function cycleEndStates() {
     },
     completed: { type: 'final' },
     stopped: { type: 'final' },
-    failed: { type: 'final' },
   } as const;
 }
 
@@ -157,4 +381,97 @@ export function riskBreachUpdate(
   e: { reason: string; flatten?: boolean },
 ): Partial<ControlState> {
   return { riskBlocked: e.reason, stopRequested: e.flatten ? { flatten: true } : c.stopRequested };
+}
+
+/** Where a two-leg strategy keeps its books, markets and quotes, in leg order (A, B). */
+export interface TwoLegBooks<C> {
+  books(c: C): [LegBook, LegBook];
+  withBooks(c: C, books: [LegBook, LegBook]): Partial<C>;
+  markets(c: C): [Market, Market];
+  quotes(c: C): [Quote | undefined, Quote | undefined];
+  deltaTolerance(c: C): number;
+}
+
+interface AttentionContext {
+  attention?: Attention | undefined;
+  now: number;
+  flattens?: number;
+  lastError?: ErrorInfo | undefined;
+}
+
+type PairDoneEvent = { output: HedgedPairOutput };
+type OrderDoneEvent = { output: OrderOutput };
+
+/**
+ * The guards and actions behind `needsAttentionState`, written once over a strategy's books.
+ * Spread them into the machine's `setup`.
+ */
+export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
+  const unknownLeft = (c: C) => (c.attention?.unknownOrders.length ?? 0) > 0;
+  const flat = (c: C, books = h.books(c)) => allDust(books, h.markets(c), h.quotes(c));
+  return {
+    guards: {
+      noUnknownOrders: ({ context }: { context: C }) => !unknownLeft(context),
+      orderStillUnknown: ({ event }: { event: unknown }) =>
+        (event as OrderDoneEvent).output.outcome === 'lost',
+      attentionClearsNow: ({ context }: { context: C }) =>
+        context.attention?.clearsWhenResolved === true &&
+        !unknownLeft(context) &&
+        booksHedged(h.books(context), h.markets(context), h.quotes(context), h.deltaTolerance(context)),
+      attentionClearsFlat: ({ context }: { context: C }) =>
+        context.attention?.clearsWhenResolved === true && !unknownLeft(context) && flat(context),
+      flattenAllowed: ({ context }: { context: C }) => !unknownLeft(context) && !flat(context),
+      stopAsksToFlatten: ({ context, event }: { context: C; event: unknown }) =>
+        (event as { flatten?: boolean }).flatten === true && !unknownLeft(context) && !flat(context),
+      pairLeftBooksFlat: ({ context, event }: { context: C; event: unknown }) =>
+        flat(context, applyPair(h.books(context), (event as PairDoneEvent).output)),
+    },
+    // Typed by the machine that spreads them into its setup (XState infers its own event union).
+    actions: {
+      bookResolvedOrder: assign(({ context, event }: { context: C; event: unknown }) => {
+        const a = context.attention!;
+        const [u, ...rest] = a.unknownOrders;
+        const books = h.books(context);
+        books[u!.leg] = applyOrderOutput(books[u!.leg], (event as OrderDoneEvent).output);
+        return { ...h.withBooks(context, books), attention: { ...a, unknownOrders: rest } } as never;
+      }),
+      clearAttention: assign({ attention: undefined } as never),
+      acknowledgeAttention: assign(({ context }: { context: C }) => ({
+        attention: undefined,
+        lastError: failure(
+          'ResolvedByOperator',
+          `an operator resolved: ${context.attention?.reason ?? 'needs attention'}; books then held ${h
+            .books(context)
+            .map((b) => `${b.venue} ${b.symbol} ${fmt(b.position)}`)
+            .join(', ')}`,
+        ),
+      }) as never) as never,
+      applyFlatten: assign(({ context, event }: { context: C; event: unknown }) =>
+        h.withBooks(context, applyPair(h.books(context), (event as PairDoneEvent).output)),
+      ) as never,
+      raiseAttentionAfterFlatten: assign(({ context, event }: { context: C; event: unknown }) => ({
+        attention: attentionAfter('flatten', (event as PairDoneEvent).output, context.now, h.books(context)),
+      }) as never) as never,
+      countFlatten: assign(({ context }: { context: C }) => ({ flattens: (context.flattens ?? 0) + 1 }) as never) as never,
+    } as unknown as Record<string, never>,
+  };
+}
+
+/** The close-out of both legs an operator (or a stop with flatten) asks for in needs attention. */
+export function flattenPairInput<C extends AttentionContext & { tag: string; cycle: number }>(
+  h: TwoLegBooks<C>,
+  c: C,
+): HedgedPairInput {
+  const books = h.books(c);
+  const markets = h.markets(c);
+  const quotes = h.quotes(c);
+  return {
+    tag: c.tag,
+    cycle: c.cycle,
+    phase: 'f',
+    execution: Math.max(0, (c.flattens ?? 1) - 1),
+    mode: 'close',
+    legs: [legSpec(markets[0], books[0], 0, quotes[0]), legSpec(markets[1], books[1], 0, quotes[1])],
+    toleranceBase: h.deltaTolerance(c),
+  };
 }

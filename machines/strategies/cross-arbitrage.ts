@@ -5,8 +5,13 @@
  * sizes, the balances on each side and `maxNotional`.
  *
  *   idle ─(balances loaded)─▶ detecting ─(profitableCrossExists)─▶ opportunity ─(stillExecutable)─▶ executing
- *   executing ─▶ detecting | completed            executing ─(unhedged)─▶ recovering
- *   idle | detecting | opportunity ─(feed down / error)─▶ recovering ─▶ detecting | failed
+ *   executing ─▶ settling ─▶ cooldown ─▶ detecting | completed
+ *   executing ─(unhedged, or an order's fill unknown)─▶ needsAttention
+ *   idle | detecting ─(feed down / error)─▶ recovering ─▶ detecting | needsAttention
+ *
+ * Each execution's targets are absolute: venue A moves by ±a from what the books hold and venue B
+ * to the opposite of A, so a residual left by an earlier execution is absorbed by the next one
+ * instead of adding up.
  */
 import { assign, setup } from 'xstate';
 import type { Balances, Instrument, Market } from '../../src/domain/index.ts';
@@ -26,7 +31,24 @@ import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '
 import { strategyTag } from '../ids.ts';
 import { orderMachine } from '../order.ts';
 import { ParamChecker } from '../params.ts';
-import { applyPair, isFresh, legSpec, mid, type Quote, toQuote, totalPnl } from './common.ts';
+import {
+  type Attention,
+  afterFlattenState,
+  applyPair,
+  attention,
+  attentionAfter,
+  attentionRules,
+  booksHedged,
+  forwardQuotesTo,
+  isFresh,
+  legSpec,
+  mid,
+  needsAttentionState,
+  type Quote,
+  type TwoLegBooks,
+  toQuote,
+  totalPnl,
+} from './common.ts';
 import type { StrategyControlEvent } from './spot-futures.ts';
 
 export interface CrossArbitrageParams {
@@ -83,6 +105,9 @@ export interface CrossArbitrageContext {
   recoveries: number;
   lastError: ErrorInfo | undefined;
   lastExecution: { outcome: string; edgeBps: number; pnl: number } | undefined;
+  /** Inventory off balance it could not correct, or orders whose outcome is unknown. */
+  attention?: Attention | undefined;
+  flattens?: number;
 }
 
 export type CrossArbitrageEvent =
@@ -153,33 +178,61 @@ function findOpportunity(ctx: CrossArbitrageContext): Opportunity | undefined {
   return a ?? b;
 }
 
+/** The books in leg order (A, B): inventory moved on each venue since the start. */
+const BOOKS: TwoLegBooks<CrossArbitrageContext> = {
+  books: (c) => [c.legs.A, c.legs.B],
+  withBooks: (_c, [A, B]) => ({ legs: { A, B } }),
+  markets: (c) => [c.markets.A, c.markets.B],
+  quotes: (c) => [c.quotes.A, c.quotes.B],
+  deltaTolerance: (c) => c.params.toleranceBase,
+};
+
+function balanced(ctx: CrossArbitrageContext): boolean {
+  return booksHedged(BOOKS.books(ctx), BOOKS.markets(ctx), BOOKS.quotes(ctx), ctx.params.toleranceBase);
+}
+
+/**
+ * Buy `a` on one venue, sell it on the other, at the quoted prices (IOC); leg 0 is always venue A.
+ * B's target is the opposite of A's, so any residual in the books is absorbed here.
+ */
 function pairInput(ctx: CrossArbitrageContext): HedgedPairInput {
   const o = ctx.opportunity!;
-  const buyM = ctx.markets[o.buy];
-  const sellM = ctx.markets[o.buy === 'A' ? 'B' : 'A'];
-  // Leg 0 is always venue A, leg 1 venue B; only the sides depend on the direction.
-  const legs: HedgedPairInput['legs'] =
-    o.buy === 'A'
-      ? [
-          legSpec(buyM, 'buy', o.amountBase, o.buyPrice, o.buyPrice),
-          legSpec(sellM, 'sell', o.amountBase, o.sellPrice, o.sellPrice),
-        ]
-      : [
-          legSpec(sellM, 'sell', o.amountBase, o.sellPrice, o.sellPrice),
-          legSpec(buyM, 'buy', o.amountBase, o.buyPrice, o.buyPrice),
-        ];
+  const targetA = ctx.legs.A.position + (o.buy === 'A' ? o.amountBase : -o.amountBase);
+  const [priceA, priceB] = o.buy === 'A' ? [o.buyPrice, o.sellPrice] : [o.sellPrice, o.buyPrice];
   return {
     tag: ctx.tag,
     cycle: ctx.cycle,
     phase: 'e',
-    legs,
+    execution: 0,
+    mode: 'open',
+    legs: [
+      legSpec(ctx.markets.A, ctx.legs.A, targetA, ctx.quotes.A, priceA),
+      legSpec(ctx.markets.B, ctx.legs.B, -targetA, ctx.quotes.B, priceB),
+    ],
     toleranceBase: ctx.params.toleranceBase,
-    // A missed IOC leg is retried at market once, then the other side is traded back.
-    maxTopUps: 1,
-    maxUnwinds: 2,
+    // A missed IOC leg is chased at market; then the hedge already held is kept.
+    maxRounds: 4,
     retryDelayMs: 100,
   };
 }
+
+/** Flatten for an arbitrage: bring the net inventory back to zero (each venue keeps what it holds). */
+function rebalanceInput(ctx: CrossArbitrageContext): HedgedPairInput {
+  return {
+    tag: ctx.tag,
+    cycle: ctx.cycle,
+    phase: 'f',
+    execution: Math.max(0, (ctx.flattens ?? 1) - 1),
+    mode: 'adjust',
+    legs: [
+      legSpec(ctx.markets.A, ctx.legs.A, ctx.legs.A.position, ctx.quotes.A),
+      legSpec(ctx.markets.B, ctx.legs.B, -ctx.legs.A.position, ctx.quotes.B),
+    ],
+    toleranceBase: ctx.params.toleranceBase,
+  };
+}
+
+const attentionKit = attentionRules(BOOKS);
 
 type PairDone = { output: HedgedPairOutput };
 
@@ -223,6 +276,7 @@ export const crossArbitrageMachine = setup({
   },
   actors: { ...actorContracts, order: orderMachine, hedgedPair: hedgedPairMachine },
   guards: {
+    ...attentionKit.guards,
     stopRequested: ({ context }) => context.stopRequested !== undefined,
     feedIsDown: ({ context }) => context.feedDown.length > 0,
     balancesKnown: ({ context }) => context.balances.A !== undefined && context.balances.B !== undefined,
@@ -232,16 +286,30 @@ export const crossArbitrageMachine = setup({
       isFresh(context.quotes.A, context.now, context.params.staleAfterMs) &&
       isFresh(context.quotes.B, context.now, context.params.staleAfterMs) &&
       findOpportunity(context) !== undefined,
-    pairHedgedOrNothing: ({ event }) => (event as unknown as PairDone).output.outcome !== 'unhedged',
+    /** An execution ended unbalanced, or with an order whose fill is unknown. */
+    executionLeftExposure: ({ event }) =>
+      ['unhedged', 'unresolved'].includes((event as unknown as PairDone).output.outcome),
     maxExecutionsReached: ({ context }) =>
       context.params.maxExecutions > 0 && context.executions >= context.params.maxExecutions,
-    stopRequestedWhileUnbalanced: ({ context }) =>
-      context.stopRequested !== undefined &&
-      Math.abs(context.legs.A.position + context.legs.B.position) > context.params.toleranceBase,
-    inventoryUnbalanced: ({ context }) =>
-      Math.abs(context.legs.A.position + context.legs.B.position) > context.params.toleranceBase,
+    stopRequestedWhileUnbalanced: ({ context }) => context.stopRequested !== undefined && !balanced(context),
+    inventoryUnbalanced: ({ context }) => !balanced(context),
   },
   actions: {
+    ...attentionKit.actions,
+    raiseAttentionAfterExecution: assign(({ context, event }) => ({
+      attention: attentionAfter('execution', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+    })),
+    raiseAttention: assign(({ context, event }) => {
+      const e = event as { reason: string; legs: Attention['legs'] };
+      return { attention: { ...attention(e.reason, context.now, BOOKS.books(context)), legs: e.legs } };
+    }),
+    recordUnbalanced: assign(({ context }) => ({
+      attention: attention(
+        `inventory is off by ${context.legs.A.position + context.legs.B.position} base after recovery${context.lastError ? `; ${context.lastError.message}` : ''}`,
+        context.now,
+        BOOKS.books(context),
+      ),
+    })),
     recordQuote: assign(({ context, event }) => {
       const e = event as QuoteEvent;
       const key =
@@ -289,7 +357,7 @@ export const crossArbitrageMachine = setup({
       const next = { ...context, legs };
       return {
         legs,
-        executions: out.outcome === 'hedged' ? context.executions + 1 : context.executions,
+        executions: ['reached', 'hedged'].includes(out.outcome) ? context.executions + 1 : context.executions,
         // Balances moved: refresh them before the next decision.
         balances: { A: undefined, B: undefined },
         lastExecution: {
@@ -383,6 +451,7 @@ export const crossArbitrageMachine = setup({
       invoke: loadBalances('#crossArbitrage.recovering'),
     },
     detecting: {
+      on: { ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' } },
       always: [
         { guard: 'stopRequested', target: 'completed' },
         { guard: 'feedIsDown', target: 'recovering' },
@@ -399,13 +468,18 @@ export const crossArbitrageMachine = setup({
       always: { target: 'executing' },
     },
     executing: {
+      on: forwardQuotesTo('execution'),
       invoke: {
         id: 'execution',
         src: 'hedgedPair',
         input: ({ context }) => pairInput(context),
         onDone: [
-          { guard: 'pairHedgedOrNothing', target: 'settling', actions: 'applyExecution' },
-          { target: 'recovering', actions: 'applyExecution' },
+          {
+            guard: 'executionLeftExposure',
+            target: 'needsAttention',
+            actions: ['applyExecution', 'raiseAttentionAfterExecution'],
+          },
+          { target: 'settling', actions: 'applyExecution' },
         ],
       },
     },
@@ -419,6 +493,7 @@ export const crossArbitrageMachine = setup({
       ],
     },
     cooldown: {
+      on: { ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' } },
       invoke: {
         id: 'pause',
         src: 'wait',
@@ -433,8 +508,8 @@ export const crossArbitrageMachine = setup({
     recovering: {
       entry: ['countRecovery', assign({ balances: { A: undefined, B: undefined } })],
       always: [
-        // Told to stop with inventory off: say so (failed, Unbalanced), never stop quietly.
-        { guard: 'stopRequestedWhileUnbalanced', target: 'failed' },
+        // Told to stop with inventory off: say so and keep it, never stop quietly.
+        { guard: 'stopRequestedWhileUnbalanced', target: 'needsAttention', actions: 'recordUnbalanced' },
         { guard: 'stopRequested', target: 'stopped' },
       ],
       initial: 'waitingForFeeds',
@@ -448,27 +523,21 @@ export const crossArbitrageMachine = setup({
         reloading: {
           invoke: loadBalances('#crossArbitrage.recovering.waitingForFeeds'),
           always: [
-            { guard: 'inventoryUnbalanced', target: '#crossArbitrage.failed' },
+            { guard: 'inventoryUnbalanced', target: '#crossArbitrage.needsAttention', actions: 'recordUnbalanced' },
             { guard: 'balancesKnown', target: '#crossArbitrage.detecting' },
           ],
         },
       },
     },
+    /** Inventory off balance, or an order's outcome unknown: locks kept, operator told. */
+    needsAttention: needsAttentionState({
+      machineId: 'crossArbitrage',
+      resume: 'cooldown',
+      flattenInput: (c: CrossArbitrageContext) => rebalanceInput(c),
+    }),
+    afterFlatten: afterFlattenState(),
     completed: { type: 'final' },
     stopped: { type: 'final' },
-    failed: {
-      type: 'final',
-      entry: assign(({ context }) =>
-        context.lastError?.name === 'Unbalanced'
-          ? {}
-          : {
-              lastError: failure(
-                'Unbalanced',
-                `inventory is off by ${context.legs.A.position + context.legs.B.position} base after recovery; ${context.lastError?.message ?? ''}`,
-              ),
-            },
-      ),
-    },
   },
 });
 

@@ -5,10 +5,13 @@
  *
  *   warmingUp ─(enough samples)─▶ watching ─(spreadStretchedBeyondEntry ∧ quotesFresh)─▶ entering ─▶ holding
  *   holding ─(spreadConverged ∨ stopLossHit ∨ timeLimitExceeded ∨ stop+flatten)─▶ exiting ─▶ cycleDone
+ *   entering | exiting ─(exposure it could not close, or an order's fill unknown)─▶ needsAttention
+ *
+ * Executions converge on targets per leg from the books: entry (±a, ∓a), exit (0, 0) — each
+ * leg's exit side comes from that leg's own position, never from the other leg's.
  */
 import { assign, setup } from 'xstate';
-import type { Instrument, Market, Side } from '../../src/domain/index.ts';
-import { amountToPrecision } from '../../src/domain/index.ts';
+import type { Instrument, Market } from '../../src/domain/index.ts';
 import { type LegBook, newLeg } from '../accounting.ts';
 import { actorContracts } from '../contract-actors.ts';
 import type {
@@ -24,16 +27,26 @@ import { strategyTag } from '../ids.ts';
 import { orderMachine } from '../order.ts';
 import { ParamChecker } from '../params.ts';
 import {
+  type Attention,
+  afterFlattenState,
+  allDust,
   applyFunding,
   applyPair,
+  attention,
+  attentionAfter,
+  attentionRules,
   commonAmount,
   cycleEndStates,
+  flattenPairInput,
+  forwardQuotesTo,
   HOUR_MS,
   isFresh,
   legSpec,
   mid,
+  needsAttentionState,
   type Quote,
   riskBreachUpdate,
+  type TwoLegBooks,
   toQuote,
   totalPnl,
 } from './common.ts';
@@ -98,6 +111,9 @@ export interface FuturesSpreadContext {
   /** Consecutive entries that filled nothing (they lengthen the cooldown). */
   emptyEntries?: number;
   lastError: ErrorInfo | undefined;
+  /** Exposure it could not close, or orders whose outcome is unknown (needsAttention). */
+  attention?: Attention | undefined;
+  flattens?: number;
 }
 
 export function validateFuturesSpreadParams(
@@ -158,41 +174,40 @@ function pnl(ctx: FuturesSpreadContext): number {
   return totalPnl([ctx.legs.legA, ctx.legs.legB], [mid(ctx.quotes.legA), mid(ctx.quotes.legB)]);
 }
 
+/** The books in leg order (A, B), as every execution and the attention rules see them. */
+const BOOKS: TwoLegBooks<FuturesSpreadContext> = {
+  books: (c) => [c.legs.legA, c.legs.legB],
+  withBooks: (_c, [legA, legB]) => ({ legs: { legA, legB } }),
+  markets: (c) => [c.markets.legA, c.markets.legB],
+  quotes: (c) => [c.quotes.legA, c.quotes.legB],
+  deltaTolerance: (c) => c.params.deltaToleranceBase,
+};
+
 function isFlat(ctx: FuturesSpreadContext): boolean {
-  const tol = ctx.params.deltaToleranceBase;
-  return Math.abs(ctx.legs.legA.position) <= tol && Math.abs(ctx.legs.legB.position) <= tol;
+  return allDust(BOOKS.books(ctx), BOOKS.markets(ctx), BOOKS.quotes(ctx));
 }
 
+/** Entry: B rich → long A, short B (targets +a, −a); A rich → the reverse. Exit: (0, 0). */
 function pairInput(ctx: FuturesSpreadContext, phase: 'e' | 'x'): HedgedPairInput {
   const { legA: ma, legB: mb } = ctx.markets;
-  let sideA: Side;
-  let baseA: number;
-  let baseB: number;
-  if (phase === 'e') {
-    sideA = stretch(ctx) > 0 ? 'buy' : 'sell'; // B rich: buy A, sell B
-    baseA = ctx.amountBase;
-    baseB = ctx.amountBase;
-  } else {
-    sideA = ctx.legs.legA.position > 0 ? 'sell' : 'buy';
-    baseA = Math.abs(ctx.legs.legA.position);
-    baseB = Math.abs(ctx.legs.legB.position);
-  }
-  const sideB: Side = sideA === 'buy' ? 'sell' : 'buy';
-  const ref = (q: Quote, s: Side) => (s === 'buy' ? q.ask : q.bid);
+  const a = ctx.amountBase * (ctx.positionSign || 1);
+  const [targetA, targetB] = phase === 'e' ? [a, -a] : [0, 0];
   return {
     tag: ctx.tag,
-    cycle: ctx.cycle * 8 + (phase === 'x' ? Math.min(ctx.exitAttempts, 7) : 0),
+    cycle: ctx.cycle,
     phase,
+    execution: phase === 'x' ? ctx.exitAttempts : 0,
+    mode: phase === 'e' ? 'open' : 'close',
     legs: [
-      legSpec(ma, sideA, amountToPrecision(ma, baseA / ma.contractSize), ref(ctx.quotes.legA!, sideA)),
-      legSpec(mb, sideB, amountToPrecision(mb, baseB / mb.contractSize), ref(ctx.quotes.legB!, sideB)),
+      legSpec(ma, ctx.legs.legA, targetA, ctx.quotes.legA),
+      legSpec(mb, ctx.legs.legB, targetB, ctx.quotes.legB),
     ],
     toleranceBase: ctx.params.deltaToleranceBase,
-    reduceOnly: phase === 'x',
   };
 }
 
 type PairDone = { output: HedgedPairOutput };
+const attentionKit = attentionRules(BOOKS);
 
 export const futuresSpreadMachine = setup({
   types: {
@@ -202,6 +217,7 @@ export const futuresSpreadMachine = setup({
   },
   actors: { ...actorContracts, order: orderMachine, hedgedPair: hedgedPairMachine },
   guards: {
+    ...attentionKit.guards,
     stopRequested: ({ context }) => context.stopRequested !== undefined,
     stopWithFlatten: ({ context }) => context.stopRequested?.flatten === true && !isFlat(context),
     statisticsWarm: ({ context }) => context.stats.samples >= context.params.warmupSamples,
@@ -218,9 +234,10 @@ export const futuresSpreadMachine = setup({
         isFresh(context.quotes.legB, context.now, context.params.staleAfterMs)
       );
     },
-    pairHedged: ({ event }) => (event as unknown as PairDone).output.outcome === 'hedged',
-    pairLeftNothing: ({ event }) =>
-      ['flat', 'nothingFilled'].includes((event as unknown as PairDone).output.outcome),
+    entryHolds: ({ event }) => ['reached', 'hedged'].includes((event as unknown as PairDone).output.outcome),
+    /** An execution ended unhedged, or with an order whose fill is unknown. */
+    executionLeftExposure: ({ event }) =>
+      ['unhedged', 'unresolved'].includes((event as unknown as PairDone).output.outcome),
     spreadConverged: ({ context }) => context.positionSign * stretch(context) <= context.params.exitThreshold,
     stopLossHit: ({ context }) => pnl(context) <= -context.params.stopLossQuote,
     timeLimitExceeded: ({ context }) =>
@@ -232,6 +249,7 @@ export const futuresSpreadMachine = setup({
       context.params.maxCycles > 0 && context.completedCycles >= context.params.maxCycles,
   },
   actions: {
+    ...attentionKit.actions,
     recordQuote: assign(({ context, event }) => {
       const e = event as QuoteEvent;
       const isA = e.venue === context.params.legA.venue && e.symbol === context.params.legA.symbol;
@@ -308,19 +326,21 @@ export const futuresSpreadMachine = setup({
       entrySpreadBps: undefined,
       positionSign: 0 as const,
     })),
-    recordUnhedged: assign(({ event }) => {
-      const out = (event as unknown as PairDone).output;
-      return {
-        lastError: failure(
-          'Unhedged',
-          `hedge could not be completed: residual ${out.residualBase} base; ${out.errors.join('; ')}`,
-        ),
-      };
+    raiseAttentionAfterEntry: assign(({ context, event }) => ({
+      attention: attentionAfter('entry', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+    })),
+    raiseAttentionAfterExit: assign(({ context, event }) => ({
+      attention: attentionAfter('exit', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+    })),
+    raiseAttention: assign(({ context, event }) => {
+      const e = event as { reason: string; legs: Attention['legs'] };
+      return { attention: { ...attention(e.reason, context.now, BOOKS.books(context)), legs: e.legs } };
     }),
     recordExitIncomplete: assign(({ context }) => ({
-      lastError: failure(
-        'ExitIncomplete',
-        `could not flatten: legA ${context.legs.legA.position}, legB ${context.legs.legB.position}`,
+      attention: attention(
+        `could not flatten after ${context.exitAttempts} exits: legA ${context.legs.legA.position}, legB ${context.legs.legB.position}`,
+        context.now,
+        BOOKS.books(context),
       ),
     })),
     noteHeldOnStop: assign(({ context }) =>
@@ -400,35 +420,41 @@ export const futuresSpreadMachine = setup({
       ],
     },
     watching: {
+      on: { ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' } },
       always: [
         { guard: 'stopRequested', target: 'stopped' },
         { guard: 'spreadStretchedBeyondEntry', target: 'entering', actions: 'startCycle' },
       ],
     },
     entering: {
+      on: forwardQuotesTo('entry'),
       invoke: {
         id: 'entry',
         src: 'hedgedPair',
         input: ({ context }) => pairInput(context, 'e'),
         onDone: [
           {
-            guard: 'pairHedged',
+            guard: 'executionLeftExposure',
+            target: 'needsAttention',
+            actions: ['applyPairResult', 'raiseAttentionAfterEntry'],
+          },
+          {
+            guard: 'entryHolds',
             target: 'holding',
             actions: ['applyPairResult', 'markEntered', assign({ emptyEntries: 0 })],
           },
           {
-            guard: 'pairLeftNothing',
             target: 'cooldown',
             actions: [
               'applyPairResult',
               assign({ emptyEntries: ({ context }) => (context.emptyEntries ?? 0) + 1 }),
             ],
           },
-          { target: 'failed', actions: ['applyPairResult', 'recordUnhedged'] },
         ],
       },
     },
     holding: {
+      on: { ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' } },
       always: [
         { guard: 'stopWithFlatten', target: 'exiting' },
         { guard: 'stopRequested', target: 'stopped', actions: 'noteHeldOnStop' },
@@ -438,14 +464,29 @@ export const futuresSpreadMachine = setup({
       ],
     },
     exiting: {
+      on: forwardQuotesTo('exit'),
       invoke: {
         id: 'exit',
         src: 'hedgedPair',
         input: ({ context }) => pairInput(context, 'x'),
-        onDone: { target: 'afterExit', actions: ['applyPairResult', 'countExit'] },
+        onDone: [
+          {
+            guard: 'executionLeftExposure',
+            target: 'needsAttention',
+            actions: ['applyPairResult', 'countExit', 'raiseAttentionAfterExit'],
+          },
+          { target: 'afterExit', actions: ['applyPairResult', 'countExit'] },
+        ],
       },
     },
     ...cycleEndStates(),
+    /** Exposure it could not close, or an order's outcome unknown: locks kept, operator told. */
+    needsAttention: needsAttentionState({
+      machineId: 'futuresSpread',
+      resume: 'holding',
+      flattenInput: (c: FuturesSpreadContext) => flattenPairInput(BOOKS, c),
+    }),
+    afterFlatten: afterFlattenState(),
   },
 });
 

@@ -13,7 +13,7 @@
 import { assign, sendTo, setup } from 'xstate';
 import type { Instrument, Market, Order, Side } from '../../src/domain/index.ts';
 import { amountToPrecision, microPrice, priceToPrecision } from '../../src/domain/index.ts';
-import { applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
+import { applyNewFills, applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
 import { actorContracts } from '../contract-actors.ts';
 import type { ClockTickInput, ErrorInfo, QuoteEvent, WaitInput, WatchQuotesInput } from '../contracts.ts';
 import { failure } from '../contracts.ts';
@@ -212,6 +212,8 @@ function slotRegion(slot: string) {
           src: 'order',
           input: ({ context }: { context: MarketMakerContext }) => orderInput(context, slot),
           onDone: [
+            // Its fate unknown: the slot quotes nothing new until the venue has answered for it.
+            { guard: 'orderOutcomeUnknown', target: 'resolving', actions: { type: 'holdUnknownOrder' } },
             { guard: 'venueRefused', target: 'backoff', actions: { type: 'settleSlot', params: { slot } } },
             { target: 'idle', actions: { type: 'settleSlot', params: { slot } } },
           ],
@@ -227,6 +229,24 @@ function slotRegion(slot: string) {
           },
           canceling: {},
         },
+      },
+      /** Ask the venue about the slot's order by client id (never re-sending it); cancel it if it rests. */
+      resolving: {
+        invoke: {
+          id: slot,
+          src: 'order',
+          input: ({ context }: { context: MarketMakerContext }): OrderMachineInput => ({
+            ...orderInput(context, slot),
+            resolveOnly: true,
+          }),
+          onDone: [
+            { guard: 'orderOutcomeUnknown', target: 'waitingForVenue', actions: { type: 'holdUnknownOrder' } },
+            { target: 'idle', actions: { type: 'settleSlot', params: { slot } } },
+          ],
+        },
+      },
+      waitingForVenue: {
+        invoke: { id: 'pause', src: 'wait', input: (): WaitInput => ({ ms: 30_000 }), onDone: 'resolving' },
       },
       backoff: {
         invoke: {
@@ -262,6 +282,7 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
       slotShouldQuote: ({ context }, p: { slot: string }) => desiredPrice(context, p.slot) !== undefined,
       slotNeedsReplacing: ({ context }, p: { slot: string }) => slotNeedsReplacing(context, p.slot),
       venueRefused: ({ event }) => (event as unknown as OrderDone).output.outcome === 'rejected',
+      orderOutcomeUnknown: ({ event }) => (event as unknown as OrderDone).output.outcome === 'lost',
       stoppedAndAllSlotsIdle: ({ context }) =>
         context.stopRequested !== undefined &&
         Object.values(context.slots).every((s) => s.working === undefined),
@@ -299,7 +320,10 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
       }),
       recordProgress: assign(({ context, event }) => {
         const o = (event as { order: Order }).order;
-        return { orders: { ...context.orders, [o.clientOrderId]: o }, leg: applyOrderFills(context.leg, o) };
+        return {
+          orders: { ...context.orders, [o.clientOrderId]: o },
+          leg: applyNewFills(context.leg, context.orders[o.clientOrderId], o),
+        };
       }),
       planQuote: assign(({ context }, p: { slot: string }) => {
         const s = context.slots[p.slot]!;
@@ -308,13 +332,14 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
           context.market,
           context.params.orderAmount / context.market.contractSize,
         );
-        const id = clientOrderId(
-          context.tag,
-          s.seq,
-          'q',
-          slotSide(p.slot) === 'buy' ? 'a' : 'b',
-          slotLevel(p.slot),
-        );
+        const id = clientOrderId({
+          tag: context.tag,
+          cycle: s.seq,
+          phase: 'q',
+          execution: slotLevel(p.slot),
+          leg: slotSide(p.slot) === 'buy' ? 'a' : 'b',
+          attempt: 0,
+        });
         return {
           slots: {
             ...context.slots,
@@ -331,12 +356,22 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
         const orders = { ...context.orders };
         delete orders[out.clientOrderId];
         return {
-          leg: out.order ? applyOrderFills(context.leg, out.order) : context.leg,
+          leg: out.order ? applyNewFills(context.leg, context.orders[out.clientOrderId], out.order) : context.leg,
           orders,
           slots: { ...context.slots, [p.slot]: { ...context.slots[p.slot]!, working: undefined } },
           ...(out.error && out.outcome !== 'filled' && out.outcome !== 'canceled'
             ? { lastError: out.error }
             : {}),
+        };
+      }),
+      /** Book what the venue said of an order whose outcome is still unknown; keep it for resolving. */
+      holdUnknownOrder: assign(({ context, event }) => {
+        const out = (event as unknown as OrderDone).output;
+        if (!out.order) return { ...(out.error ? { lastError: out.error } : {}) };
+        return {
+          leg: applyNewFills(context.leg, context.orders[out.clientOrderId], out.order),
+          orders: { ...context.orders, [out.clientOrderId]: out.order },
+          ...(out.error ? { lastError: out.error } : {}),
         };
       }),
       requestStop: assign({
@@ -433,7 +468,14 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
                 side: context.leg.position > 0 ? 'sell' : 'buy',
                 type: 'market',
                 amount,
-                clientOrderId: clientOrderId(context.tag, context.flattenAttempts, 'f', 'a', 0),
+                clientOrderId: clientOrderId({
+                  tag: context.tag,
+                  cycle: context.flattenAttempts,
+                  phase: 'f',
+                  execution: 0,
+                  leg: 'a',
+                  attempt: 0,
+                }),
                 ...(context.market.type !== 'spot' ? { reduceOnly: true } : {}),
               },
             };

@@ -8,11 +8,15 @@
  *   holding ─(basisConverged ∨ holdingTimeExceeded ∨ fundingAgainstTooLong ∨ stop+flatten)─▶ exiting
  *   holding ─(deltaDriftBeyondTolerance)─▶ rebalancing ─▶ holding
  *   exiting ─▶ cycleDone ─▶ cooldown ─▶ watching | completed | stopped
- *   any ─(unhedged after every bound)─▶ failed       STOP without flatten ─▶ stopped (positions kept, said so)
+ *   entering | exiting | rebalancing ─(exposure it could not close, or an order's fill unknown)─▶
+ *     needsAttention (keeps its locks; resolves unknown orders; operator: flatten | resolve)
+ *   STOP without flatten ─▶ stopped (hedged positions kept, said so)
+ *
+ * Every execution converges on target positions per leg from the books: entry (+a, −a),
+ * exit (0, 0), rebalance (the perp back to −spot, or spot to −perp when only spot can trade it).
  */
 import { assign, setup } from 'xstate';
-import type { Instrument, Market, Side } from '../../src/domain/index.ts';
-import { amountToPrecision } from '../../src/domain/index.ts';
+import type { Instrument, Market } from '../../src/domain/index.ts';
 import { type LegBook, newLeg } from '../accounting.ts';
 import { actorContracts } from '../contract-actors.ts';
 import type {
@@ -28,22 +32,32 @@ import type {
 } from '../contracts.ts';
 import { failure } from '../contracts.ts';
 import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../hedged-pair.ts';
-import { clientOrderId, strategyTag } from '../ids.ts';
-import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
+import { strategyTag } from '../ids.ts';
+import { orderMachine } from '../order.ts';
 import { ParamChecker } from '../params.ts';
 import {
+  type Attention,
+  afterFlattenState,
+  allDust,
   applyFunding,
-  applyOrderOutput,
   applyPair,
+  attention,
+  attentionAfter,
+  attentionRules,
+  booksHedged,
   commonAmount,
   cycleEndStates,
+  flattenPairInput,
+  forwardQuotesTo,
   HOUR_MS,
   isFresh,
   legSpec,
   mid,
+  needsAttentionState,
   netDelta,
   type Quote,
   riskBreachUpdate,
+  type TwoLegBooks,
   toQuote,
   totalPnl,
 } from './common.ts';
@@ -118,6 +132,10 @@ export interface SpotFuturesContext {
   emptyEntries?: number;
   lastError: ErrorInfo | undefined;
   lastPair: { outcome: string; residualBase: number; fees: number } | undefined;
+  /** Exposure it could not close, or orders whose outcome is unknown (needsAttention). */
+  attention?: Attention | undefined;
+  /** Flattens asked in needs attention (their executions' ids). */
+  flattens?: number;
 }
 
 export type StrategyControlEvent =
@@ -126,7 +144,11 @@ export type StrategyControlEvent =
   | { type: 'RESUME' }
   | { type: 'RISK.BREACH'; reason: string; flatten?: boolean }
   | { type: 'RISK.CLEAR' }
-  | { type: 'ORDER.PROGRESS' };
+  | { type: 'ORDER.PROGRESS' }
+  /** The engine's position check: the venue does not hold what the books say. */
+  | { type: 'ATTENTION'; reason: string; legs: { venue: string; symbol: string; position: number }[] }
+  | { type: 'OPERATOR.FLATTEN' }
+  | { type: 'OPERATOR.RESOLVE' };
 
 export type SpotFuturesEvent = MarketEvent | StrategyControlEvent;
 
@@ -189,37 +211,56 @@ function entryCostPct(ctx: SpotFuturesContext): number {
   return ((spot.taker + perp.taker) * 1e4 + 2 * ctx.params.slippageBps) / 100;
 }
 
+/** The books in leg order (spot, perp), as every execution and the attention rules see them. */
+const BOOKS: TwoLegBooks<SpotFuturesContext> = {
+  books: (c) => [c.legs.spot, c.legs.perp],
+  withBooks: (_c, [spot, perp]) => ({ legs: { spot, perp } }),
+  markets: (c) => [c.markets.spot, c.markets.perp],
+  quotes: (c) => [c.quotes.spot, c.quotes.perp],
+  deltaTolerance: (c) => c.params.deltaToleranceBase,
+};
+
 function isFlat(ctx: SpotFuturesContext): boolean {
-  const tol = ctx.params.deltaToleranceBase;
-  return Math.abs(ctx.legs.spot.position) <= tol && Math.abs(ctx.legs.perp.position) <= tol;
+  return allDust(BOOKS.books(ctx), BOOKS.markets(ctx), BOOKS.quotes(ctx));
 }
 
-function entrySides(ctx: SpotFuturesContext): { spot: Side; perp: Side } {
-  return ctx.params.direction === 'long-spot' ? { spot: 'buy', perp: 'sell' } : { spot: 'sell', perp: 'buy' };
+function hedged(ctx: SpotFuturesContext): boolean {
+  return booksHedged(BOOKS.books(ctx), BOOKS.markets(ctx), BOOKS.quotes(ctx), ctx.params.deltaToleranceBase);
 }
 
-function pairInput(ctx: SpotFuturesContext, phase: 'e' | 'x'): HedgedPairInput {
+/** Long spot: spot +a, perp −a; short spot: the reverse. Absolute targets: leftover dust is absorbed. */
+function entryTargets(ctx: SpotFuturesContext): { spot: number; perp: number } {
+  const a = ctx.amountBase;
+  return ctx.params.direction === 'long-spot' ? { spot: a, perp: -a } : { spot: -a, perp: a };
+}
+
+function execution(
+  ctx: SpotFuturesContext,
+  phase: 'e' | 'x' | 'r',
+  execution: number,
+  mode: HedgedPairInput['mode'],
+  targets: { spot: number; perp: number },
+): HedgedPairInput {
   const { spot: ms, perp: mp } = ctx.markets;
-  const sides = entrySides(ctx);
-  const flip = (s: Side): Side => (s === 'buy' ? 'sell' : 'buy');
-  const spotSide = phase === 'e' ? sides.spot : flip(sides.spot);
-  const perpSide = phase === 'e' ? sides.perp : flip(sides.perp);
-  const spotBase = phase === 'e' ? ctx.amountBase : Math.abs(ctx.legs.spot.position);
-  const perpBase = phase === 'e' ? ctx.amountBase : Math.abs(ctx.legs.perp.position);
-  const spotRef = spotSide === 'buy' ? ctx.quotes.spot!.ask : ctx.quotes.spot!.bid;
-  const perpRef = perpSide === 'buy' ? ctx.quotes.perp!.ask : ctx.quotes.perp!.bid;
   return {
     tag: ctx.tag,
-    cycle: ctx.cycle * 8 + (phase === 'x' ? Math.min(ctx.exitAttempts, 7) : 0),
+    cycle: ctx.cycle,
     phase,
+    execution,
+    mode,
     legs: [
-      legSpec(ms, spotSide, amountToPrecision(ms, spotBase / ms.contractSize), spotRef),
-      legSpec(mp, perpSide, amountToPrecision(mp, perpBase / mp.contractSize), perpRef),
+      legSpec(ms, ctx.legs.spot, targets.spot, ctx.quotes.spot),
+      legSpec(mp, ctx.legs.perp, targets.perp, ctx.quotes.perp),
     ],
     toleranceBase: ctx.params.deltaToleranceBase,
-    reduceOnly: phase === 'x',
   };
 }
+
+const entryInput = (ctx: SpotFuturesContext) => execution(ctx, 'e', 0, 'open', entryTargets(ctx));
+const exitInput = (ctx: SpotFuturesContext) => execution(ctx, 'x', ctx.exitAttempts, 'close', { spot: 0, perp: 0 });
+/** The perp goes back to −spot; when the perp cannot trade the residual the pair moves spot instead. */
+const rebalanceInput = (ctx: SpotFuturesContext) =>
+  execution(ctx, 'r', ctx.rebalances, 'adjust', { spot: ctx.legs.spot.position, perp: -ctx.legs.spot.position });
 
 /** The market side of the entry rule: basis net of costs, entry cost, notional, fresh quotes. */
 function entryMarketOpen(context: SpotFuturesContext): boolean {
@@ -299,7 +340,7 @@ function withQuote(
 }
 
 type PairDone = { output: HedgedPairOutput };
-type OrderDone = { output: OrderOutput };
+const attentionKit = attentionRules(BOOKS);
 
 export const spotFuturesMachine = setup({
   types: {
@@ -309,6 +350,7 @@ export const spotFuturesMachine = setup({
   },
   actors: { ...actorContracts, order: orderMachine, hedgedPair: hedgedPairMachine },
   guards: {
+    ...attentionKit.guards,
     stopRequested: ({ context }) => context.stopRequested !== undefined,
     stopWithFlatten: ({ context }) => context.stopRequested?.flatten === true && !isFlat(context),
     quotesFresh: ({ context }) =>
@@ -316,16 +358,19 @@ export const spotFuturesMachine = setup({
       isFresh(context.quotes.perp, context.now, context.params.staleAfterMs),
     basisWideEnoughToEnter: ({ context }) =>
       entryMarketOpen(context) && !context.paused && context.riskBlocked === undefined,
-    pairHedged: ({ event }) => (event as unknown as PairDone).output.outcome === 'hedged',
-    pairLeftNothing: ({ event }) =>
+    /** The entry holds a hedged position (all of it, or the part both legs reached). */
+    entryHolds: ({ event }) => ['reached', 'hedged'].includes((event as unknown as PairDone).output.outcome),
+    entryLeftNothing: ({ event }) =>
       ['flat', 'nothingFilled'].includes((event as unknown as PairDone).output.outcome),
+    /** An execution ended unhedged, or with an order whose fill is unknown. */
+    executionLeftExposure: ({ event }) =>
+      ['unhedged', 'unresolved'].includes((event as unknown as PairDone).output.outcome),
     basisConverged: ({ context }) => basisConverged(context),
     holdingTimeExceeded: ({ context }) => holdingTimeExceeded(context),
     fundingAgainstTooLong: ({ context }) => fundingAgainstTooLong(context),
     riskWantsFlat: ({ context }) =>
       context.riskBlocked !== undefined && context.stopRequested?.flatten === true,
-    deltaDriftBeyondTolerance: ({ context }) =>
-      Math.abs(netDelta([context.legs.spot, context.legs.perp])) > context.params.deltaToleranceBase,
+    deltaDriftBeyondTolerance: ({ context }) => !hedged(context),
     rebalanceBudgetLeft: ({ context }) => context.rebalances < 3,
     positionsFlat: ({ context }) => isFlat(context),
     exitAttemptsLeft: ({ context }) => context.exitAttempts < 3,
@@ -334,6 +379,7 @@ export const spotFuturesMachine = setup({
     hasQuotes: ({ context }) => context.quotes.spot !== undefined && context.quotes.perp !== undefined,
   },
   actions: {
+    ...attentionKit.actions,
     recordQuote: assign(({ context, event }) => withQuote(context, event as QuoteEvent)),
     recordQuotes: assign(({ context, event }) => {
       let next: Pick<SpotFuturesContext, 'now' | 'quotes'> = context;
@@ -412,13 +458,23 @@ export const spotFuturesMachine = setup({
         lastPair: { outcome: out.outcome, residualBase: out.residualBase, fees: out.fees },
       };
     }),
-    applyRebalance: assign(({ context, event }) => ({
-      legs: {
-        ...context.legs,
-        perp: applyOrderOutput(context.legs.perp, (event as unknown as OrderDone).output),
-      },
-      rebalances: context.rebalances + 1,
+    applyRebalance: assign(({ context, event }) => {
+      const [spot, perp] = applyPair([context.legs.spot, context.legs.perp], (event as unknown as PairDone).output);
+      return { legs: { spot, perp }, rebalances: context.rebalances + 1 };
+    }),
+    raiseAttentionAfterEntry: assign(({ context, event }) => ({
+      attention: attentionAfter('entry', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
     })),
+    raiseAttentionAfterExit: assign(({ context, event }) => ({
+      attention: attentionAfter('exit', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+    })),
+    raiseAttentionAfterRebalance: assign(({ context, event }) => ({
+      attention: attentionAfter('rebalance', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+    })),
+    raiseAttention: assign(({ context, event }) => {
+      const e = event as { reason: string; legs: Attention['legs'] };
+      return { attention: { ...attention(e.reason, context.now, BOOKS.books(context)), legs: e.legs } };
+    }),
     finishCycle: assign(({ context }) => ({
       completedCycles: context.completedCycles + 1,
       enteredAt: undefined,
@@ -427,25 +483,18 @@ export const spotFuturesMachine = setup({
       opportunity: undefined,
       fundingAdverseSince: undefined,
     })),
-    recordUnhedged: assign(({ event }) => {
-      const out = (event as unknown as PairDone).output;
-      return {
-        lastError: failure(
-          'Unhedged',
-          `hedge could not be completed: residual ${out.residualBase} base after ${out.topUps} top-ups and ${out.unwinds} unwinds; ${out.errors.join('; ')}`,
-        ),
-      };
-    }),
     recordDeltaUncorrectable: assign(({ context }) => ({
-      lastError: failure(
-        'DeltaUncorrectable',
-        `net delta ${netDelta([context.legs.spot, context.legs.perp])} still beyond tolerance after ${context.rebalances} rebalances`,
+      attention: attention(
+        `net delta ${netDelta(BOOKS.books(context))} still beyond tolerance after ${context.rebalances} rebalances`,
+        context.now,
+        BOOKS.books(context),
       ),
     })),
     recordExitIncomplete: assign(({ context }) => ({
-      lastError: failure(
-        'ExitIncomplete',
+      attention: attention(
         `could not flatten after ${context.exitAttempts} exits: spot ${context.legs.spot.position}, perp ${context.legs.perp.position}`,
+        context.now,
+        BOOKS.books(context),
       ),
     })),
     noteHeldOnStop: assign(({ context }) =>
@@ -548,35 +597,41 @@ export const spotFuturesMachine = setup({
       },
     },
     watching: {
+      on: { ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' } },
       always: [
         { guard: 'stopRequested', target: 'stopped' },
         { guard: 'basisWideEnoughToEnter', target: 'entering', actions: 'captureOpportunity' },
       ],
     },
     entering: {
+      on: forwardQuotesTo('entry', true),
       invoke: {
         id: 'entry',
         src: 'hedgedPair',
-        input: ({ context }) => pairInput(context, 'e'),
+        input: ({ context }) => entryInput(context),
         onDone: [
           {
-            guard: 'pairHedged',
+            guard: 'executionLeftExposure',
+            target: 'needsAttention',
+            actions: ['applyEntry', 'raiseAttentionAfterEntry'],
+          },
+          {
+            guard: 'entryHolds',
             target: 'holding',
             actions: ['applyEntry', 'markEntered', assign({ emptyEntries: 0 })],
           },
           {
-            guard: 'pairLeftNothing',
             target: 'cooldown',
             actions: [
               'applyEntry',
               assign({ emptyEntries: ({ context }) => (context.emptyEntries ?? 0) + 1 }),
             ],
           },
-          { target: 'failed', actions: ['applyEntry', 'recordUnhedged'] },
         ],
       },
     },
     holding: {
+      on: { ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' } },
       always: [
         { guard: 'stopWithFlatten', target: 'exiting' },
         { guard: 'stopRequested', target: 'stopped', actions: 'noteHeldOnStop' },
@@ -589,40 +644,50 @@ export const spotFuturesMachine = setup({
     rebalancing: {
       always: [
         { guard: 'rebalanceBudgetLeft', target: 'correctingDelta' },
-        { target: 'failed', actions: 'recordDeltaUncorrectable' },
+        { target: 'needsAttention', actions: 'recordDeltaUncorrectable' },
       ],
     },
     correctingDelta: {
+      on: forwardQuotesTo('rebalance', true),
       invoke: {
         id: 'rebalance',
-        src: 'order',
-        input: ({ context }): OrderMachineInput => {
-          const m = context.markets.perp;
-          const excess = netDelta([context.legs.spot, context.legs.perp]);
-          const amount = amountToPrecision(m, Math.abs(excess) / m.contractSize);
-          return {
-            venue: m.venue,
-            request: {
-              symbol: m.symbol,
-              side: excess > 0 ? 'sell' : 'buy',
-              type: 'market',
-              amount,
-              clientOrderId: clientOrderId(context.tag, context.cycle, 'r', 'b', context.rebalances),
-            },
-          };
-        },
-        onDone: { target: 'holding', actions: 'applyRebalance' },
+        src: 'hedgedPair',
+        input: ({ context }) => rebalanceInput(context),
+        onDone: [
+          {
+            guard: 'executionLeftExposure',
+            target: 'needsAttention',
+            actions: ['applyRebalance', 'raiseAttentionAfterRebalance'],
+          },
+          { target: 'holding', actions: 'applyRebalance' },
+        ],
       },
     },
     exiting: {
+      on: forwardQuotesTo('exit', true),
       invoke: {
         id: 'exit',
         src: 'hedgedPair',
-        input: ({ context }) => pairInput(context, 'x'),
-        onDone: { target: 'afterExit', actions: 'applyExit' },
+        input: ({ context }) => exitInput(context),
+        onDone: [
+          {
+            guard: 'executionLeftExposure',
+            target: 'needsAttention',
+            actions: ['applyExit', 'raiseAttentionAfterExit'],
+          },
+          { target: 'afterExit', actions: 'applyExit' },
+        ],
       },
     },
     ...cycleEndStates(),
+    /** Exposure it could not close, or an order's outcome unknown: locks kept, operator told. */
+    needsAttention: needsAttentionState({
+      machineId: 'spotFutures',
+      resume: 'holding',
+      flattenInput: (c: SpotFuturesContext) => flattenPairInput(BOOKS, c),
+      quoteBatches: true,
+    }),
+    afterFlatten: afterFlattenState(),
   },
 });
 

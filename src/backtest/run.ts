@@ -3,7 +3,7 @@
  * strategies and simulated venues on a virtual clock, as fast as the machines go. Everything
  * that reaches the report is a function of the config and the data: same input, same bytes.
  */
-import { strategyTag } from '../../machines/ids.ts';
+import { strategyOfOrder, strategyTag } from '../../machines/ids.ts';
 import { flushMicrotasks, VirtualClock } from '../clock/clock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Order } from '../domain/index.ts';
@@ -175,7 +175,7 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
   const trades: TradeRecord[] = [];
   for (const venue of paper.venues) {
     venue.subscribeOrders((o: Order) => {
-      const strategy = byTag.get(o.clientOrderId.slice(1, 8));
+      const strategy = strategyOfOrder(o.clientOrderId, byTag);
       if (!strategy) return;
       for (const t of o.trades) {
         const key = `${venue.name}|${t.id}`;

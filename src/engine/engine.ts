@@ -4,6 +4,7 @@
  * each strategy from its snapshot and reconciling what happened at the venues meanwhile.
  */
 import { type AnyActorRef, type AnyStateMachine, createActor, type InspectionEvent } from 'xstate';
+import { strategyOfOrder } from '../../machines/ids.ts';
 import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
 import { QuoteGate } from '../actors/quote-gate.ts';
@@ -312,7 +313,7 @@ export class Engine {
     }
     const journal = new StoreIntentJournal(
       this.store,
-      (req) => this.tagToId.get(req.clientOrderId.slice(1, 8)) ?? 'unknown',
+      (req) => strategyOfOrder(req.clientOrderId, this.tagToId) ?? 'unknown',
       () => this.clock.now(),
     );
     this.exchange = createExchangeActors({
@@ -360,7 +361,7 @@ export class Engine {
       let snapshot = rec.snapshot;
       let reason = !kind ? `unknown strategy kind ${rec.kind}` : undefined;
       if (kind && rec.machineVersion !== kind.version) {
-        const steps = this.migrations[rec.kind] ?? {};
+        const steps = { ...kind.migrations, ...this.migrations[rec.kind] };
         let v = rec.machineVersion;
         try {
           while (v < kind.version && steps[v]) snapshot = steps[v++]!(snapshot);

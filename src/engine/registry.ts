@@ -34,11 +34,32 @@ import type { QuoteGateSpec } from '../actors/quote-gate.ts';
 import type { Instrument, Market } from '../domain/index.ts';
 import { instrumentKey } from '../domain/index.ts';
 
+/**
+ * Version 1 → 2 of the hedging kinds: executions converge on target positions (a new hedged-pair
+ * machine) and exposure they cannot close goes to `needsAttention`. A snapshot at rest carries
+ * over as it is (the new context fields are optional); one taken while an execution of the old
+ * pair was in flight cannot be continued by the new one and is refused with the reason — stop
+ * the engine gracefully (it waits for rest states) before upgrading.
+ */
+function restOnlyMigration(kind: string, inFlight: string[]) {
+  return (snapshot: unknown): unknown => {
+    const value = (snapshot as { value?: unknown }).value;
+    const state = typeof value === 'string' ? value : Object.keys((value as object) ?? {})[0];
+    if (state && inFlight.includes(state))
+      throw new Error(
+        `${kind} snapshot of version 1 was taken in '${state}' with an execution in flight; version 2 executes differently — let it finish on the old version (a graceful stop waits for it) or resolve its orders by hand`,
+      );
+    return snapshot;
+  };
+}
+
 export interface StrategyKind {
   kind: string;
   machine: AnyStateMachine;
   /** Bumped when a change to the machine would break old snapshots (renamed states or actors). */
   version: number;
+  /** Built-in snapshot migrations: `migrations[v]` turns a version-v snapshot into v + 1. */
+  migrations?: Record<number, (snapshot: unknown) => unknown>;
   /** Instruments the strategy trades (locked for its lifetime). */
   instruments(params: never): Instrument[];
   /** Validate params against markets and build the machine input; throws InvalidParamsError. */
@@ -58,7 +79,8 @@ export interface StrategyKind {
 const spotFutures: StrategyKind = {
   kind: 'spot-futures',
   machine: spotFuturesMachine,
-  version: 1,
+  version: 2,
+  migrations: { 1: restOnlyMigration('spot-futures', ['entering', 'exiting', 'correctingDelta']) },
   instruments: (p: SpotFuturesParams) => [p.spot, p.perp],
   input: (id: string, p: SpotFuturesParams, market: (i: Instrument) => Market) => {
     const markets = { spot: market(p.spot), perp: market(p.perp) };
@@ -67,9 +89,9 @@ const spotFutures: StrategyKind = {
   },
   legs: (c: SpotFuturesContext) => [c.legs.spot, c.legs.perp],
   marks: (c: SpotFuturesContext) => [mid(c.quotes.spot), mid(c.quotes.perp)],
-  rest: ['starting', 'watching', 'holding', 'cooldown', 'completed', 'stopped', 'failed'],
+  rest: ['starting', 'watching', 'holding', 'cooldown', 'needsAttention', 'completed', 'stopped'],
   volatile: ['quotes', 'now', 'fundingRate'],
-  terminal: ['completed', 'stopped', 'failed'],
+  terminal: ['completed', 'stopped'],
   quoteGate: {
     legOf: (c: SpotFuturesContext, venue: string, symbol: string) =>
       venue === c.params.spot.venue && symbol === c.params.spot.symbol
@@ -90,7 +112,8 @@ const spotFutures: StrategyKind = {
 const futuresSpread: StrategyKind = {
   kind: 'futures-spread',
   machine: futuresSpreadMachine,
-  version: 1,
+  version: 2,
+  migrations: { 1: restOnlyMigration('futures-spread', ['entering', 'exiting']) },
   instruments: (p: FuturesSpreadParams) => [p.legA, p.legB],
   input: (id: string, p: FuturesSpreadParams, market: (i: Instrument) => Market) => {
     const markets = { legA: market(p.legA), legB: market(p.legB) };
@@ -99,9 +122,9 @@ const futuresSpread: StrategyKind = {
   },
   legs: (c: FuturesSpreadContext) => [c.legs.legA, c.legs.legB],
   marks: (c: FuturesSpreadContext) => [mid(c.quotes.legA), mid(c.quotes.legB)],
-  rest: ['warmingUp', 'watching', 'holding', 'cooldown', 'completed', 'stopped', 'failed'],
+  rest: ['warmingUp', 'watching', 'holding', 'cooldown', 'needsAttention', 'completed', 'stopped'],
   volatile: ['quotes', 'now', 'stats'],
-  terminal: ['completed', 'stopped', 'failed'],
+  terminal: ['completed', 'stopped'],
 } as unknown as StrategyKind;
 
 const marketMaking: StrategyKind = {
@@ -124,7 +147,8 @@ const marketMaking: StrategyKind = {
 const crossArbitrage: StrategyKind = {
   kind: 'cross-arbitrage',
   machine: crossArbitrageMachine,
-  version: 1,
+  version: 2,
+  migrations: { 1: restOnlyMigration('cross-arbitrage', ['opportunity', 'executing']) },
   instruments: (p: CrossArbitrageParams) => [p.venueA, p.venueB],
   input: (id: string, p: CrossArbitrageParams, market: (i: Instrument) => Market) => {
     const markets = { A: market(p.venueA), B: market(p.venueB) };
@@ -133,9 +157,9 @@ const crossArbitrage: StrategyKind = {
   },
   legs: (c: CrossArbitrageContext) => [c.legs.A, c.legs.B],
   marks: (c: CrossArbitrageContext) => [mid(c.quotes.A), mid(c.quotes.B)],
-  rest: ['idle', 'detecting', 'cooldown', 'recovering', 'completed', 'stopped', 'failed'],
+  rest: ['idle', 'detecting', 'cooldown', 'recovering', 'needsAttention', 'completed', 'stopped'],
   volatile: ['quotes', 'now'],
-  terminal: ['completed', 'stopped', 'failed'],
+  terminal: ['completed', 'stopped'],
 } as unknown as StrategyKind;
 
 export const STRATEGY_KINDS: Record<string, StrategyKind> = {

@@ -272,6 +272,7 @@ export async function checkStrategyProperty<C>(
         : {}),
     },
   );
+  if (process.env.PROPERTY_STATS) console.log(JSON.stringify(seen));
   // A green run must have exercised the strategy: each tag seen in at least its share of runs.
   if (!process.env.PROPERTY_SEED)
     for (const [tag, share] of Object.entries(spec.minimums))
