@@ -416,8 +416,12 @@ function newLegState(spec: LegSpec): LegState {
   };
 }
 
-function outcomeOf(ctx: PairContext, final: 'reached' | 'exhausted' | 'unresolved'): PairOutcome {
-  if (final === 'unresolved') return 'unresolved';
+const atTargets = (ctx: PairContext): boolean =>
+  ctx.legs.every(legReached) && Math.abs(netOf(ctx) - targetNet(ctx)) <= tolerance(ctx);
+
+/** The outcome, from the context alone (the output function does not see the final state). */
+function outcomeOf(ctx: PairContext): PairOutcome {
+  if (ctx.unknown.length > 0) return 'unresolved';
   const traded = ctx.legs.some((l) => l.buyBase > 0 || l.sellBase > 0);
   const net = Math.abs(netOf(ctx));
   if (net > tolerance(ctx)) return 'unhedged';
@@ -426,7 +430,7 @@ function outcomeOf(ctx: PairContext, final: 'reached' | 'exhausted' | 'unresolve
   );
   if (!traded) return flat && ctx.input.mode === 'close' ? 'flat' : 'nothingFilled';
   if (flat) return 'flat';
-  return final === 'reached' && !ctx.shrunk ? 'reached' : 'hedged';
+  return atTargets(ctx) && !ctx.shrunk ? 'reached' : 'hedged';
 }
 
 const legOrderInput = (ctx: PairContext, leg: 0 | 1): OrderMachineInput => ({
@@ -469,8 +473,7 @@ export const hedgedPairMachine = setup({
   guards: {
     legSitsOut: ({ context }, p: { leg: 0 | 1 }) => context.plan[p.leg] === undefined,
     anOrderOutcomeIsUnknown: ({ context }) => context.unknown.length > 0,
-    everyLegAtTarget: ({ context }) =>
-      context.legs.every(legReached) && Math.abs(netOf(context) - targetNet(context)) <= tolerance(context),
+    everyLegAtTarget: ({ context }) => atTargets(context),
     roundsLeft: ({ context }) =>
       context.rounds < (context.input.maxRounds ?? 12) * (context.shrunk ? 2 : 1),
     somethingTradableNow: ({ context }) => planRound(context).length > 0,
@@ -558,11 +561,10 @@ export const hedgedPairMachine = setup({
     exhausted: { type: 'final' },
     unresolved: { type: 'final' },
   },
-  output: ({ context, self }) => {
-    const value = String(self.getSnapshot().value) as 'reached' | 'exhausted' | 'unresolved';
+  output: ({ context }) => {
     const [a, b] = context.legs;
     return {
-      outcome: outcomeOf(context, value),
+      outcome: outcomeOf(context),
       legs: [legResult(a), legResult(b)],
       residualBase: netOf(context),
       toleranceBase: tolerance(context),

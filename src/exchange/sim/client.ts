@@ -123,6 +123,18 @@ export class SimExchangeClient implements ExchangeClient {
       case 'timeoutBeforePlace':
         await sleep(this.clock, Math.max(0, this.timeoutMs - there));
         throw new RequestTimeout(`${this.venue}: ${method} timed out after ${this.timeoutMs} ms`);
+      case 'lateArrival': {
+        // It reaches the venue long after the client gave up on it.
+        this.clock.setTimeout(() => {
+          try {
+            op();
+          } catch {
+            // refused on arrival: the client never learns, as with a lost answer
+          }
+        }, 3 * this.timeoutMs);
+        await sleep(this.clock, Math.max(0, this.timeoutMs - there));
+        throw new RequestTimeout(`${this.venue}: ${method} timed out after ${this.timeoutMs} ms`);
+      }
       case 'timeoutAfterPlace': {
         try {
           op();

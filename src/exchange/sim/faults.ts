@@ -11,7 +11,12 @@ export type RequestFault =
   /** The venue answers 503 (ExchangeNotAvailable): outcome known, nothing placed. */
   | 'unavailable'
   /** The venue answers 429 (RateLimitExceeded). */
-  | 'rateLimit';
+  | 'rateLimit'
+  /**
+   * The request is slow on the way: the client times out, and the venue executes it later (three
+   * timeouts after it was sent) — after the client may already have asked and heard "not found".
+   */
+  | 'lateArrival';
 
 export type StreamKind = 'orders' | 'marketData' | 'all';
 
