@@ -3,10 +3,10 @@
  * **target positions per leg**, measured from the fills it has booked — never on what its last
  * orders were meant to do.
  *
- *   planning ─┬─(an order's outcome is unknown)──────────────▶ unresolved
- *             ├─(every leg at its target, within what can trade)▶ reached
- *             ├─(something tradable now)─▶ sending ─▶ resting ─▶ planning
- *             ├─(nothing tradable at the touch)─▶ resting ─▶ planning
+ *   planning ─┬─(every leg at its target, within what can trade)▶ reached
+ *             ├─(a residual only the other leg can trade)─▶ [its target moves] ─▶ planning
+ *             ├─(rounds left)─▶ sending ─▶ resting ─┬─▶ planning
+ *             │                                     └─(an order's outcome unknown)─▶ unresolved
  *             └─(budget spent)─▶ [open: shrink targets to the hedge it has, once] ─▶ exhausted
  *
  * Each round computes, per leg, what is still to do (target − position), sends first whatever
@@ -476,7 +476,6 @@ export const hedgedPairMachine = setup({
     everyLegAtTarget: ({ context }) => atTargets(context),
     roundsLeft: ({ context }) =>
       context.rounds < (context.input.maxRounds ?? 12) * (context.shrunk ? 2 : 1),
-    somethingTradableNow: ({ context }) => planRound(context).length > 0,
     residualOnlyAnotherLegCanTrade: ({ context }) =>
       context.legs.every(legReached) && absorbResidual(context) !== undefined,
     mayKeepTheHedgeHeld: ({ context }) => context.input.mode === 'open' && !context.shrunk,
@@ -500,10 +499,6 @@ export const hedgedPairMachine = setup({
       }
       return { plan, legs, rounds: context.rounds + 1 };
     }),
-    countIdleRound: assign(({ context }) => ({
-      rounds: context.rounds + 1,
-      idleRounds: context.idleRounds + 1,
-    })),
     noteRoundResult: assign(({ context }) => {
       const filled = context.orders.slice(-2).some((o) => o.order.filled > 0);
       return { idleRounds: filled ? 0 : context.idleRounds + 1, plan: [undefined, undefined] as const };
@@ -532,7 +527,6 @@ export const hedgedPairMachine = setup({
   states: {
     planning: {
       always: [
-        { guard: 'anOrderOutcomeIsUnknown', target: 'unresolved' },
         { guard: 'everyLegAtTarget', target: 'reached' },
         { guard: 'residualOnlyAnotherLegCanTrade', target: 'planning', reenter: true, actions: 'absorbResidual' },
         { guard: 'roundsLeft', target: 'sending', actions: 'planOrders' },

@@ -181,8 +181,10 @@ const fmt = (x: number) => Number(x.toPrecision(6)).toString();
  */
 export function forwardQuotesTo(childId: string, batches = false) {
   // Only while the execution runs: between its last order and its done event it has stopped.
+  // (A pure transition — path exploration — has no live self: nothing to forward to.)
   const forward = enqueueActions(({ event, self, enqueue }) => {
-    const child = (self.getSnapshot() as { children: Record<string, AnyActorRef | undefined> }).children[childId];
+    const snapshot = self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> } | undefined;
+    const child = snapshot?.children?.[childId];
     if (child?.getSnapshot().status === 'active') enqueue.sendTo(child, event as QuoteEvent | QuoteBatchEvent);
   });
   const quote = { QUOTE: { actions: ['recordQuote', forward] } };

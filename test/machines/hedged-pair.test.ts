@@ -8,12 +8,14 @@ import {
 } from '../../machines/hedged-pair.ts';
 import { bindActors } from '../../src/actors/bind.ts';
 import { createExchangeActors } from '../../src/actors/exchange-actors.ts';
+import { clientOrderId } from '../../machines/ids.ts';
+import type { OrderRequest } from '../../src/domain/index.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { FaultInjector, type ScriptedFault } from '../../src/exchange/sim/faults.ts';
 import { makeVenue, PERP, quote, SPOT } from '../helpers.ts';
 
-function setup(script: ScriptedFault[] = [], perpAskSize = 5, perpBidSize = 5) {
-  const { venue, clock } = makeVenue();
+function setup(script: ScriptedFault[] = [], perpAskSize = 5, perpBidSize = 5, balances?: Record<string, number>) {
+  const { venue, clock } = makeVenue(balances ? { balances } : {});
   const client = new SimExchangeClient(venue, {
     faults: new FaultInjector({ script }),
     latency: { requestMs: 5, streamMs: 1 },
@@ -23,31 +25,53 @@ function setup(script: ScriptedFault[] = [], perpAskSize = 5, perpBidSize = 5) {
   const machine = hedgedPairMachine.provide({ actors: bindActors(actors) });
   venue.onBookTicker(quote(SPOT, 60_000, 60_010, 5, 5));
   venue.onBookTicker(quote(PERP, 60_100, 60_101, perpBidSize, perpAskSize));
-  return { venue, clock, machine };
+  return { venue, clock, machine, client };
 }
 
-function leg(symbol: string, side: 'buy' | 'sell', amount: number, refPrice: number): LegSpec {
+function leg(symbol: string, startBase: number, targetBase: number, book: [number, number, number, number]): LegSpec {
   const spot = symbol === SPOT;
+  const [bid, ask, bidSize, askSize] = book;
   return {
     venue: 'sim',
     symbol,
-    side,
-    amount,
+    startBase,
+    targetBase,
+    bid,
+    ask,
+    bidSize,
+    askSize,
     contractSize: 1,
     amountStep: spot ? 0.00001 : 0.001,
     minAmount: spot ? 0.00001 : 0.001,
     minNotional: 5,
-    refPrice,
     derivative: !spot,
   };
 }
+
+const SPOT_BOOK: [number, number, number, number] = [60_000, 60_010, 5, 5];
+const PERP_BOOK: [number, number, number, number] = [60_100, 60_101, 5, 5];
 
 function entry(amount = 0.5): HedgedPairInput {
   return {
     tag: 'test001',
     cycle: 1,
     phase: 'e',
-    legs: [leg(SPOT, 'buy', amount, 60_010), leg(PERP, 'sell', amount, 60_100)],
+    execution: 0,
+    mode: 'open',
+    legs: [leg(SPOT, 0, amount, SPOT_BOOK), leg(PERP, 0, -amount, PERP_BOOK)],
+    toleranceBase: 0.0005,
+    retryDelayMs: 100,
+  };
+}
+
+function exit(spot: number, perp: number): HedgedPairInput {
+  return {
+    tag: 'test001',
+    cycle: 1,
+    phase: 'x',
+    execution: 0,
+    mode: 'close',
+    legs: [leg(SPOT, spot, 0, SPOT_BOOK), leg(PERP, perp, 0, PERP_BOOK)],
     toleranceBase: 0.0005,
     retryDelayMs: 100,
   };
@@ -60,7 +84,7 @@ async function run(
 ): Promise<HedgedPairOutput> {
   const actor = createActor(s.machine, { input });
   actor.start();
-  for (let t = 0; t < 100; t++) {
+  for (let t = 0; t < 400; t++) {
     await s.clock.advanceBy(50);
     onTick?.(t);
     if (actor.getSnapshot().status === 'done') break;
@@ -69,53 +93,68 @@ async function run(
   return actor.getSnapshot().output!;
 }
 
-const position = (s: ReturnType<typeof setup>) => ({
-  spot: s.venue.balances().BTC!.total - 1,
+/** Every request the venue receives. */
+function sent(s: ReturnType<typeof setup>): OrderRequest[] {
+  const out: OrderRequest[] = [];
+  const place = s.venue.placeOrder.bind(s.venue);
+  s.venue.placeOrder = (req: OrderRequest) => {
+    out.push({ ...req });
+    return place(req);
+  };
+  return out;
+}
+
+const position = (s: ReturnType<typeof setup>, spotStart = 1) => ({
+  spot: s.venue.balances().BTC!.total - spotStart,
   perp: s.venue.positions([PERP])[0]?.size ?? 0,
 });
 
-describe('hedged pair against the simulated venue', () => {
-  it('both legs fill: hedged, residual zero, fees and slippage reported', async () => {
+describe('hedged pair: converging on target positions against the simulated venue', () => {
+  it('both legs fill: targets reached, residual zero, fees and prices reported, ids from the layout', async () => {
     const s = setup();
     const out = await run(s, entry());
-    expect(out.outcome).toBe('hedged');
+    expect(out.outcome).toBe('reached');
     expect(out.residualBase).toBeCloseTo(0, 12);
     expect(out.legs[0].signedBase).toBeCloseTo(0.5, 12);
     expect(out.legs[1].signedBase).toBeCloseTo(-0.5, 12);
     expect(out.legs[0].averagePrice).toBe(60_010);
-    expect(out.legs[1].slippageBps).toBeCloseTo(0, 9);
     expect(out.fees).toBeCloseTo(0.5 * 60_010 * 0.002 + 0.5 * 60_100 * 0.0005, 9);
-    expect(out.orders.map((o) => o.order.clientOrderId)).toEqual(['Stest0011ea0', 'Stest0011eb0']);
+    expect(out.orders.map((o) => o.order.clientOrderId)).toEqual([
+      clientOrderId({ tag: 'test001', cycle: 1, phase: 'e', execution: 0, leg: 'a', attempt: 0 }),
+      clientOrderId({ tag: 'test001', cycle: 1, phase: 'e', execution: 0, leg: 'b', attempt: 0 }),
+    ]);
     const p = position(s);
     expect(p.spot + p.perp).toBeCloseTo(0, 12);
   });
 
-  it('a thin perp book fills partly; the missing quantity is retried once the book refreshes', async () => {
+  it('a thin perp book: both legs go for what both touches show, then the rest once the book refreshes', async () => {
     const s = setup([], 5, 5);
+    const requests = sent(s);
     s.venue.onBookTicker(quote(PERP, 60_100, 60_101, 0.2, 5)); // only 0.2 bid for our sell
-    const out = await run(s, entry(), (t) => {
-      if (t === 1) s.venue.onBookTicker(quote(PERP, 60_099, 60_100, 5, 5));
-    });
-    expect(out.outcome).toBe('hedged');
-    expect(out.topUps).toBe(1);
+    const input = entry();
+    input.legs[1] = { ...input.legs[1], bidSize: 0.2 };
+    const actor = createActor(s.machine, { input });
+    actor.start();
+    await s.clock.advanceBy(60);
+    // The first round never sends more spot than the perp can hedge.
+    expect(requests.map((r) => r.amount)).toEqual([0.2, 0.2]);
+    s.venue.onBookTicker(quote(PERP, 60_099, 60_100, 5, 5));
+    actor.send({ type: 'QUOTE', venue: 'sim', symbol: PERP, bid: 60_099, ask: 60_100, bidSize: 5, askSize: 5, timestamp: s.clock.now(), receivedAt: s.clock.now() });
+    for (let t = 0; t < 100 && actor.getSnapshot().status === 'active'; t++) await s.clock.advanceBy(50);
+    const out = actor.getSnapshot().output!;
+    expect(out.outcome).toBe('reached');
     expect(out.legs[1].signedBase).toBeCloseTo(-0.5, 12);
     expect(out.legs[1].averagePrice).toBeCloseTo((0.2 * 60_100 + 0.3 * 60_099) / 0.5, 9);
     const p = position(s);
     expect(p.spot + p.perp).toBeCloseTo(0, 12);
   });
 
-  it('one leg rejected and retries rejected too: the filled leg is unwound, ending flat', async () => {
-    const s = setup([
-      { atRequest: 2, fault: 'reject' },
-      { atRequest: 3, fault: 'reject' },
-      { atRequest: 4, fault: 'reject' },
-    ]);
-    const out = await run(s, entry());
+  it('one leg refused for its whole budget: the entry keeps the hedge it has — here nothing — and ends flat', async () => {
+    // The spot leg fills; the perp order and its two retries (requests 2–4) are refused.
+    const s = setup([2, 3, 4].map((n) => ({ atRequest: n, fault: 'reject' as const })));
+    const out = await run(s, { ...entry(), maxRounds: 3 });
     expect(out.outcome).toBe('flat');
-    expect(out.topUps).toBe(2);
-    expect(out.unwinds).toBe(1);
     expect(out.residualBase).toBeCloseTo(0, 12);
-    expect(out.errors.length).toBe(3);
     const p = position(s);
     expect(p.spot).toBeCloseTo(0, 12);
     expect(p.perp).toBeCloseTo(0, 12);
@@ -124,15 +163,61 @@ describe('hedged pair against the simulated venue', () => {
   it('an answer lost after placement is resolved by client id, not treated as a reject', async () => {
     const s = setup([{ atRequest: 1, fault: 'timeoutAfterPlace' }]);
     const out = await run(s, entry());
-    expect(out.outcome).toBe('hedged');
-    expect(out.topUps).toBe(0);
+    expect(out.outcome).toBe('reached');
     expect(s.venue.allOrders()).toHaveLength(2);
   });
 
-  it('when nothing can correct the residual it says so: unhedged with the residual', async () => {
+  it('an order whose outcome stays unknown stops the execution: nothing is sent against it (defect 3)', async () => {
+    const s = setup([{ atRequest: 2, fault: 'timeoutAfterPlace' }]);
+    const requests = sent(s);
+    // Order queries fail for longer than the order machine asks.
+    const client = s.client;
+    client.faults.addOutage(s.clock.now(), 600_000, ['fetchOrder', 'fetchOpenOrders'], 'timeoutBeforePlace');
+    const actor = createActor(s.machine, { input: entry() });
+    actor.start();
+    for (let t = 0; t < 4_000 && actor.getSnapshot().status === 'active'; t++) await s.clock.advanceBy(100);
+    const out = actor.getSnapshot().output!;
+    expect(out.outcome).toBe('unresolved');
+    expect(out.unknown.map((u) => u.request.symbol)).toEqual([PERP]);
+    // Exactly the two first orders: no top-up, no unwind while the perp order's fill is unknown.
+    expect(requests).toHaveLength(2);
+    expect(position(s).perp).toBeCloseTo(-0.5, 12); // it did fill; the pair never guessed otherwise
+  });
+
+  it('an exit from books of different sizes (spot +0.04, perp −0.02) closes both legs, buying nothing back (defect 5)', async () => {
+    const s = setup([], 5, 5, { USDT: 100_000, BTC: 0.04 });
+    // The perp is short 0.02 at the venue, as the books say.
+    s.venue.placeOrder({ symbol: PERP, side: 'sell', type: 'market', amount: 0.02, clientOrderId: 'Sseed01' });
+    const requests = sent(s);
+    const out = await run(s, exit(0.04, -0.02));
+    expect(['flat', 'reached']).toContain(out.outcome);
+    expect(requests.filter((r) => r.symbol === SPOT && r.side === 'buy')).toEqual([]);
+    expect(requests.filter((r) => r.symbol === PERP && r.side === 'sell')).toEqual([]);
+    expect(s.venue.balances().BTC!.total).toBeCloseTo(0, 12);
+    expect(s.venue.positions([PERP])[0]?.size ?? 0).toBeCloseTo(0, 12);
+  });
+
+  it('closing never re-opens a leg it closed: with the spot leg refused, only spot is retried (defect 2)', async () => {
+    const s = setup([], 5, 5, { USDT: 100_000, BTC: 0.5 });
+    s.venue.placeOrder({ symbol: PERP, side: 'sell', type: 'market', amount: 0.5, clientOrderId: 'Sseed02' });
+    const requests = sent(s);
+    s.client.faults.addOutage(s.clock.now(), 2_000, ['createOrder'], 'unavailable');
+    const out = await run(s, exit(0.5, -0.5));
+    expect(out.outcome).toBe('flat');
+    // Every perp order buys back (reduce-only), every spot order sells: nothing re-opens.
+    for (const r of requests) {
+      if (r.symbol === PERP) expect([r.side, r.reduceOnly]).toEqual(['buy', true]);
+      else expect(r.side).toBe('sell');
+    }
+    expect(position(s, 0).spot).toBeCloseTo(0, 12);
+    expect(position(s, 0).perp).toBeCloseTo(0, 12);
+  });
+
+  it('when the budget is spent with a naked leg it says so: unhedged with the residual', async () => {
     const s = setup([{ atRequest: 2, fault: 'reject' }]);
-    const input = { ...entry(), maxTopUps: 0, maxUnwinds: 0 };
-    const out = await run(s, input);
+    // The perp leg is refused and the spot leg cannot trade back (its orders are refused too).
+    s.client.faults.addOutage(s.clock.now() + 20, 600_000, ['createOrder'], 'reject');
+    const out = await run(s, { ...entry(), maxRounds: 2 });
     expect(out.outcome).toBe('unhedged');
     expect(out.residualBase).toBeCloseTo(0.5, 12);
   });

@@ -64,22 +64,34 @@ export function pairOutput(
   );
   const signed = legs.map((l) => (l.side === 'buy' ? l.amount : -l.amount));
   const leg = (i: number) => ({
-    filledBase: Math.abs(signed[i]!),
     signedBase: signed[i]!,
+    positionBase: signed[i]!,
     cost: legs[i]!.amount * legs[i]!.price,
     fees: 0,
     averagePrice: legs[i]!.price,
-    slippageBps: 0,
   });
+  const unknown =
+    outcome === 'unresolved'
+      ? [
+          {
+            leg: 1 as const,
+            venue: 'sim',
+            symbol: legs[1].symbol,
+            clientOrderId: 'Slost',
+            request: { symbol: legs[1].symbol, side: legs[1].side, type: 'market' as const, amount: 1, clientOrderId: 'Slost' },
+          },
+        ]
+      : [];
   return {
     outcome,
     legs: [leg(0), leg(1)],
     residualBase: signed[0]! + signed[1]!,
+    toleranceBase: 0.01,
     fees: 0,
     orders,
-    topUps: 0,
-    unwinds: 0,
-    errors: outcome === 'unhedged' ? ['legB: InvalidOrder: refused'] : [],
+    unknown,
+    rounds: 1,
+    errors: outcome === 'unhedged' || outcome === 'unresolved' ? ['legB: InvalidOrder: refused'] : [],
   };
 }
 
