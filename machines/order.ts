@@ -205,7 +205,8 @@ export const orderMachine = setup({
     maxCancels: input.maxCancels ?? 5,
     cancelRequested: false,
     notFoundOnce: false,
-    maxSubmits: input.maxSubmits ?? 3,
+    // Resolving never sends: "not found" twice is not a reason to send it now.
+    maxSubmits: input.resolveOnly ? 0 : (input.maxSubmits ?? 3),
     maxQueries: input.maxQueries ?? 12,
     retryDelayMs: input.retryDelayMs ?? 500,
     maxQueryDelayMs: input.maxQueryDelayMs ?? 10_000,

@@ -6,7 +6,7 @@ import {
   crossArbitrageMachine,
 } from '../../machines/strategies/cross-arbitrage.ts';
 import { coverage } from './coverage.ts';
-import { markets, pairOutput, quote } from './fixtures.ts';
+import { filledOrder, markets, orderOutput, pairOutput, quote } from './fixtures.ts';
 
 const SPOT = 'BTC/USDT';
 const T0 = 1_000_000;
@@ -41,6 +41,46 @@ function events(s: AnyMachineSnapshot) {
           { symbol: SPOT, side: 'sell', amount: qa, price: 60_300 },
           { symbol: SPOT, side: 'buy', amount: qb, price: 60_000 },
         ]) as [never, never];
+  const a = c.legs.A.position;
+  const b = c.legs.B.position;
+  const rebalance = (q: number) =>
+    pairOutput(q > 0 ? 'reached' : 'unhedged', [
+      { symbol: SPOT, side: 'buy', amount: 0, price: 60_000 },
+      { symbol: SPOT, side: a + b > 0 ? 'sell' : 'buy', amount: q, price: 60_000 },
+    ]);
+  // Needs attention is explored in its own pass (the input with maxExecutions 3), from plain paths.
+  if (s.matches('needsAttention'))
+    return [
+      quote('bybit', SPOT, 60_000, t),
+      { type: 'xstate.done.actor.pause' },
+      { type: 'OPERATOR.FLATTEN' },
+      { type: 'OPERATOR.RESOLVE' },
+      ...(c.stopRequested ? [] : [{ type: 'STOP', flatten: true }, { type: 'STOP', flatten: false }]),
+      { type: 'xstate.done.actor.resolve', output: orderOutput(filledOrder(SPOT, 'sell', 0.5, 60_300, 'Slost'), 'filled') },
+      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'lost') },
+      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'canceled') },
+      { type: 'xstate.done.actor.flatten', output: rebalance(Number(Math.abs(a + b).toFixed(6))) },
+      { type: 'xstate.done.actor.flatten', output: rebalance(0) },
+    ];
+  if (c.params.maxExecutions === 3)
+    return [
+      quote('sim', SPOT, 60_000, t),
+      quote('bybit', SPOT, 60_300, t),
+      { type: 'FEED.DOWN', venue: 'bybit', symbol: SPOT, at: t },
+      { type: 'FEED.UP', venue: 'bybit', symbol: SPOT, at: t },
+      { type: 'xstate.done.actor.balanceA', output: balances },
+      { type: 'xstate.done.actor.balanceB', output: balances },
+      { type: 'xstate.error.actor.balanceA', error: new Error('down') },
+      { type: 'xstate.done.actor.pause' },
+      { type: 'xstate.done.actor.execution', output: pairOutput('hedged', legs(0.5, 0.45)) }, // a residual it missed
+      { type: 'xstate.done.actor.execution', output: pairOutput('unhedged', legs(0.5, 0)) },
+      { type: 'xstate.done.actor.execution', output: pairOutput('unresolved', legs(0.5, 0)) },
+      { type: 'xstate.done.actor.execution', output: pairOutput('unresolved', legs(0, 0)) },
+      ...(c.stopRequested ? [] : [{ type: 'STOP', flatten: false }]),
+      ...(s.matches('detecting') || s.matches('cooldown')
+        ? [{ type: 'ATTENTION', reason: 'venue B holds less than the books', legs: [{ venue: 'bybit', symbol: SPOT, position: -1 }] }]
+        : []),
+    ];
   return [
     quote('sim', SPOT, 60_000, t),
     quote('bybit', SPOT, 60_000, t),
@@ -53,9 +93,8 @@ function events(s: AnyMachineSnapshot) {
     { type: 'xstate.done.actor.balanceB', output: balances },
     { type: 'xstate.error.actor.balanceA', error: new Error('down') },
     { type: 'xstate.error.actor.balanceB', error: new Error('down') },
-    { type: 'xstate.done.actor.execution', output: pairOutput('hedged', legs(0.5, 0.5)) },
+    { type: 'xstate.done.actor.execution', output: pairOutput('reached', legs(0.5, 0.5)) },
     { type: 'xstate.done.actor.execution', output: pairOutput('nothingFilled', legs(0, 0)) },
-    { type: 'xstate.done.actor.execution', output: pairOutput('unhedged', legs(0.5, 0)) },
     { type: 'xstate.done.actor.pause' },
     ...(c.stopRequested || c.paused || c.riskBlocked
       ? []
@@ -68,16 +107,23 @@ function events(s: AnyMachineSnapshot) {
 function invariant(s: AnyMachineSnapshot, stable: boolean): void {
   const c = ctx(s);
   const imbalance = Math.abs(c.legs.A.position + c.legs.B.position);
-  if (stable && (s.matches('detecting') || s.matches('cooldown') || s.matches('completed')))
+  if (stable && c.params.maxExecutions !== 3 && (s.matches('detecting') || s.matches('cooldown') || s.matches('completed')))
     expect(imbalance).toBeLessThanOrEqual(c.params.toleranceBase); // only ever balanced inventory outside recovery
   if (s.matches('executing')) expect(c.opportunity?.amountBase).toBeGreaterThan(0);
-  if (s.matches('failed')) expect(c.lastError?.name).toBe('Unbalanced');
+  if (s.matches('needsAttention')) {
+    expect(c.attention?.reason).toBeTruthy();
+    expect(c.attention?.legs.length).toBeGreaterThan(0);
+  }
+  // Never stopped or completed with inventory off balance (an operator's resolve says so).
+  if (s.matches('stopped') && imbalance > c.params.toleranceBase) expect(c.lastError?.name).toBe('ResolvedByOperator');
 }
 
 describe('cross-exchange arbitrage path coverage', () => {
   it('reaches every state and transition; recovering is reachable from each operational state', () => {
+    const input = { id: 'xa', params, markets: { A: markets.spot, B: markets.spotB } };
     const report = coverage(crossArbitrageMachine, {
-      input: { id: 'xa', params, markets: { A: markets.spot, B: markets.spotB } },
+      input,
+      inputs: [input, { ...input, params: { ...params, maxExecutions: 3 } }],
       events: events as never,
       serializeState: (s) => {
         const c = ctx(s);
@@ -96,6 +142,8 @@ describe('cross-exchange arbitrage path coverage', () => {
           c.riskBlocked ?? null,
           c.executions,
           c.opportunity?.buy ?? null,
+          c.attention !== undefined,
+          c.attention?.unknownOrders.length ?? 0,
         ]);
       },
       invariant,

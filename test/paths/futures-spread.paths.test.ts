@@ -6,7 +6,7 @@ import {
   futuresSpreadMachine,
 } from '../../machines/strategies/futures-spread.ts';
 import { coverage } from './coverage.ts';
-import { markets, pairOutput, quote } from './fixtures.ts';
+import { filledOrder, markets, orderOutput, pairOutput, quote } from './fixtures.ts';
 
 const PERP = 'BTC/USDT:USDT';
 const T0 = 1_000_000;
@@ -43,13 +43,41 @@ function events(s: AnyMachineSnapshot) {
     { symbol: PERP, side: a > 0 ? 'sell' : 'buy', amount: Math.abs(a), price: 60_000 },
     { symbol: PERP, side: b > 0 ? 'sell' : 'buy', amount: Math.abs(b), price: 60_000 },
   ] as [never, never];
-  const entry = (outcome: 'hedged' | 'nothingFilled' | 'unhedged', qa: number, qb: number) => ({
+  const entry = (outcome: 'reached' | 'nothingFilled' | 'unhedged' | 'unresolved', qa: number, qb: number) => ({
     type: 'xstate.done.actor.entry',
     output: pairOutput(outcome, [
       { symbol: PERP, side: 'buy', amount: qa, price: 60_000 },
       { symbol: PERP, side: 'sell', amount: qb, price: 60_180 },
     ]),
   });
+  // Needs attention is explored in its own pass (the input with maxCycles 3), from plain paths.
+  if (s.matches('needsAttention'))
+    return [
+      quote('bybit', PERP, 60_000, t),
+      { type: 'xstate.done.actor.pause' },
+      { type: 'OPERATOR.FLATTEN' },
+      { type: 'OPERATOR.RESOLVE' },
+      ...(c.stopRequested ? [] : [{ type: 'STOP', flatten: true }, { type: 'STOP', flatten: false }]),
+      { type: 'xstate.done.actor.resolve', output: orderOutput(filledOrder(PERP, 'sell', 1, 60_180, 'Slost'), 'filled') },
+      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'lost') },
+      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'canceled') },
+      { type: 'xstate.done.actor.flatten', output: pairOutput('flat', exitLegs) },
+      { type: 'xstate.done.actor.flatten', output: pairOutput('unhedged', [exitLegs[0], { ...exitLegs[1], amount: 0 }] as never) },
+    ];
+  if (c.params.maxCycles === 3)
+    return [
+      quote('sim', PERP, 60_000, t),
+      quote('bybit', PERP, 60_000, t),
+      quote('bybit', PERP, 60_180, t),
+      { type: 'xstate.done.actor.pause' },
+      entry('unhedged', 1, 0),
+      entry('unresolved', 1, 0),
+      entry('unresolved', 0, 0),
+      { type: 'xstate.done.actor.exit', output: pairOutput('unhedged', [exitLegs[0], { ...exitLegs[1], amount: 0 }] as never) },
+      ...(s.matches('holding') || s.matches('watching')
+        ? [{ type: 'ATTENTION', reason: 'venue B −2 but books −1', legs: [{ venue: 'bybit', symbol: PERP, position: -2 }] }]
+        : []),
+    ];
   return [
     quote('sim', PERP, 60_000, t),
     quote('bybit', PERP, 60_000, t), // spread 0
@@ -70,9 +98,8 @@ function events(s: AnyMachineSnapshot) {
         ]),
     ...(c.paused ? [{ type: 'RESUME' }] : []),
     ...(c.riskBlocked ? [{ type: 'RISK.CLEAR' }] : []),
-    entry('hedged', 1, 1),
+    entry('reached', 1, 1),
     entry('nothingFilled', 0, 0),
-    entry('unhedged', 1, 0),
     { type: 'xstate.done.actor.exit', output: pairOutput('flat', exitLegs) },
     {
       type: 'xstate.done.actor.exit',
@@ -98,14 +125,20 @@ function invariant(s: AnyMachineSnapshot, stable: boolean): void {
     expect(Math.abs(c.legs.legA.position + c.legs.legB.position)).toBeLessThanOrEqual(tol);
     expect(c.positionSign).not.toBe(0);
   }
-  if (s.matches('failed')) expect(c.lastError).toBeDefined();
+  if (s.matches('needsAttention')) {
+    expect(c.attention?.reason).toBeTruthy();
+    expect(c.attention?.legs.length).toBeGreaterThan(0);
+  }
+  if (s.matches('stopped') && !flat) expect(c.lastError?.name).toMatch(/StoppedWithPosition|ResolvedByOperator/);
   if (s.matches('completed')) expect(flat).toBe(true);
 }
 
 describe('futures–futures spread path coverage', () => {
   it('reaches every state and transition with the invariants holding at every microstep', () => {
+    const input = { id: 'ff', params, markets: { legA: markets.perp, legB: markets.perpB } };
     const report = coverage(futuresSpreadMachine, {
-      input: { id: 'ff', params, markets: { legA: markets.perp, legB: markets.perpB } },
+      input,
+      inputs: [input, { ...input, params: { ...params, maxCycles: 3 } }],
       events: events as never,
       serializeState: (s) => {
         const c = ctx(s);
@@ -122,6 +155,8 @@ describe('futures–futures spread path coverage', () => {
           c.riskBlocked ?? null,
           c.completedCycles,
           c.exitAttempts,
+          c.attention !== undefined,
+          c.attention?.unknownOrders.length ?? 0,
         ]);
       },
       invariant,

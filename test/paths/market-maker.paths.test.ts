@@ -51,6 +51,8 @@ function events(s: AnyMachineSnapshot) {
       output: orderOutput({ ...fill, filled: 0, trades: [], status: 'canceled' }, 'canceled'),
     });
     ev.push({ type: `xstate.done.actor.${slot}`, output: orderOutput(undefined, 'rejected') });
+    // Its fate unknown (answer lost, queries failing): the slot asks again before quoting anew.
+    ev.push({ type: `xstate.done.actor.${slot}`, output: orderOutput(undefined, 'lost') });
     ev.push({ type: 'ORDER.PROGRESS', order: { ...fill, status: 'open', remaining: 0 } });
   }
   if (!c.stopRequested && !c.paused && !c.riskBlocked)
