@@ -21,7 +21,7 @@
  * unwound or re-sent against it. The parent gets `unresolved` with the client ids to resolve.
  * Every order has its own id: (tag, cycle, phase, execution, leg, attempt) — see ids.ts.
  */
-import { assign, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 import type { Order, OrderRequest, Side } from '../src/domain/index.ts';
 import { roundToStep } from '../src/domain/index.ts';
 import { actorContracts } from './contract-actors.ts';
@@ -132,6 +132,8 @@ interface LegState {
   fees: number;
   /** Orders sent on this leg in this execution (the id's attempt number). */
   sent: number;
+  /** Consecutive orders the venue refused outright on this leg (funds, limits, reduce-only). */
+  refusals?: number;
 }
 
 interface PairContext {
@@ -152,6 +154,8 @@ interface PairContext {
 type DoneEvent = { type: string; output: OrderOutput };
 
 const EPS = 1e-12;
+/** Outright refusals in a row after which a building leg is not chased any more. */
+const REFUSALS_TO_GIVE_UP = 2;
 
 // ───────────────────────────── the rules, as plain functions ─────────────────────────────
 
@@ -313,6 +317,7 @@ function shrinkToHeld(ctx: PairContext): [LegState, LegState] {
   const leading = legs[1 - lag]!;
   lagging.target = lagging.position;
   leading.target = -lagging.position;
+  for (const l of legs) l.refusals = 0;
   return legs;
 }
 
@@ -360,6 +365,7 @@ function applyOutput(ctx: PairContext, leg: 0 | 1, out: OrderOutput): Partial<Pa
     }
     l.fees += o.fee.cost;
   }
+  l.refusals = out.outcome === 'rejected' ? (l.refusals ?? 0) + 1 : 0;
   legs[leg] = l;
   const request = ctx.plan[leg];
   const unknown =
@@ -444,10 +450,7 @@ function legRegion(leg: 0 | 1) {
     initial: 'checking',
     states: {
       checking: {
-        always: [
-          { guard: { type: 'legSitsOut', params: { leg } }, target: 'done' },
-          { target: 'working' },
-        ],
+        always: [{ guard: { type: 'legSitsOut', params: { leg } }, target: 'done' }, { target: 'working' }],
       },
       working: {
         invoke: {
@@ -474,8 +477,10 @@ export const hedgedPairMachine = setup({
     legSitsOut: ({ context }, p: { leg: 0 | 1 }) => context.plan[p.leg] === undefined,
     anOrderOutcomeIsUnknown: ({ context }) => context.unknown.length > 0,
     everyLegAtTarget: ({ context }) => atTargets(context),
-    roundsLeft: ({ context }) =>
-      context.rounds < (context.input.maxRounds ?? 12) * (context.shrunk ? 2 : 1),
+    /** Building or adjusting, a leg the venue keeps refusing is not chased: funds or limits won't change. */
+    aLegKeepsBeingRefused: ({ context }) =>
+      context.input.mode !== 'close' && context.legs.some((l) => (l.refusals ?? 0) >= REFUSALS_TO_GIVE_UP),
+    roundsLeft: ({ context }) => context.rounds < (context.input.maxRounds ?? 12) * (context.shrunk ? 2 : 1),
     residualOnlyAnotherLegCanTrade: ({ context }) =>
       context.legs.every(legReached) && absorbResidual(context) !== undefined,
     mayKeepTheHedgeHeld: ({ context }) => context.input.mode === 'open' && !context.shrunk,
@@ -528,7 +533,19 @@ export const hedgedPairMachine = setup({
     planning: {
       always: [
         { guard: 'everyLegAtTarget', target: 'reached' },
-        { guard: 'residualOnlyAnotherLegCanTrade', target: 'planning', reenter: true, actions: 'absorbResidual' },
+        {
+          guard: 'residualOnlyAnotherLegCanTrade',
+          target: 'planning',
+          reenter: true,
+          actions: 'absorbResidual',
+        },
+        {
+          guard: and(['aLegKeepsBeingRefused', 'mayKeepTheHedgeHeld']),
+          target: 'planning',
+          reenter: true,
+          actions: 'keepTheHedgeHeld',
+        },
+        { guard: 'aLegKeepsBeingRefused', target: 'exhausted' },
         { guard: 'roundsLeft', target: 'sending', actions: 'planOrders' },
         { guard: 'mayKeepTheHedgeHeld', target: 'planning', reenter: true, actions: 'keepTheHedgeHeld' },
         { target: 'exhausted' },

@@ -54,6 +54,12 @@ export interface OrderMachineInput {
   resolveOnly?: boolean;
   /** How long an unanswered request may still be in flight, ms: wait this before trusting "not found". */
   inFlightGraceMs?: number;
+  /**
+   * After this long of "not found" answers a request can no longer land (venues refuse requests
+   * older than their receive window: Binance's recvWindow is 5 s by default), ms. Only then may an
+   * order that was never found be called never placed (`rejected`).
+   */
+  landingWindowMs?: number;
   /** Send ORDER.PROGRESS to the parent on every change (set by parents that track fills live). */
   reportToParent?: boolean;
 }
@@ -79,6 +85,9 @@ export interface OrderContext {
   maxCancels: number;
   cancelRequested: boolean;
   notFoundOnce: boolean;
+  /** "Not found" answers since the last submission, each a grace period apart. */
+  notFoundCount?: number;
+  landingWindowMs?: number;
   maxSubmits: number;
   maxQueries: number;
   retryDelayMs: number;
@@ -161,6 +170,9 @@ export const orderMachine = setup({
     notFoundTwiceWithSubmitsLeft: ({ context }) =>
       context.notFoundOnce && context.submits < context.maxSubmits,
     resolvingOnly: ({ context }) => context.resolveOnly === true,
+    /** Not found for longer than a request can take to land: it was never placed. */
+    neverLanded: ({ context }) =>
+      ((context.notFoundCount ?? 0) + 1) * context.inFlightGraceMs >= (context.landingWindowMs ?? 10_000),
     queriesLeft: ({ context }) => context.queries < context.maxQueries,
     cancelsLeft: ({ context }) => context.cancels < context.maxCancels,
     cancelWasRequestedWithCancelsLeft: ({ context }) =>
@@ -185,8 +197,21 @@ export const orderMachine = setup({
     countSubmit: assign({ submits: ({ context }) => context.submits + 1 }),
     countQuery: assign({ queries: ({ context }) => context.queries + 1 }),
     countCancel: assign({ cancels: ({ context }) => context.cancels + 1 }),
-    rememberNotFound: assign({ notFoundOnce: true }),
-    forgetNotFound: assign({ notFoundOnce: false, queries: 0 }),
+    // The venue answered: failed queries start counting again from zero.
+    rememberNotFound: assign(({ context }) => ({
+      notFoundOnce: true,
+      notFoundCount: (context.notFoundCount ?? 0) + 1,
+      queries: 0,
+    })),
+    forgetNotFound: assign({ notFoundOnce: false, notFoundCount: 0, queries: 0 }),
+    recordNeverLanded: assign({
+      lastError: (): ErrorInfo => ({
+        name: 'NeverLanded',
+        message: 'not found at the venue for longer than a request can take to land',
+        retryable: false,
+        outcomeUnknown: false,
+      }),
+    }),
     requestCancel: assign({ cancelRequested: true }),
     reportProgress: enqueueActions(({ context, enqueue }) => {
       if (context.reportToParent && context.order)
@@ -212,6 +237,8 @@ export const orderMachine = setup({
     maxQueryDelayMs: input.maxQueryDelayMs ?? 10_000,
     ...(input.resolveOnly ? { resolveOnly: true, cancelRequested: true } : {}),
     inFlightGraceMs: input.inFlightGraceMs ?? 2_000,
+    landingWindowMs: input.landingWindowMs ?? 10_000,
+    notFoundCount: 0,
     lastError: undefined,
     outcome: undefined,
     reportToParent: input.reportToParent ?? false,
@@ -255,10 +282,10 @@ export const orderMachine = setup({
           // Not found twice, a grace period apart: the request is not in flight any more. Re-send
           // with the same client id — if the venue does know it after all, it refuses the duplicate.
           { guard: 'notFoundTwiceWithSubmitsLeft', target: 'submitting', actions: 'forgetNotFound' },
-          // No submits left (or never to send): a slow first request may still land, so the order is
-          // never declared rejected on "not found" — keep asking within the budget, then `lost`.
-          { guard: 'queriesLeft', target: 'awaitingInFlight', actions: 'rememberNotFound' },
-          { target: 'lost' },
+          // No submits left (or never to send): a slow first request may still land, so "not found"
+          // means rejected only once no request could land any more; until then keep asking.
+          { guard: 'neverLanded', target: 'rejected', actions: 'recordNeverLanded' },
+          { target: 'awaitingInFlight', actions: 'rememberNotFound' },
         ],
         onError: [
           { guard: 'queriesLeft', target: 'queryBackoff', actions: 'recordError' },

@@ -87,7 +87,11 @@ export function legSpec(
  * The one rule for "hedged", as every strategy applies it to its books: net delta within
  * max(delta tolerance, the smallest tradable size of the legs at their marks).
  */
-export function sharedTolerance(markets: Market[], quotes: (Quote | undefined)[], deltaTolerance: number): number {
+export function sharedTolerance(
+  markets: Market[],
+  quotes: (Quote | undefined)[],
+  deltaTolerance: number,
+): number {
   return hedgeTolerance(
     markets.map(legFacts),
     quotes.map((q) => mid(q)),
@@ -185,7 +189,8 @@ export function forwardQuotesTo(childId: string, batches = false) {
   const forward = enqueueActions(({ event, self, enqueue }) => {
     const snapshot = self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> } | undefined;
     const child = snapshot?.children?.[childId];
-    if (child?.getSnapshot().status === 'active') enqueue.sendTo(child, event as QuoteEvent | QuoteBatchEvent);
+    if (child?.getSnapshot().status === 'active')
+      enqueue.sendTo(child, event as QuoteEvent | QuoteBatchEvent);
   });
   const quote = { QUOTE: { actions: ['recordQuote', forward] } };
   // `never`: a transitions config the machine's own event types accept (the action is untyped here).
@@ -248,7 +253,12 @@ export function needsAttentionState(o: {
       },
       /** The venue could not answer yet: ask again later (its fills are never guessed). */
       waitingForVenue: {
-        invoke: { id: 'pause', src: 'wait', input: (): WaitInput => ({ ms: 30_000 }), onDone: 'checkingOrders' },
+        invoke: {
+          id: 'pause',
+          src: 'wait',
+          input: (): WaitInput => ({ ms: 30_000 }),
+          onDone: 'checkingOrders',
+        },
       },
       deciding: {
         always: [
@@ -438,23 +448,36 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
         return { ...h.withBooks(context, books), attention: { ...a, unknownOrders: rest } } as never;
       }),
       clearAttention: assign({ attention: undefined } as never),
-      acknowledgeAttention: assign(({ context }: { context: C }) => ({
-        attention: undefined,
-        lastError: failure(
-          'ResolvedByOperator',
-          `an operator resolved: ${context.attention?.reason ?? 'needs attention'}; books then held ${h
-            .books(context)
-            .map((b) => `${b.venue} ${b.symbol} ${fmt(b.position)}`)
-            .join(', ')}`,
-        ),
-      }) as never) as never,
+      acknowledgeAttention: assign(
+        ({ context }: { context: C }) =>
+          ({
+            attention: undefined,
+            lastError: failure(
+              'ResolvedByOperator',
+              `an operator resolved: ${context.attention?.reason ?? 'needs attention'}; books then held ${h
+                .books(context)
+                .map((b) => `${b.venue} ${b.symbol} ${fmt(b.position)}`)
+                .join(', ')}`,
+            ),
+          }) as never,
+      ) as never,
       applyFlatten: assign(({ context, event }: { context: C; event: unknown }) =>
         h.withBooks(context, applyPair(h.books(context), (event as PairDoneEvent).output)),
       ) as never,
-      raiseAttentionAfterFlatten: assign(({ context, event }: { context: C; event: unknown }) => ({
-        attention: attentionAfter('flatten', (event as PairDoneEvent).output, context.now, h.books(context)),
-      }) as never) as never,
-      countFlatten: assign(({ context }: { context: C }) => ({ flattens: (context.flattens ?? 0) + 1 }) as never) as never,
+      raiseAttentionAfterFlatten: assign(
+        ({ context, event }: { context: C; event: unknown }) =>
+          ({
+            attention: attentionAfter(
+              'flatten',
+              (event as PairDoneEvent).output,
+              context.now,
+              h.books(context),
+            ),
+          }) as never,
+      ) as never,
+      countFlatten: assign(
+        ({ context }: { context: C }) => ({ flattens: (context.flattens ?? 0) + 1 }) as never,
+      ) as never,
     } as unknown as Record<string, never>,
   };
 }

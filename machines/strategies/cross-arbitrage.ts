@@ -297,7 +297,12 @@ export const crossArbitrageMachine = setup({
   actions: {
     ...attentionKit.actions,
     raiseAttentionAfterExecution: assign(({ context, event }) => ({
-      attention: attentionAfter('execution', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+      attention: attentionAfter(
+        'execution',
+        (event as unknown as PairDone).output,
+        context.now,
+        BOOKS.books(context),
+      ),
     })),
     raiseAttention: assign(({ context, event }) => {
       const e = event as { reason: string; legs: Attention['legs'] };
@@ -523,7 +528,11 @@ export const crossArbitrageMachine = setup({
         reloading: {
           invoke: loadBalances('#crossArbitrage.recovering.waitingForFeeds'),
           always: [
-            { guard: 'inventoryUnbalanced', target: '#crossArbitrage.needsAttention', actions: 'recordUnbalanced' },
+            {
+              guard: 'inventoryUnbalanced',
+              target: '#crossArbitrage.needsAttention',
+              actions: 'recordUnbalanced',
+            },
             { guard: 'balancesKnown', target: '#crossArbitrage.detecting' },
           ],
         },

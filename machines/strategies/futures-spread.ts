@@ -327,10 +327,20 @@ export const futuresSpreadMachine = setup({
       positionSign: 0 as const,
     })),
     raiseAttentionAfterEntry: assign(({ context, event }) => ({
-      attention: attentionAfter('entry', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+      attention: attentionAfter(
+        'entry',
+        (event as unknown as PairDone).output,
+        context.now,
+        BOOKS.books(context),
+      ),
     })),
     raiseAttentionAfterExit: assign(({ context, event }) => ({
-      attention: attentionAfter('exit', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+      attention: attentionAfter(
+        'exit',
+        (event as unknown as PairDone).output,
+        context.now,
+        BOOKS.books(context),
+      ),
     })),
     raiseAttention: assign(({ context, event }) => {
       const e = event as { reason: string; legs: Attention['legs'] };

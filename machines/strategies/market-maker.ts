@@ -240,13 +240,17 @@ function slotRegion(slot: string) {
             resolveOnly: true,
           }),
           onDone: [
-            { guard: 'orderOutcomeUnknown', target: 'waitingForVenue', actions: { type: 'holdUnknownOrder' } },
+            {
+              guard: 'orderOutcomeUnknown',
+              target: 'waitingForVenue',
+              actions: { type: 'holdUnknownOrder' },
+            },
             { target: 'idle', actions: { type: 'settleSlot', params: { slot } } },
           ],
         },
       },
       waitingForVenue: {
-        invoke: { id: 'pause', src: 'wait', input: (): WaitInput => ({ ms: 30_000 }), onDone: 'resolving' },
+        invoke: { id: 'pause', src: 'wait', input: (): WaitInput => ({ ms: 10_000 }), onDone: 'resolving' },
       },
       backoff: {
         invoke: {
@@ -356,7 +360,9 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
         const orders = { ...context.orders };
         delete orders[out.clientOrderId];
         return {
-          leg: out.order ? applyNewFills(context.leg, context.orders[out.clientOrderId], out.order) : context.leg,
+          leg: out.order
+            ? applyNewFills(context.leg, context.orders[out.clientOrderId], out.order)
+            : context.leg,
           orders,
           slots: { ...context.slots, [p.slot]: { ...context.slots[p.slot]!, working: undefined } },
           ...(out.error && out.outcome !== 'filled' && out.outcome !== 'canceled'

@@ -257,10 +257,14 @@ function execution(
 }
 
 const entryInput = (ctx: SpotFuturesContext) => execution(ctx, 'e', 0, 'open', entryTargets(ctx));
-const exitInput = (ctx: SpotFuturesContext) => execution(ctx, 'x', ctx.exitAttempts, 'close', { spot: 0, perp: 0 });
+const exitInput = (ctx: SpotFuturesContext) =>
+  execution(ctx, 'x', ctx.exitAttempts, 'close', { spot: 0, perp: 0 });
 /** The perp goes back to −spot; when the perp cannot trade the residual the pair moves spot instead. */
 const rebalanceInput = (ctx: SpotFuturesContext) =>
-  execution(ctx, 'r', ctx.rebalances, 'adjust', { spot: ctx.legs.spot.position, perp: -ctx.legs.spot.position });
+  execution(ctx, 'r', ctx.rebalances, 'adjust', {
+    spot: ctx.legs.spot.position,
+    perp: -ctx.legs.spot.position,
+  });
 
 /** The market side of the entry rule: basis net of costs, entry cost, notional, fresh quotes. */
 function entryMarketOpen(context: SpotFuturesContext): boolean {
@@ -459,17 +463,35 @@ export const spotFuturesMachine = setup({
       };
     }),
     applyRebalance: assign(({ context, event }) => {
-      const [spot, perp] = applyPair([context.legs.spot, context.legs.perp], (event as unknown as PairDone).output);
+      const [spot, perp] = applyPair(
+        [context.legs.spot, context.legs.perp],
+        (event as unknown as PairDone).output,
+      );
       return { legs: { spot, perp }, rebalances: context.rebalances + 1 };
     }),
     raiseAttentionAfterEntry: assign(({ context, event }) => ({
-      attention: attentionAfter('entry', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+      attention: attentionAfter(
+        'entry',
+        (event as unknown as PairDone).output,
+        context.now,
+        BOOKS.books(context),
+      ),
     })),
     raiseAttentionAfterExit: assign(({ context, event }) => ({
-      attention: attentionAfter('exit', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+      attention: attentionAfter(
+        'exit',
+        (event as unknown as PairDone).output,
+        context.now,
+        BOOKS.books(context),
+      ),
     })),
     raiseAttentionAfterRebalance: assign(({ context, event }) => ({
-      attention: attentionAfter('rebalance', (event as unknown as PairDone).output, context.now, BOOKS.books(context)),
+      attention: attentionAfter(
+        'rebalance',
+        (event as unknown as PairDone).output,
+        context.now,
+        BOOKS.books(context),
+      ),
     })),
     raiseAttention: assign(({ context, event }) => {
       const e = event as { reason: string; legs: Attention['legs'] };

@@ -1,5 +1,7 @@
 import {
   type LoadResult,
+  type OperatorCommand,
+  type OperatorCommandName,
   type OrderIntent,
   type QuarantinedRecord,
   type SnapshotStore,
@@ -137,6 +139,28 @@ export class MemoryStore implements SnapshotStore {
       }
     }
     return ids;
+  }
+
+  private readonly commands: OperatorCommand[] = [];
+
+  enqueueCommand(strategyId: string, command: OperatorCommandName, at: number): number {
+    const seq = this.commands.length + 1;
+    this.commands.push({ seq, strategyId, command, createdAt: at });
+    return seq;
+  }
+
+  pendingCommands(): OperatorCommand[] {
+    return this.commands.filter((c) => c.appliedAt === undefined).map((c) => ({ ...c }));
+  }
+
+  markCommand(seq: number, at: number, result: string): void {
+    const c = this.commands[seq - 1];
+    if (c && c.appliedAt === undefined) Object.assign(c, { appliedAt: at, result });
+  }
+
+  command(seq: number): OperatorCommand | undefined {
+    const c = this.commands[seq - 1];
+    return c ? { ...c } : undefined;
   }
 
   close(): void {}

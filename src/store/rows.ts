@@ -1,6 +1,6 @@
 /** The stored form of a strategy record, shared by the SQL stores. */
 import { createHash } from 'node:crypto';
-import type { StrategyRecord, StrategyStatus } from './types.ts';
+import type { OperatorCommand, OperatorCommandName, StrategyRecord, StrategyStatus } from './types.ts';
 
 /** Checksum of a stored snapshot: a flipped bit that still parses as JSON is caught too. */
 export function snapshotChecksum(text: string): string {
@@ -56,5 +56,26 @@ export function parseStrategyRow(row: StrategyRow): StrategyRecord {
     instruments: JSON.parse(row.instruments) as string[],
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+  };
+}
+
+/** An operator command as SQL stores return it (SQLite integers, PostgreSQL BIGINT strings). */
+export interface CommandRow {
+  seq: number | string;
+  strategy_id: string;
+  command: string;
+  created_at: number | string;
+  applied_at: number | string | null;
+  result: string | null;
+}
+
+export function commandFromRow(r: CommandRow): OperatorCommand {
+  return {
+    seq: Number(r.seq),
+    strategyId: r.strategy_id,
+    command: r.command as OperatorCommandName,
+    createdAt: Number(r.created_at),
+    ...(r.applied_at !== null ? { appliedAt: Number(r.applied_at) } : {}),
+    ...(r.result !== null ? { result: r.result } : {}),
   };
 }

@@ -1,13 +1,17 @@
 import Database from 'better-sqlite3';
 import type { OrderRequest } from '../domain/index.ts';
 import {
+  type CommandRow,
   snapshotChecksum as checksum,
+  commandFromRow,
   parseStrategyRow,
   type StrategyRow,
   strategyRowValues,
 } from './rows.ts';
 import {
   type LoadResult,
+  type OperatorCommand,
+  type OperatorCommandName,
   type OrderIntent,
   type QuarantinedRecord,
   type SnapshotStore,
@@ -72,6 +76,15 @@ export class SqliteStore implements SnapshotStore {
       CREATE INDEX IF NOT EXISTS intents_client_id ON intents(client_order_id);
       CREATE INDEX IF NOT EXISTS intents_strategy ON intents(strategy_id);
       CREATE TABLE IF NOT EXISTS quarantine (id TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS commands (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        strategy_id TEXT NOT NULL,
+        command TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        applied_at INTEGER,
+        result TEXT
+      );
+      CREATE INDEX IF NOT EXISTS commands_pending ON commands(applied_at, seq);
     `);
     const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as
       | { value: string }
@@ -111,6 +124,12 @@ export class SqliteStore implements SnapshotStore {
         "SELECT id FROM strategies WHERE status != 'active' AND updated_at < ?",
       ),
       deleteIntents: this.db.prepare('DELETE FROM intents WHERE strategy_id = ?'),
+      enqueue: this.db.prepare('INSERT INTO commands (strategy_id, command, created_at) VALUES (?, ?, ?)'),
+      pending: this.db.prepare('SELECT * FROM commands WHERE applied_at IS NULL ORDER BY seq'),
+      mark: this.db.prepare(
+        'UPDATE commands SET applied_at = ?, result = ? WHERE seq = ? AND applied_at IS NULL',
+      ),
+      command: this.db.prepare('SELECT * FROM commands WHERE seq = ?'),
     };
   }
 
@@ -236,6 +255,23 @@ export class SqliteStore implements SnapshotStore {
       }
     })();
     return ids;
+  }
+
+  enqueueCommand(strategyId: string, command: OperatorCommandName, at: number): number {
+    return Number(this.stmts.enqueue.run(strategyId, command, at).lastInsertRowid);
+  }
+
+  pendingCommands(): OperatorCommand[] {
+    return (this.stmts.pending.all() as CommandRow[]).map(commandFromRow);
+  }
+
+  markCommand(seq: number, at: number, result: string): void {
+    this.stmts.mark.run(at, result, seq);
+  }
+
+  command(seq: number): OperatorCommand | undefined {
+    const row = this.stmts.command.get(seq) as CommandRow | undefined;
+    return row ? commandFromRow(row) : undefined;
   }
 
   close(): void {

@@ -64,6 +64,23 @@ export interface LoadResult {
   quarantined: QuarantinedRecord[];
 }
 
+/** What an operator asks of one strategy (from `statearb strategy …` or the inspector). */
+export type OperatorCommandName = 'flatten' | 'stop' | 'stop-flatten' | 'resolve';
+
+/**
+ * An operator's command, queued in the store: a running engine applies it within a second; one
+ * queued while no engine runs is applied when the strategy is next restored. Applied once.
+ */
+export interface OperatorCommand {
+  seq: number;
+  strategyId: string;
+  command: OperatorCommandName;
+  createdAt: number;
+  appliedAt?: number;
+  /** What came of it: 'applied', or why it could not be (e.g. the state does not take it). */
+  result?: string;
+}
+
 export interface SnapshotStore {
   /** Insert a new strategy and take its locks, atomically; SymbolLockedError when any is held. */
   createStrategy(rec: StrategyRecord): void;
@@ -89,5 +106,13 @@ export interface SnapshotStore {
   intentsFor(strategyId: string): OrderIntent[];
   /** Delete terminal strategies (and their intents) last updated before `before`; returns their ids. */
   cleanup(before: number): string[];
+  /** Queue an operator command for a strategy; returns its sequence number. */
+  enqueueCommand(strategyId: string, command: OperatorCommandName, at: number): number;
+  /** Commands not applied yet, oldest first. */
+  pendingCommands(): OperatorCommand[];
+  /** Record what came of a command (once: a command already marked stays as it was). */
+  markCommand(seq: number, at: number, result: string): void;
+  /** A command by sequence number (for the CLI to report what the engine did). */
+  command(seq: number): OperatorCommand | undefined;
   close(): void;
 }

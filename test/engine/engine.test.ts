@@ -276,7 +276,7 @@ describe('engine', () => {
     expect(report.recovered).toEqual(['good']);
     expect(report.quarantined.map((q) => q.id).sort()).toEqual(['flipped', 'future', 'torn']);
     expect(report.quarantined.find((q) => q.id === 'flipped')!.reason).toMatch(/checksum mismatch/);
-    expect(report.quarantined.find((q) => q.id === 'future')!.reason).toMatch(/version 99.*version 1/);
+    expect(report.quarantined.find((q) => q.id === 'future')!.reason).toMatch(/version 99.*version 2/);
     expect(report.quarantined.find((q) => q.id === 'torn')!.reason).toMatch(/unreadable/);
     expect(e2.status().locks).toEqual({ 'sim|BTC/USDT': 'good', 'sim|BTC/USDT:USDT': 'good' });
     await e2.stop();
@@ -307,9 +307,10 @@ describe('engine', () => {
       },
     });
     const report = await w.settle(e2.start({ recover: true }));
+    // The registered step (0 → 1), then the kind's own (1 → 2: a snapshot at rest carries over).
     expect(seen).toEqual([0]);
     expect(report.recovered).toEqual(['old']);
-    expect(new SqliteStore(w.file).get('old')!.machineVersion).toBe(1);
+    expect(new SqliteStore(w.file).get('old')!.machineVersion).toBe(2);
     await e2.stop();
   });
 

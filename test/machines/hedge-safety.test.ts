@@ -57,7 +57,9 @@ function spotFuturesParams(over: Partial<SpotFuturesParams> = {}): SpotFuturesPa
 }
 
 /** One venue with BTC spot and perp; quotes fed by `feed(spotMid, perpMid, sizes)`. */
-function spotWorld(opts: { perpMinAmount?: number; base?: string; faults?: Parameters<typeof makeWorld>[1] } = {}) {
+function spotWorld(
+  opts: { perpMinAmount?: number; base?: string; faults?: Parameters<typeof makeWorld>[1] } = {},
+) {
   const base = opts.base ?? 'BTC';
   const spot = `${base}/USDT`;
   const perp = `${base}/USDT:USDT`;
@@ -188,7 +190,10 @@ describe('hedge safety: each defect of the review, on the simulated venue', () =
       expect(w.venueSpot()).toBeLessThanOrEqual(0.5 + 1e-9);
       if (stateOf(actor) === 'needsAttention') {
         sawAttention = true;
-        expect(actor.getSnapshot().context.attention!.reason, actor.getSnapshot().context.attention!.reason).toMatch(/unknown/);
+        expect(
+          actor.getSnapshot().context.attention!.reason,
+          actor.getSnapshot().context.attention!.reason,
+        ).toMatch(/unknown/);
       }
     });
     // While the venue could not answer it said so; once it did, the books match and it carries on.
@@ -260,13 +265,21 @@ describe('hedge safety: each defect of the review, on the simulated venue', () =
     w.feed(60_000, 60_010);
     const actor = w.start(orderMachine, {
       venue: 'sim',
-      request: { symbol: SPOT, side: 'buy', type: 'limit', price: 59_000, amount: 0.1, clientOrderId: 'Slate0001' },
+      request: {
+        symbol: SPOT,
+        side: 'buy',
+        type: 'limit',
+        price: 59_000,
+        amount: 0.1,
+        clientOrderId: 'Slate0001',
+      },
       maxSubmits: 1,
       inFlightGraceMs: 500,
       retryDelayMs: 200,
     });
     for (let i = 0; i < 300; i++) {
-      if (actor.getSnapshot().status === 'active' && stateOf(actor) === 'live') actor.send({ type: 'CANCEL' });
+      if (actor.getSnapshot().status === 'active' && stateOf(actor) === 'live')
+        actor.send({ type: 'CANCEL' });
       await w.clock.advanceBy(100);
     }
     const out = actor.getSnapshot().output!;
@@ -293,7 +306,8 @@ describe('hedge safety: each defect of the review, on the simulated venue', () =
     });
     const first = { trades: [fill('t1', 0.4)] };
     let leg = applyNewFills(newLeg('sim', SPOT), undefined, first);
-    for (let i = 0; i < 600; i++) leg = applyFill(leg, { ...fill(`x${i}`, 0.001), side: i % 2 ? 'buy' : 'sell' });
+    for (let i = 0; i < 600; i++)
+      leg = applyFill(leg, { ...fill(`x${i}`, 0.001), side: i % 2 ? 'buy' : 'sell' });
     const before = leg.position;
     // The maker hears of its order again (same fill, plus a new one).
     leg = applyNewFills(leg, first, { trades: [fill('t1', 0.4), fill('t2', 0.1)] });

@@ -6,15 +6,20 @@ import {
   hedgedPairMachine,
   type LegSpec,
 } from '../../machines/hedged-pair.ts';
+import { clientOrderId } from '../../machines/ids.ts';
 import { bindActors } from '../../src/actors/bind.ts';
 import { createExchangeActors } from '../../src/actors/exchange-actors.ts';
-import { clientOrderId } from '../../machines/ids.ts';
 import type { OrderRequest } from '../../src/domain/index.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { FaultInjector, type ScriptedFault } from '../../src/exchange/sim/faults.ts';
 import { makeVenue, PERP, quote, SPOT } from '../helpers.ts';
 
-function setup(script: ScriptedFault[] = [], perpAskSize = 5, perpBidSize = 5, balances?: Record<string, number>) {
+function setup(
+  script: ScriptedFault[] = [],
+  perpAskSize = 5,
+  perpBidSize = 5,
+  balances?: Record<string, number>,
+) {
   const { venue, clock } = makeVenue(balances ? { balances } : {});
   const client = new SimExchangeClient(venue, {
     faults: new FaultInjector({ script }),
@@ -28,7 +33,12 @@ function setup(script: ScriptedFault[] = [], perpAskSize = 5, perpBidSize = 5, b
   return { venue, clock, machine, client };
 }
 
-function leg(symbol: string, startBase: number, targetBase: number, book: [number, number, number, number]): LegSpec {
+function leg(
+  symbol: string,
+  startBase: number,
+  targetBase: number,
+  book: [number, number, number, number],
+): LegSpec {
   const spot = symbol === SPOT;
   const [bid, ask, bidSize, askSize] = book;
   return {
@@ -139,7 +149,17 @@ describe('hedged pair: converging on target positions against the simulated venu
     // The first round never sends more spot than the perp can hedge.
     expect(requests.map((r) => r.amount)).toEqual([0.2, 0.2]);
     s.venue.onBookTicker(quote(PERP, 60_099, 60_100, 5, 5));
-    actor.send({ type: 'QUOTE', venue: 'sim', symbol: PERP, bid: 60_099, ask: 60_100, bidSize: 5, askSize: 5, timestamp: s.clock.now(), receivedAt: s.clock.now() });
+    actor.send({
+      type: 'QUOTE',
+      venue: 'sim',
+      symbol: PERP,
+      bid: 60_099,
+      ask: 60_100,
+      bidSize: 5,
+      askSize: 5,
+      timestamp: s.clock.now(),
+      receivedAt: s.clock.now(),
+    });
     for (let t = 0; t < 100 && actor.getSnapshot().status === 'active'; t++) await s.clock.advanceBy(50);
     const out = actor.getSnapshot().output!;
     expect(out.outcome).toBe('reached');
@@ -187,7 +207,13 @@ describe('hedged pair: converging on target positions against the simulated venu
   it('an exit from books of different sizes (spot +0.04, perp −0.02) closes both legs, buying nothing back (defect 5)', async () => {
     const s = setup([], 5, 5, { USDT: 100_000, BTC: 0.04 });
     // The perp is short 0.02 at the venue, as the books say.
-    s.venue.placeOrder({ symbol: PERP, side: 'sell', type: 'market', amount: 0.02, clientOrderId: 'Sseed01' });
+    s.venue.placeOrder({
+      symbol: PERP,
+      side: 'sell',
+      type: 'market',
+      amount: 0.02,
+      clientOrderId: 'Sseed01',
+    });
     const requests = sent(s);
     const out = await run(s, exit(0.04, -0.02));
     expect(['flat', 'reached']).toContain(out.outcome);

@@ -55,8 +55,16 @@ function events(s: AnyMachineSnapshot) {
       { type: 'xstate.done.actor.pause' },
       { type: 'OPERATOR.FLATTEN' },
       { type: 'OPERATOR.RESOLVE' },
-      ...(c.stopRequested ? [] : [{ type: 'STOP', flatten: true }, { type: 'STOP', flatten: false }]),
-      { type: 'xstate.done.actor.resolve', output: orderOutput(filledOrder(SPOT, 'sell', 0.5, 60_300, 'Slost'), 'filled') },
+      ...(c.stopRequested
+        ? []
+        : [
+            { type: 'STOP', flatten: true },
+            { type: 'STOP', flatten: false },
+          ]),
+      {
+        type: 'xstate.done.actor.resolve',
+        output: orderOutput(filledOrder(SPOT, 'sell', 0.5, 60_300, 'Slost'), 'filled'),
+      },
       { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'lost') },
       { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'canceled') },
       { type: 'xstate.done.actor.flatten', output: rebalance(Number(Math.abs(a + b).toFixed(6))) },
@@ -78,7 +86,13 @@ function events(s: AnyMachineSnapshot) {
       { type: 'xstate.done.actor.execution', output: pairOutput('unresolved', legs(0, 0)) },
       ...(c.stopRequested ? [] : [{ type: 'STOP', flatten: false }]),
       ...(s.matches('detecting') || s.matches('cooldown')
-        ? [{ type: 'ATTENTION', reason: 'venue B holds less than the books', legs: [{ venue: 'bybit', symbol: SPOT, position: -1 }] }]
+        ? [
+            {
+              type: 'ATTENTION',
+              reason: 'venue B holds less than the books',
+              legs: [{ venue: 'bybit', symbol: SPOT, position: -1 }],
+            },
+          ]
         : []),
     ];
   return [
@@ -107,7 +121,11 @@ function events(s: AnyMachineSnapshot) {
 function invariant(s: AnyMachineSnapshot, stable: boolean): void {
   const c = ctx(s);
   const imbalance = Math.abs(c.legs.A.position + c.legs.B.position);
-  if (stable && c.params.maxExecutions !== 3 && (s.matches('detecting') || s.matches('cooldown') || s.matches('completed')))
+  if (
+    stable &&
+    c.params.maxExecutions !== 3 &&
+    (s.matches('detecting') || s.matches('cooldown') || s.matches('completed'))
+  )
     expect(imbalance).toBeLessThanOrEqual(c.params.toleranceBase); // only ever balanced inventory outside recovery
   if (s.matches('executing')) expect(c.opportunity?.amountBase).toBeGreaterThan(0);
   if (s.matches('needsAttention')) {
@@ -115,7 +133,8 @@ function invariant(s: AnyMachineSnapshot, stable: boolean): void {
     expect(c.attention?.legs.length).toBeGreaterThan(0);
   }
   // Never stopped or completed with inventory off balance (an operator's resolve says so).
-  if (s.matches('stopped') && imbalance > c.params.toleranceBase) expect(c.lastError?.name).toBe('ResolvedByOperator');
+  if (s.matches('stopped') && imbalance > c.params.toleranceBase)
+    expect(c.lastError?.name).toBe('ResolvedByOperator');
 }
 
 describe('cross-exchange arbitrage path coverage', () => {

@@ -78,7 +78,13 @@ export function pairOutput(
             venue: 'sim',
             symbol: legs[1].symbol,
             clientOrderId: 'Slost',
-            request: { symbol: legs[1].symbol, side: legs[1].side, type: 'market' as const, amount: 1, clientOrderId: 'Slost' },
+            request: {
+              symbol: legs[1].symbol,
+              side: legs[1].side,
+              type: 'market' as const,
+              amount: 1,
+              clientOrderId: 'Slost',
+            },
           },
         ]
       : [];

@@ -43,7 +43,11 @@ function events(s: AnyMachineSnapshot) {
     { symbol: PERP, side: a > 0 ? 'sell' : 'buy', amount: Math.abs(a), price: 60_000 },
     { symbol: PERP, side: b > 0 ? 'sell' : 'buy', amount: Math.abs(b), price: 60_000 },
   ] as [never, never];
-  const entry = (outcome: 'reached' | 'nothingFilled' | 'unhedged' | 'unresolved', qa: number, qb: number) => ({
+  const entry = (
+    outcome: 'reached' | 'nothingFilled' | 'unhedged' | 'unresolved',
+    qa: number,
+    qb: number,
+  ) => ({
     type: 'xstate.done.actor.entry',
     output: pairOutput(outcome, [
       { symbol: PERP, side: 'buy', amount: qa, price: 60_000 },
@@ -57,12 +61,23 @@ function events(s: AnyMachineSnapshot) {
       { type: 'xstate.done.actor.pause' },
       { type: 'OPERATOR.FLATTEN' },
       { type: 'OPERATOR.RESOLVE' },
-      ...(c.stopRequested ? [] : [{ type: 'STOP', flatten: true }, { type: 'STOP', flatten: false }]),
-      { type: 'xstate.done.actor.resolve', output: orderOutput(filledOrder(PERP, 'sell', 1, 60_180, 'Slost'), 'filled') },
+      ...(c.stopRequested
+        ? []
+        : [
+            { type: 'STOP', flatten: true },
+            { type: 'STOP', flatten: false },
+          ]),
+      {
+        type: 'xstate.done.actor.resolve',
+        output: orderOutput(filledOrder(PERP, 'sell', 1, 60_180, 'Slost'), 'filled'),
+      },
       { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'lost') },
       { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'canceled') },
       { type: 'xstate.done.actor.flatten', output: pairOutput('flat', exitLegs) },
-      { type: 'xstate.done.actor.flatten', output: pairOutput('unhedged', [exitLegs[0], { ...exitLegs[1], amount: 0 }] as never) },
+      {
+        type: 'xstate.done.actor.flatten',
+        output: pairOutput('unhedged', [exitLegs[0], { ...(exitLegs[1] as object), amount: 0 }] as never),
+      },
     ];
   if (c.params.maxCycles === 3)
     return [
@@ -73,9 +88,18 @@ function events(s: AnyMachineSnapshot) {
       entry('unhedged', 1, 0),
       entry('unresolved', 1, 0),
       entry('unresolved', 0, 0),
-      { type: 'xstate.done.actor.exit', output: pairOutput('unhedged', [exitLegs[0], { ...exitLegs[1], amount: 0 }] as never) },
+      {
+        type: 'xstate.done.actor.exit',
+        output: pairOutput('unhedged', [exitLegs[0], { ...(exitLegs[1] as object), amount: 0 }] as never),
+      },
       ...(s.matches('holding') || s.matches('watching')
-        ? [{ type: 'ATTENTION', reason: 'venue B −2 but books −1', legs: [{ venue: 'bybit', symbol: PERP, position: -2 }] }]
+        ? [
+            {
+              type: 'ATTENTION',
+              reason: 'venue B −2 but books −1',
+              legs: [{ venue: 'bybit', symbol: PERP, position: -2 }],
+            },
+          ]
         : []),
     ];
   return [
@@ -129,7 +153,8 @@ function invariant(s: AnyMachineSnapshot, stable: boolean): void {
     expect(c.attention?.reason).toBeTruthy();
     expect(c.attention?.legs.length).toBeGreaterThan(0);
   }
-  if (s.matches('stopped') && !flat) expect(c.lastError?.name).toMatch(/StoppedWithPosition|ResolvedByOperator/);
+  if (s.matches('stopped') && !flat)
+    expect(c.lastError?.name).toMatch(/StoppedWithPosition|ResolvedByOperator/);
   if (s.matches('completed')) expect(flat).toBe(true);
 }
 

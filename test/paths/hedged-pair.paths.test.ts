@@ -131,7 +131,9 @@ const net = (c: Ctx) => c.legs[0].position + c.legs[1].position;
 
 function events(s: AnyMachineSnapshot) {
   const c = ctx(s);
-  const ev: { type: string; output?: unknown; [k: string]: unknown }[] = [{ type: 'xstate.done.actor.pause' }];
+  const ev: { type: string; output?: unknown; [k: string]: unknown }[] = [
+    { type: 'xstate.done.actor.pause' },
+  ];
   c.plan.forEach((req, i) => {
     if (!req) return;
     for (const f of [1, 0.5, 0, 'lost'] as const)

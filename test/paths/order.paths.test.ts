@@ -80,7 +80,8 @@ function invariant(s: AnyMachineSnapshot): void {
   if (s.matches({ live: 'partiallyFilled' })) expect(c.order!.filled).toBeGreaterThan(0);
   // Never "rejected" because of an unknown outcome or "not found" (a slow request may still land):
   // only the venue's refusal of a request it answered.
-  if (s.matches('rejected')) expect(c.lastError?.outcomeUnknown !== true || c.order?.status === 'rejected').toBe(true);
+  if (s.matches('rejected'))
+    expect(c.lastError?.outcomeUnknown !== true || c.order?.status === 'rejected').toBe(true);
   if (s.matches('rejected')) expect(c.order === undefined ? c.lastError !== undefined : true).toBe(true);
   // A resolving machine never sends.
   if (c.resolveOnly) expect(c.submits).toBe(0);
@@ -102,6 +103,9 @@ describe('order machine path coverage', () => {
       maxSubmits: 2,
       maxQueries: 2,
       maxCancels: 2,
+      // Three "not found" answers a grace apart: past the window a request could still land in.
+      inFlightGraceMs: 2_000,
+      landingWindowMs: 6_000,
     };
     const report = coverage(orderMachine, {
       input,
@@ -116,6 +120,7 @@ describe('order machine path coverage', () => {
           c.queries,
           c.cancels,
           c.notFoundOnce,
+          c.notFoundCount,
           c.cancelRequested,
           c.order?.status,
           c.order?.filled,

@@ -64,7 +64,13 @@ function events(s: AnyMachineSnapshot) {
       { type: 'xstate.done.actor.rebalance', output: pairOutput('unhedged', entryLegs(0, 0)) },
       { type: 'xstate.done.actor.rebalance', output: pairOutput('hedged', entryLegs(0, 0)) }, // drift remains
       ...(s.matches('holding') || s.matches('watching')
-        ? [{ type: 'ATTENTION', reason: 'venue perp −2 but books −1', legs: [{ venue: 'sim', symbol: PERP, position: -2 }] }]
+        ? [
+            {
+              type: 'ATTENTION',
+              reason: 'venue perp −2 but books −1',
+              legs: [{ venue: 'sim', symbol: PERP, position: -2 }],
+            },
+          ]
         : []),
     ];
   if (s.matches('needsAttention'))
@@ -74,8 +80,16 @@ function events(s: AnyMachineSnapshot) {
       { type: 'xstate.done.actor.pause' },
       { type: 'OPERATOR.FLATTEN' },
       { type: 'OPERATOR.RESOLVE' },
-      ...(c.stopRequested ? [] : [{ type: 'STOP', flatten: true }, { type: 'STOP', flatten: false }]),
-      { type: 'xstate.done.actor.resolve', output: orderOutput(filledOrder(PERP, 'sell', 1, 60_300, 'Slost'), 'filled') },
+      ...(c.stopRequested
+        ? []
+        : [
+            { type: 'STOP', flatten: true },
+            { type: 'STOP', flatten: false },
+          ]),
+      {
+        type: 'xstate.done.actor.resolve',
+        output: orderOutput(filledOrder(PERP, 'sell', 1, 60_300, 'Slost'), 'filled'),
+      },
       { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'lost') },
       { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'canceled') },
       { type: 'xstate.done.actor.flatten', output: pairOutput('flat', closing(pos, perpPos)) },
@@ -119,7 +133,12 @@ function events(s: AnyMachineSnapshot) {
       type: 'xstate.done.actor.rebalance',
       output: pairOutput('reached', [
         { symbol: SPOT, side: 'buy', amount: 0, price: 60_000 },
-        { symbol: PERP, side: 'sell', amount: Number(Math.abs(pos + perpPos).toFixed(6)) || 0.001, price: 60_300 },
+        {
+          symbol: PERP,
+          side: 'sell',
+          amount: Number(Math.abs(pos + perpPos).toFixed(6)) || 0.001,
+          price: 60_300,
+        },
       ]),
     },
     { type: 'xstate.done.actor.pause' },
@@ -145,7 +164,8 @@ function invariant(s: AnyMachineSnapshot, stable: boolean): void {
     expect(c.attention?.reason).toBeTruthy();
     expect(c.attention?.legs.length).toBeGreaterThan(0);
   }
-  if (s.matches('stopped') && !flat) expect(c.lastError?.name).toMatch(/StoppedWithPosition|ResolvedByOperator/);
+  if (s.matches('stopped') && !flat)
+    expect(c.lastError?.name).toMatch(/StoppedWithPosition|ResolvedByOperator/);
   if (s.matches('completed')) expect(flat).toBe(true);
   // Bounded: three rebalances or exits, then needs attention (an operator's resume may add one more).
   expect(c.rebalances).toBeLessThanOrEqual(4);

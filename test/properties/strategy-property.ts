@@ -240,6 +240,10 @@ export async function checkStrategyProperty<C>(
             expect(a?.reason, 'needsAttention names its reason').toBeTruthy();
             expect(a!.legs.length).toBeGreaterThan(0);
             seen.attention = (seen.attention ?? 0) + 1;
+            if (process.env.PROPERTY_STATS) {
+              const why = `why: ${a!.reason.replace(/[0-9.e-]+/g, '#').slice(0, 70)}`;
+              seen[why] = (seen[why] ?? 0) + 1;
+            }
           } else if (spec.stable.includes(value)) {
             inFlightSince = undefined;
             spec.checkPositions(w, c);
@@ -249,7 +253,9 @@ export async function checkStrategyProperty<C>(
               for (const l of spec.legPositions?.(c) ?? []) {
                 const m = w.market(l.venue, l.symbol);
                 const dust = minTradableAmount(m, w.sims[l.venue]!.mark(l.symbol)) * m.contractSize;
-                expect(Math.abs(l.position), `failed while holding ${l.venue} ${l.symbol}`).toBeLessThan(dust);
+                expect(Math.abs(l.position), `failed while holding ${l.venue} ${l.symbol}`).toBeLessThan(
+                  dust,
+                );
               }
             } else if (spec.netDelta && !spec.resolving?.includes(value))
               expect(Math.abs(spec.netDelta(c)), `net delta in ${value}`).toBeLessThanOrEqual(

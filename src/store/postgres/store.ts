@@ -17,9 +17,18 @@
  */
 import type { OrderRequest } from '../../domain/index.ts';
 import { FencedError, type LeasedStore } from '../leases.ts';
-import { parseStrategyRow, type StrategyRow, snapshotChecksum, strategyRowValues } from '../rows.ts';
+import {
+  type CommandRow,
+  commandFromRow,
+  parseStrategyRow,
+  type StrategyRow,
+  snapshotChecksum,
+  strategyRowValues,
+} from '../rows.ts';
 import {
   type LoadResult,
+  type OperatorCommand,
+  type OperatorCommandName,
   type OrderIntent,
   type QuarantinedRecord,
   StrategyExistsError,
@@ -67,6 +76,16 @@ const MIGRATIONS: string[][] = [
     'CREATE INDEX intents_client_id ON intents (client_order_id)',
     'CREATE INDEX intents_strategy ON intents (strategy_id)',
     'CREATE TABLE quarantine (id TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, at BIGINT NOT NULL)',
+  ],
+  [
+    `CREATE TABLE commands (
+      seq BIGSERIAL PRIMARY KEY,
+      strategy_id TEXT NOT NULL,
+      command TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      applied_at BIGINT,
+      result TEXT)`,
+    'CREATE INDEX commands_pending ON commands (applied_at, seq)',
   ],
 ];
 /** Database time in ms: every lease comparison uses the server's clock. */
@@ -489,6 +508,36 @@ export class PostgresStore implements LeasedStore {
         [before],
       )
       .map((r) => r.id);
+  }
+
+  // ── operator commands ───────────────────────────────────────────────────────────────────────
+
+  enqueueCommand(strategyId: string, command: OperatorCommandName, at: number): number {
+    const rows = this.pg.query<{ seq: string }>(
+      'INSERT INTO commands (strategy_id, command, created_at) VALUES ($1, $2, $3) RETURNING seq',
+      [strategyId, command, at],
+    );
+    return Number(rows[0]!.seq);
+  }
+
+  pendingCommands(): OperatorCommand[] {
+    return this.pg
+      .query<CommandRow>('SELECT * FROM commands WHERE applied_at IS NULL ORDER BY seq')
+      .map(commandFromRow);
+  }
+
+  /** Applied once: of two nodes, only the first to mark it does (the owner is the only one that applies). */
+  markCommand(seq: number, at: number, result: string): void {
+    this.pg.query('UPDATE commands SET applied_at = $1, result = $2 WHERE seq = $3 AND applied_at IS NULL', [
+      at,
+      result,
+      seq,
+    ]);
+  }
+
+  command(seq: number): OperatorCommand | undefined {
+    const rows = this.pg.query<CommandRow>('SELECT * FROM commands WHERE seq = $1', [seq]);
+    return rows[0] ? commandFromRow(rows[0]) : undefined;
   }
 
   close(): void {
