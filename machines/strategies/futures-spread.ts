@@ -464,7 +464,11 @@ export const futuresSpreadMachine = setup({
       },
     },
     holding: {
-      on: { ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' } },
+      on: {
+        ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' },
+        // An operator's flatten: exit now (then trade on, as after any exit).
+        'OPERATOR.FLATTEN': 'exiting',
+      },
       always: [
         { guard: 'stopWithFlatten', target: 'exiting' },
         { guard: 'stopRequested', target: 'stopped', actions: 'noteHeldOnStop' },

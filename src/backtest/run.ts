@@ -144,6 +144,10 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
     clock,
     // Nothing restores a backtest: only the order-intent journal is kept (placement reads it).
     persistSnapshots: false,
+    // Nobody operates a replay, and its venues are the simulator's own books: the running
+    // position check and the operator command queue are for live and paper runs.
+    positionCheckMs: 0,
+    commandPollMs: 0,
     quoteGating: opts.quoteGating ?? true,
     onTransition: (t) => transitions.push(t),
     risk: {

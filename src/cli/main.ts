@@ -11,6 +11,7 @@ import { inspectCommand, inspectHelp } from './commands/inspect.ts';
 import { runCommand, runHelp } from './commands/run.ts';
 import { statusCommand, statusHelp } from './commands/status.ts';
 import { strategiesCommand, strategiesHelp } from './commands/strategies.ts';
+import { strategyCommand, strategyHelp } from './commands/strategy.ts';
 import { venueCommand, venueHelp } from './commands/venue.ts';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> =
@@ -39,6 +40,11 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
       run: inspectCommand,
       help: inspectHelp,
       summary: 'run the engine with the live statechart inspector in the browser',
+    },
+    strategy: {
+      run: strategyCommand,
+      help: strategyHelp,
+      summary: 'flatten, stop or resolve one strategy of a running engine or a stopped store',
     },
     cleanup: {
       run: cleanupCommand,

@@ -4,7 +4,8 @@
  * each strategy from its snapshot and reconciling what happened at the venues meanwhile.
  */
 import { type AnyActorRef, type AnyStateMachine, createActor, type InspectionEvent } from 'xstate';
-import { strategyOfOrder } from '../../machines/ids.ts';
+import { strategyOfOrder, strategyTag } from '../../machines/ids.ts';
+import type { Attention } from '../../machines/strategies/common.ts';
 import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
 import { QuoteGate } from '../actors/quote-gate.ts';
@@ -14,7 +15,14 @@ import { type Instrument, type Market, type Order, OrderNotFound } from '../doma
 import type { ExchangeClient } from '../exchange/port.ts';
 import { StoreIntentJournal } from '../store/journal.ts';
 import { FencedError, isLeasedStore, type LeasedStore } from '../store/leases.ts';
-import type { QuarantinedRecord, SnapshotStore, StrategyRecord, StrategyStatus } from '../store/types.ts';
+import type {
+  OperatorCommand,
+  OperatorCommandName,
+  QuarantinedRecord,
+  SnapshotStore,
+  StrategyRecord,
+  StrategyStatus,
+} from '../store/types.ts';
 import { type StrategyFigures, stateName, strategyFigures } from './figures.ts';
 import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
 import { PortfolioRisk, type PortfolioRiskLimits, type RiskView } from './risk.ts';
@@ -45,8 +53,19 @@ export interface EngineOptions {
   riskIntervalMs?: number;
   /** Filter quotes in plain code before the machines (kinds with a gate). Default true. */
   quoteGating?: boolean;
-  /** How long a position mismatch found at recovery may last before the strategy is halted, ms. */
+  /**
+   * How long a position mismatch may last before it counts, ms: at recovery (then the strategy is
+   * halted) and in the running position check (then it needs attention).
+   */
   positionSettleMs?: number;
+  /**
+   * The running position check, every this many ms (0: off): each derivative leg's books against
+   * the venue's position, each venue's spot balances against what the strategies' books hold.
+   * A mismatch that lasts `positionSettleMs` moves the strategy to needs attention. Default 5 000.
+   */
+  positionCheckMs?: number;
+  /** How often operator commands queued in the store are applied, ms (0: never). Default 1 000. */
+  commandPollMs?: number;
   /**
    * false: snapshots are written only when a strategy ends (backtests, which never restore; the
    * order-intent journal is still written). Default true.
@@ -110,6 +129,13 @@ interface Running {
   dropped: boolean;
 }
 
+/** One leg's position as a check saw it at the venue. */
+export interface AttentionLeg {
+  venue: string;
+  symbol: string;
+  position: number;
+}
+
 /** One strategy in status(): its money figures (legs, PnL, fees, funding, cycles) and its state. */
 export interface StrategyStatusView extends StrategyFigures {
   id: string;
@@ -120,6 +146,8 @@ export interface StrategyStatusView extends StrategyFigures {
   openOrders: string[];
   lastError: unknown;
   halted: string | undefined;
+  /** Exposure it could not close (or orders of unknown outcome): the reason and each leg. */
+  attention?: { reason: string; since: number; legs: AttentionLeg[]; unknownOrders: string[] } | undefined;
   lastTransitionAt: number;
 }
 
@@ -162,6 +190,16 @@ function emptyReport(): RecoveryReport {
 }
 
 /** Client ids of order machines that are live, anywhere in a persisted snapshot's child tree. */
+/** What status, the inspector and reports show of a strategy's needs-attention record. */
+export function attentionView(a: Attention): NonNullable<StrategyStatusView['attention']> {
+  return {
+    reason: a.reason,
+    since: a.since,
+    legs: a.legs,
+    unknownOrders: a.unknownOrders.map((u) => `${u.venue} ${u.clientOrderId}`),
+  };
+}
+
 export function liveOrders(snapshot: unknown, out: string[] = []): string[] {
   const s = snapshot as {
     value?: unknown;
@@ -255,6 +293,11 @@ export class Engine {
   private readonly onTransition: ((t: TransitionRecord) => void) | undefined;
   private readonly persistSnapshots: boolean;
   private readonly positionSettleMs: number;
+  private readonly positionCheckMs: number;
+  private readonly commandPollMs: number;
+  private positionCheckRunning = false;
+  /** Mismatches seen by the running position check: since when, in which state. */
+  private readonly mismatches = new Map<string, { since: number; state: string }>();
   private readonly quoteGating: boolean;
   /** Each strategy's quote gate, by its actor system (see watchQuotesWith). */
   private readonly gates = new WeakMap<object, QuoteGate>();
@@ -286,6 +329,8 @@ export class Engine {
     this.onTransition = opts.onTransition;
     this.persistSnapshots = opts.persistSnapshots ?? true;
     this.positionSettleMs = opts.positionSettleMs ?? 10_000;
+    this.positionCheckMs = opts.positionCheckMs ?? 5_000;
+    this.commandPollMs = opts.commandPollMs ?? 1_000;
     this.quoteGating = opts.quoteGating ?? true;
     this.leased = isLeasedStore(opts.store) ? opts.store : undefined;
     this.capacity = opts.capacity ?? Number.POSITIVE_INFINITY;
@@ -328,6 +373,9 @@ export class Engine {
     // Risk is evaluated on the strategies' shared ticker: at the default period the evaluation and
     // every strategy's TIME.TICK come from one timer. stop() disposes the ticker.
     this.ticker.subscribe(this.riskIntervalMs, () => this.evaluateRisk());
+    if (this.positionCheckMs > 0)
+      this.ticker.subscribe(this.positionCheckMs, () => void this.checkPositions());
+    if (this.commandPollMs > 0) this.ticker.subscribe(this.commandPollMs, () => this.applyCommands());
     if (this.leased) {
       // Shared store: this node runs what it can claim (always: a node that only watched would
       // leave a dead node's strategies unrun), and keeps claiming what other nodes leave behind.
@@ -564,6 +612,144 @@ export class Engine {
     return { compared, reason: undefined };
   }
 
+  /**
+   * The running position check. Strategies at rest only (in flight, books lag the venue by an
+   * answer): each derivative leg's books against the venue's position (one strategy per
+   * instrument: locks), and per venue and spot asset, what the strategies' books hold long against
+   * the account's balance (the account may hold more; it may not hold less). A mismatch that lasts
+   * `positionSettleMs` in the same state moves the strategy to needs attention, with both numbers.
+   */
+  private async checkPositions(): Promise<void> {
+    if (this.positionCheckRunning) return;
+    this.positionCheckRunning = true;
+    try {
+      const found = new Map<string, { run: Running; state: string; reason: string; legs: AttentionLeg[] }>();
+      const spotHeld = new Map<string, { venue: string; asset: string; books: number; runs: Running[] }>();
+      for (const run of this.running.values()) {
+        if (run.done || run.dropped) continue;
+        const state = stateName(run.actor.getSnapshot().value);
+        if (
+          !run.kind.rest.includes(state) ||
+          state === 'needsAttention' ||
+          run.kind.terminal.includes(state)
+        ) {
+          this.mismatches.delete(run.id);
+          continue;
+        }
+        for (const leg of run.kind.legs((run.actor.getSnapshot() as { context: never }).context)) {
+          const m = this.markets.get(`${leg.venue}|${leg.symbol}`);
+          if (!m) continue;
+          if (m.type === 'spot') {
+            if (leg.position <= 0) continue;
+            const key = `${leg.venue}|${m.base}`;
+            const h = spotHeld.get(key) ?? { venue: leg.venue, asset: m.base, books: 0, runs: [] };
+            h.books += leg.position;
+            h.runs.push(run);
+            spotHeld.set(key, h);
+            continue;
+          }
+          const positions = await this.venues[leg.venue]!.fetchPositions([leg.symbol]);
+          const venueSize = (positions[0]?.size ?? 0) * m.contractSize;
+          if (
+            Math.abs(venueSize - leg.position) > (m.precision.amount * m.contractSize) / 2 &&
+            !found.has(run.id)
+          )
+            found.set(run.id, {
+              run,
+              state,
+              reason: `${leg.venue} ${leg.symbol}: the venue holds ${venueSize}, the books ${leg.position}`,
+              legs: [{ venue: leg.venue, symbol: leg.symbol, position: venueSize }],
+            });
+        }
+      }
+      const balances = new Map<string, Awaited<ReturnType<ExchangeClient['fetchBalance']>>>();
+      for (const h of spotHeld.values()) {
+        if (!balances.has(h.venue)) balances.set(h.venue, await this.venues[h.venue]!.fetchBalance());
+        const total = balances.get(h.venue)![h.asset]?.total ?? 0;
+        if (total >= h.books - 1e-9) continue;
+        for (const run of h.runs)
+          if (!found.has(run.id))
+            found.set(run.id, {
+              run,
+              state: stateName(run.actor.getSnapshot().value),
+              reason: `${h.venue} holds ${total} ${h.asset}, less than the ${h.books} the strategies' books hold`,
+              legs: [{ venue: h.venue, symbol: `${h.asset} (balance)`, position: total }],
+            });
+      }
+      const now = this.clock.now();
+      for (const run of this.running.values()) if (!found.has(run.id)) this.mismatches.delete(run.id);
+      for (const f of found.values()) {
+        const seen = this.mismatches.get(f.run.id);
+        if (!seen || seen.state !== f.state) {
+          this.mismatches.set(f.run.id, { since: now, state: f.state });
+          continue;
+        }
+        if (now - seen.since < this.positionSettleMs) continue;
+        this.mismatches.delete(f.run.id);
+        this.log.error(
+          { strategy: f.run.id, reason: f.reason },
+          'position mismatch: strategy needs attention',
+        );
+        f.run.actor.send({ type: 'ATTENTION', reason: `position check: ${f.reason}`, legs: f.legs });
+      }
+    } catch (e) {
+      // A venue that cannot answer now is asked again at the next check.
+      this.log.warn({ err: String(e) }, 'position check could not ask a venue');
+    } finally {
+      this.positionCheckRunning = false;
+    }
+  }
+
+  /**
+   * Operator commands queued in the store (statearb strategy …, the inspector): each applied once,
+   * to a strategy this engine runs, if its state takes it; the result is written back.
+   */
+  private applyCommands(): void {
+    let pending: OperatorCommand[];
+    try {
+      pending = this.store.pendingCommands();
+    } catch (e) {
+      this.log.warn({ err: String(e) }, 'could not read operator commands');
+      return;
+    }
+    for (const c of pending) {
+      const run = this.running.get(c.strategyId);
+      // Not here (another node runs it, or not restored yet): it waits for whoever runs it.
+      if (!run || run.dropped) continue;
+      const result = this.operate(run, c.command);
+      this.store.markCommand(c.seq, this.clock.now(), result);
+      this.log.info({ strategy: run.id, command: c.command, result }, 'operator command');
+    }
+  }
+
+  /** Apply one operator command to a strategy; returns 'applied' or why not. */
+  private operate(run: Running, command: OperatorCommandName): string {
+    if (run.done) return `refused: the strategy has ended (${stateName(run.actor.getSnapshot().value)})`;
+    const snap = run.actor.getSnapshot() as { value: unknown; can(e: unknown): boolean };
+    const state = stateName(snap.value);
+    if (command === 'stop' && state === 'needsAttention')
+      return 'refused: it needs attention and holds exposure — stop with --flatten, or resolve after fixing it by hand';
+    const event =
+      command === 'flatten'
+        ? { type: 'OPERATOR.FLATTEN' }
+        : command === 'resolve'
+          ? { type: 'OPERATOR.RESOLVE' }
+          : { type: 'STOP', flatten: command === 'stop-flatten' };
+    if (!snap.can(event)) return `refused: ${state} does not take ${command}`;
+    run.actor.send(event as never);
+    return 'applied';
+  }
+
+  /** Flatten a strategy (needs attention: close its exposure; holding: exit now) — the inspector's button. */
+  flattenStrategy(id: string): string {
+    return this.operate(this.get(id), 'flatten');
+  }
+
+  /** Acknowledge a strategy in needs attention after a manual fix: it stops, releasing its locks. */
+  resolveStrategy(id: string): string {
+    return this.operate(this.get(id), 'resolve');
+  }
+
   private halt(run: Running, reason: string, report?: RecoveryReport): void {
     if (run.halted) return;
     run.halted = reason;
@@ -658,6 +844,7 @@ export class Engine {
     if (!this.started) throw new Error('start the engine before adding strategies');
     const kind = this.kindOf(spec);
     const id = spec.id ?? `${spec.kind}-${this.clock.now().toString(36)}-${this.nextId++}`;
+    this.refuseTagCollision(id);
     const input = kind.input(id, spec.params as never, this.market);
     const instruments = lockKeys(kind.instruments(spec.params as never));
     const now = this.clock.now();
@@ -691,6 +878,22 @@ export class Engine {
     }
     this.log.info({ strategy: id, kind: spec.kind, instruments }, 'strategy added');
     return id;
+  }
+
+  /**
+   * Every client order id starts with its strategy's tag (a hash of the strategy id): two
+   * strategies with one tag could produce one client id. Refuse a new id whose tag another stored
+   * or running strategy has.
+   */
+  private refuseTagCollision(id: string): void {
+    const tag = strategyTag(id);
+    const holder =
+      this.tagToId.get(tag) ??
+      this.store.listAll().records.find((r) => r.id !== id && strategyTag(r.id) === tag)?.id;
+    if (holder !== undefined && holder !== id)
+      throw new Error(
+        `strategy id "${id}" has the client-order tag ${tag}, as strategy "${holder}" in the store has: its orders' ids could collide — choose another id`,
+      );
   }
 
   private launch(
@@ -928,7 +1131,7 @@ export class Engine {
       const s = run.actor.getSnapshot() as {
         value: unknown;
         status: string;
-        context: { lastError?: unknown };
+        context: { lastError?: unknown; attention?: Attention };
       };
       const state = stateName(s.value);
       if (!run.done) counts.active++;
@@ -945,6 +1148,7 @@ export class Engine {
         openOrders: run.done ? [] : liveOrders(run.actor.getPersistedSnapshot()),
         lastError: s.context.lastError,
         halted: run.halted,
+        ...(s.context.attention ? { attention: attentionView(s.context.attention) } : {}),
         lastTransitionAt: run.lastTransitionAt,
       });
     }
