@@ -174,7 +174,19 @@ export function renderHtml(summary: BacktestSummary, run: BacktestRun): string {
         ['Sharpe-like', s.sharpeLike === null ? '–' : fmt(s.sharpeLike)],
         ['cycles', s.cycles === null ? '–' : String(s.cycles)],
         ['time in state', states],
+        [
+          'positions at the end',
+          s.positions.map((p) => `${p.symbol}@${p.venue} ${fmt(p.position, 6)}`).join(', '),
+        ],
         ...(s.halted ? ([['halted', s.halted]] as [string, string][]) : []),
+        ...(s.attention
+          ? ([
+              [
+                'NEEDS ATTENTION',
+                `${s.attention.reason} — ${s.attention.legs.map((l) => `${l.symbol}@${l.venue} ${fmt(l.position, 6)}`).join(', ')}`,
+              ],
+            ] as [string, string][])
+          : []),
       ]),
       chart({
         title: `${firstLeg ? `${firstLeg.symbol} on ${firstLeg.venue}` : 'price'} with this strategy's fills on it`,

@@ -31,6 +31,10 @@ export interface StrategyReport {
   cycles: number | null;
   timeInState: Record<string, { ms: number; pct: number }>;
   halted: string | null;
+  /** Each leg's position at the end. */
+  positions: { venue: string; symbol: string; position: number }[];
+  /** Ended in needs attention: why, and each leg's position then (null otherwise). */
+  attention: { reason: string; legs: { venue: string; symbol: string; position: number }[] } | null;
 }
 
 export interface BacktestSummary {
@@ -150,6 +154,8 @@ export function buildSummary(run: BacktestRun): BacktestSummary {
       cycles: s.cycles ?? null,
       timeInState: timeInState(run, s.id),
       halted: s.halted ?? null,
+      positions: s.legs.map((l) => ({ venue: l.venue, symbol: l.symbol, position: r8(l.position) })),
+      attention: s.attention ? { reason: s.attention.reason, legs: s.attention.legs } : null,
     };
   }
   const all = Object.values(strategies);

@@ -51,6 +51,12 @@ const simulatedVenueSchema = z.strictObject({
         .default(0)
         .describe('probability an order request times out (half of them after placing)'),
       rejectRate: z.number().min(0).max(1).default(0).describe('probability an order is rejected'),
+      orderQueryTimeoutRate: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0)
+        .describe('probability an order query (by client id, open orders) times out; placement unaffected'),
       unavailableRate: z
         .number()
         .min(0)
@@ -244,7 +250,12 @@ export const configSchema = z.strictObject({
         .regex(/^wss?:\/\//, 'a ws:// or wss:// URL')
         .default('ws://127.0.0.1:8080')
         .describe('WebSocket relay the Stately inspector reads from'),
-      controls: z.boolean().default(false).describe('allow pause/resume/stop from the page'),
+      controls: z
+        .boolean()
+        .default(false)
+        .describe(
+          'allow pause, resume, stop, flatten and resolve from the page (each that moves money asks first)',
+        ),
     })
     .prefault({})
     .describe('live statechart inspector'),

@@ -161,6 +161,7 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
       openOrders: s.openOrders.length,
       instruments: s.instruments,
       halted: s.halted ?? null,
+      attention: s.attention ?? null,
     }));
   const graphOf = (kind: string, machine: Parameters<typeof machineGraph>[0]) => {
     let g = graphs.get(kind);
@@ -190,6 +191,7 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
       funding: view?.funding ?? 0,
       openOrders: view?.openOrders ?? [],
       halted: view?.halted ?? null,
+      attention: view?.attention ?? null,
       locks: Object.entries(status().locks)
         .filter(([, holder]) => holder === id)
         .map(([k]) => k),
@@ -295,7 +297,7 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
     }
     if (path === '/api/info') return json(res, 200, { controls: Boolean(opts.controls) });
     if (path === '/api/strategies' && req.method === 'GET') return json(res, 200, strategyList());
-    const m = /^\/api\/strategies\/([^/]+)(?:\/(graph|pause|resume|stop))?$/.exec(path);
+    const m = /^\/api\/strategies\/([^/]+)(?:\/(graph|pause|resume|stop|flatten|resolve))?$/.exec(path);
     if (m) {
       const id = decodeURIComponent(m[1]!);
       const info = engine.inspectStrategy(id);
@@ -309,7 +311,24 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
         if (info.done) return json(res, 409, { error: `${id} has ended` });
         if (action === 'pause') engine.pause(id);
         else if (action === 'resume') engine.resume(id);
-        else void engine.stopStrategy(id, { flatten: url.searchParams.get('flatten') === 'true' });
+        else if (action === 'flatten' || action === 'resolve') {
+          // The strategy's state decides: a command it does not take is refused, with the reason.
+          const result = action === 'flatten' ? engine.flattenStrategy(id) : engine.resolveStrategy(id);
+          return json(res, result === 'applied' ? 202 : 409, { ok: result === 'applied', action, result });
+        } else {
+          const flatten = url.searchParams.get('flatten') === 'true';
+          const state = (info.snapshot as { value: unknown }).value;
+          if (
+            !flatten &&
+            (typeof state === 'string' ? state : Object.keys(state as object)[0]) === 'needsAttention'
+          )
+            return json(res, 409, {
+              ok: false,
+              action,
+              result: 'refused: it needs attention and holds exposure — stop with flatten, or resolve',
+            });
+          void engine.stopStrategy(id, { flatten });
+        }
         return json(res, 202, { ok: true, action });
       }
       return json(res, 405, { error: 'method not allowed' });

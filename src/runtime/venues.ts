@@ -27,7 +27,7 @@ export interface Venues {
 }
 
 export function paperVenueSpec(name: string, v: SimulatedVenueConfig): PaperVenueSpec {
-  const { timeoutRate, rejectRate, unavailableRate, rateLimit, seed } = v.faults;
+  const { timeoutRate, rejectRate, unavailableRate, orderQueryTimeoutRate, rateLimit, seed } = v.faults;
   return {
     name,
     balances: v.balances,
@@ -42,6 +42,7 @@ export function paperVenueSpec(name: string, v: SimulatedVenueConfig): PaperVenu
         timeoutAfterPlace: timeoutRate / 2,
         reject: rejectRate,
         unavailable: unavailableRate,
+        orderQueryTimeout: orderQueryTimeoutRate,
       },
       ...(rateLimit ? { rateLimit } : {}),
     },

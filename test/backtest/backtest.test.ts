@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { renderHtml } from '../../src/backtest/html.ts';
-import { buildSummary, maxDrawdown, sharpeLike } from '../../src/backtest/report.ts';
+import { type BacktestSummary, buildSummary, maxDrawdown, sharpeLike } from '../../src/backtest/report.ts';
 import { runBacktest } from '../../src/backtest/run.ts';
+import { backtestCommand } from '../../src/cli/commands/backtest.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { QUOTES_HEADER } from '../../src/marketdata/csv.ts';
 import { SyntheticMarket } from '../../src/marketdata/synthetic.ts';
@@ -172,6 +173,33 @@ describe('backtest', () => {
     expect(s.input.files).toEqual([]);
     expect(s.period.hours).toBeCloseTo(0.5, 2);
     expect(s.strategies.basis!.trades).toBeGreaterThan(0);
+  });
+
+  it('a strategy that ends in needs attention is in the report with its reason and each leg; --fail-on-attention exits 4', async () => {
+    // Every order answer is lost half the time and every order query times out: the entry's
+    // fills are unknown, so the strategy stops and says so instead of guessing.
+    const o = structuredClone(configObject) as typeof configObject & {
+      venues: { binance: Record<string, unknown> };
+    };
+    o.venues.binance.faults = { timeoutRate: 1, orderQueryTimeoutRate: 1 };
+    const cfg = join(dir, 'attention.json');
+    writeFileSync(cfg, JSON.stringify(o));
+    const out = join(dir, 'attention-report');
+    const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const plain = await backtestCommand(['--config', cfg, '--data', fixture.file, '--report', out]);
+    const strict = await backtestCommand(['--config', cfg, '--data', fixture.file, '--fail-on-attention']);
+    quiet.mockRestore();
+    err.mockRestore();
+    expect(plain).toBe(0);
+    expect(strict).toBe(4);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as BacktestSummary;
+    const s = report.strategies.basis!;
+    expect(s.finalState).toBe('needsAttention');
+    expect(s.attention?.reason).toMatch(/unknown/);
+    expect(s.attention?.legs.map((l) => l.symbol)).toEqual(['BTC/USDT', 'BTC/USDT:USDT']);
+    expect(s.positions.map((p) => p.symbol)).toEqual(['BTC/USDT', 'BTC/USDT:USDT']);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('NEEDS ATTENTION');
   });
 
   it('drawdown and the Sharpe-like ratio', () => {

@@ -38,6 +38,7 @@ describe.runIf(hasChromium)('inspector in chromium', () => {
         dataDir: join(dir, 'data'),
         venues: { binance: { type: 'simulated', latencyMs: 5 } },
         logging: { level: 'warn', pretty: false },
+        inspector: { controls: true },
         strategies: [
           {
             id: 'basis-btc',
@@ -113,7 +114,7 @@ describe.runIf(hasChromium)('inspector in chromium', () => {
         'cooldown',
         'completed',
         'stopped',
-        'failed',
+        'needsAttention',
       ])
         expect(states).toContain(`spotFutures.${s}`);
       expect(await page.$$eval('#diagram path.edge', (ps) => ps.length)).toBeGreaterThan(10);
@@ -141,6 +142,23 @@ describe.runIf(hasChromium)('inspector in chromium', () => {
         timeout: 20_000,
       });
       await page.screenshot({ path: join(ROOT, 'test-output', 'inspector-maker.png'), fullPage: true });
+      // Stop asks first, offering to flatten; cancelling sends nothing.
+      await page.click('#controls button[data-action="stop"]');
+      await page.waitForSelector('#confirm:not([hidden])');
+      expect(await page.isVisible('#confirm-flatten')).toBe(true);
+      expect(await page.isVisible('#confirm-keep')).toBe(true);
+      await page.screenshot({
+        path: join(ROOT, 'test-output', 'inspector-stop-confirm.png'),
+        fullPage: true,
+      });
+      await page.click('#confirm-cancel');
+      expect(await page.isHidden('#confirm')).toBe(true);
+      // Resolve is refused for a strategy that does not need attention, and the page says so.
+      await page.click('#controls button[data-action="resolve"]');
+      await page.click('#confirm-yes');
+      await page.waitForFunction(() =>
+        /resolve maker-eth: refused/.test(document.querySelector('#sel-attention')?.textContent ?? ''),
+      );
       expect(foreign).toEqual([]);
       expect(errors).toEqual([]);
     } finally {

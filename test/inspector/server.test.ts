@@ -132,6 +132,10 @@ describe('inspector', () => {
     await ro.close();
 
     const rw = await startInspector({ engine: w.engine, port: 0, controls: true });
+    // A command the strategy's state does not take is refused with the reason, never dropped.
+    const refused = await fetch(`${rw.url}api/strategies/mm/resolve`, { method: 'POST' });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { result: string }).result).toMatch(/refused/);
     expect((await fetch(`${rw.url}api/strategies/mm/pause`, { method: 'POST' })).status).toBe(202);
     await w.clock.advanceBy(1);
     expect(

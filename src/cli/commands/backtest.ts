@@ -13,6 +13,7 @@ export const backtestHelp = `statearb backtest — replay quotes through the str
 
 Usage: statearb backtest [--config FILE] [--data quotes.csv] [--funding funding.csv]
                          [--from TIME] [--to TIME] [--report DIR] [--json] [--progress]
+                         [--fail-on-attention]
 
   --config FILE           strategies, simulated venues (fees, latency, faults), risk (default: the
                           bundled paper config)
@@ -26,6 +27,8 @@ Usage: statearb backtest [--config FILE] [--data quotes.csv] [--funding funding.
   --json                  print the JSON summary on stdout instead of the short table
   --progress              draw the progress bar even when stderr is not a terminal
   --sample-ms N           equity/price sample period in virtual ms (default 60000)
+  --fail-on-attention     exit 4 when a strategy ends in needs attention (exposure it could not
+                          close; the report names the reason and each leg's position either way)
 
 The same config and data give a byte-identical report. Bad rows (unparsable, out of order,
 crossed book …) are skipped, counted by reason and listed in the report, never used.`;
@@ -67,6 +70,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       progress: { type: 'boolean' },
       'sample-ms': { type: 'string' },
+      'fail-on-attention': { type: 'boolean' },
     },
     strict: true,
   });
@@ -119,9 +123,16 @@ export async function backtestCommand(argv: string[]): Promise<number> {
       values.report ? `; report in ${values.report}/report.{json,html}` : ''
     }\n`,
   );
+  const attention = Object.entries(summary.strategies).filter(([, s]) => s.attention);
+  for (const [id, s] of attention)
+    process.stderr.write(
+      `backtest: ${id} ended needing attention: ${s.attention!.reason} [${s.attention!.legs.map((l) => `${l.symbol}@${l.venue} ${l.position}`).join(', ')}]\n`,
+    );
+  // Exit 4 only when asked: a report with a strategy in needs attention is still a report.
+  const exitCode = values['fail-on-attention'] && attention.length > 0 ? 4 : 0;
   if (values.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    return 0;
+    return exitCode;
   }
   const t = summary.totals;
   const lines = [
@@ -141,9 +152,9 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     '',
     ...Object.entries(summary.strategies).map(
       ([id, s]) =>
-        `${id.padEnd(14)} ${s.kind.padEnd(16)} net ${s.netPnl.toFixed(2).padStart(10)}  fees ${s.fees.toFixed(2).padStart(8)}  trades ${String(s.trades).padStart(5)}  dd ${s.maxDrawdown.toFixed(2).padStart(8)}  ended ${s.finalState}${s.halted ? ` (halted: ${s.halted})` : ''}`,
+        `${id.padEnd(14)} ${s.kind.padEnd(16)} net ${s.netPnl.toFixed(2).padStart(10)}  fees ${s.fees.toFixed(2).padStart(8)}  trades ${String(s.trades).padStart(5)}  dd ${s.maxDrawdown.toFixed(2).padStart(8)}  ended ${s.attention ? `NEEDING ATTENTION: ${s.attention.reason}` : s.finalState}${s.halted ? ` (halted: ${s.halted})` : ''}`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return exitCode;
 }

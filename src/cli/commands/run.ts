@@ -54,6 +54,7 @@ export function statusRows(status: EngineStatus): StatusRow[] {
     openOrders: s.openOrders.length,
     cycles: s.cycles,
     note: s.halted ? `halted: ${s.halted}` : undefined,
+    attention: s.attention,
   }));
 }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { liveOrders } from '../../engine/engine.ts';
+import type { Attention } from '../../../machines/strategies/common.ts';
+import { attentionView, liveOrders } from '../../engine/engine.ts';
 import { stateName, strategyFigures } from '../../engine/figures.ts';
 import { STRATEGY_KINDS } from '../../engine/registry.ts';
 import { isLeasedStore } from '../../store/leases.ts';
@@ -33,7 +34,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       .filter((r) => values.all || r.status === 'active')
       .map((r) => {
         const kind = STRATEGY_KINDS[r.kind];
-        const snap = r.snapshot as { value?: unknown; context?: unknown } | null;
+        const snap = r.snapshot as { value?: unknown; context?: { attention?: Attention } } | null;
         const figures = kind && snap?.context ? strategyFigures(kind, snap.context) : undefined;
         return {
           id: r.id,
@@ -45,6 +46,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
           openOrders: snap ? liveOrders(snap) : [],
           ...(owners?.[r.id] ? { node: owners[r.id]!.node, leaseUntil: owners[r.id]!.leaseUntil } : {}),
           ...(figures ?? {}),
+          ...(snap?.context?.attention ? { attention: attentionView(snap.context.attention) } : {}),
         };
       });
     const out = {
@@ -67,6 +69,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       fees: s.fees ?? 0,
       openOrders: s.openOrders.length,
       cycles: s.cycles,
+      attention: s.attention,
       note:
         `last saved ${new Date(s.updatedAt).toISOString()}` +
         (s.node !== undefined

@@ -55,6 +55,8 @@ export interface FaultRates {
   unavailable?: number;
   /** Probability per query request (fetch*) of a timeout. */
   queryTimeout?: number;
+  /** Probability per order query (fetchOrder, fetchOpenOrders) of a timeout, on top of queryTimeout. */
+  orderQueryTimeout?: number;
 }
 
 export interface FaultConfig {
@@ -148,6 +150,8 @@ export class FaultInjector {
       if (this.rng.chance(r.unavailable ?? 0)) return 'unavailable';
       return undefined;
     }
+    if (r.orderQueryTimeout && ORDER_QUERY_METHODS.includes(method) && this.rng.chance(r.orderQueryTimeout))
+      return 'timeoutBeforePlace';
     return this.rng.chance(r.queryTimeout ?? 0) ? 'timeoutBeforePlace' : undefined;
   }
 

@@ -33,7 +33,11 @@
         const tr = el('tr', { 'data-id': s.id, class: s.id === selected ? 'sel' : '' });
         tr.append(
           el('td', {}, s.id),
-          el('td', {}, s.halted ? `${s.state} (halted)` : s.state),
+          el(
+            'td',
+            s.attention ? { class: 'attention', title: s.attention.reason } : {},
+            s.attention ? `${s.state} ⚠` : s.halted ? `${s.state} (halted)` : s.state,
+          ),
           el('td', { class: 'num' }, fmt(s.netPnl)),
         );
         tr.title = `${s.kind} · ${s.instruments.join(', ')} · ${s.openOrders} open orders`;
@@ -234,6 +238,10 @@
     $('#sel-state').setAttribute('data-state', top);
     $('#sel-halted').hidden = !s.halted;
     $('#sel-halted').textContent = s.halted ? `halted: ${s.halted}` : '';
+    $('#sel-attention').hidden = !s.attention;
+    $('#sel-attention').textContent = s.attention
+      ? `NEEDS ATTENTION: ${s.attention.reason} — ${s.attention.legs.map((l) => `${l.symbol}@${l.venue} ${l.position}`).join(', ')}`
+      : '';
     if (graphFor) highlight(s.machineId, s.value);
     $('#legs tbody').replaceChildren(
       ...s.legs.map((l) => {
@@ -339,12 +347,49 @@
     renderState(info);
   }
 
+  /** POST an action; its answer (refusals included) goes to the confirmation line. */
+  async function act(action, flatten) {
+    const id = selected;
+    const sep = q ? '&' : '?';
+    const res = await fetch(
+      `api/strategies/${encodeURIComponent(id)}/${action}${q}${flatten ? `${sep}flatten=true` : ''}`,
+      { method: 'POST' },
+    );
+    const body = await res.json().catch(() => ({}));
+    $('#confirm').hidden = true;
+    if (!res.ok) {
+      $('#sel-attention').hidden = false;
+      $('#sel-attention').textContent = `${action} ${id}: ${body.result ?? body.error ?? res.status}`;
+    }
+  }
+
+  /** Stop, Flatten and Resolve change positions or release locks: each asks first. */
+  function confirmAction(action) {
+    const id = selected;
+    const text = {
+      stop: `Stop ${id}? Flatten closes its positions first; keeping them leaves them with you (a strategy in needs attention only stops flattened).`,
+      flatten: `Flatten ${id}: close both legs at market now?`,
+      resolve: `Resolve ${id}: you have fixed its positions by hand; it stops and releases its locks?`,
+    }[action];
+    $('#confirm-text').textContent = text;
+    $('#confirm-flatten').hidden = action !== 'stop';
+    $('#confirm-keep').hidden = action !== 'stop';
+    $('#confirm-yes').hidden = action === 'stop';
+    $('#confirm-flatten').onclick = () => act('stop', true);
+    $('#confirm-keep').onclick = () => act('stop', false);
+    $('#confirm-yes').onclick = () => act(action, false);
+    $('#confirm-cancel').onclick = () => {
+      $('#confirm').hidden = true;
+    };
+    $('#confirm').hidden = false;
+  }
+
   for (const b of document.querySelectorAll('#controls button'))
     b.onclick = async () => {
       if (!selected) return;
-      await fetch(`api/strategies/${encodeURIComponent(selected)}/${b.dataset.action}${q}`, {
-        method: 'POST',
-      });
+      const action = b.dataset.action;
+      if (action === 'pause' || action === 'resume') await act(action, false);
+      else confirmAction(action);
     };
 
   function connect() {
