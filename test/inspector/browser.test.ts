@@ -119,8 +119,11 @@ describe.runIf(hasChromium)('inspector in chromium', () => {
         expect(states).toContain(`spotFutures.${s}`);
       expect(await page.$$eval('#diagram path.edge', (ps) => ps.length)).toBeGreaterThan(10);
       const active = () => page.$eval('#diagram g.state.active.leaf', (g) => g.getAttribute('data-state-id'));
-      const first = await active();
-      const badge = await page.$eval('#sel-state', (e) => e.textContent);
+      // The diagram and the badge agree (read together: the machine moves between two reads).
+      const [first, badge] = await page.evaluate(() => [
+        document.querySelector('#diagram g.state.active.leaf')?.getAttribute('data-state-id'),
+        document.querySelector('#sel-state')?.textContent,
+      ]);
       expect(first).toBe(`spotFutures.${badge}`);
       // The highlight moves when the machine does.
       await page.waitForFunction(
