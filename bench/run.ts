@@ -7,7 +7,7 @@ import { inspectorBench } from './inspector.bench.ts';
 import type { Figure } from './lib.ts';
 import { machinesBench } from './machines.bench.ts';
 import { marketDataBench } from './marketdata.bench.ts';
-import { scaleBench } from './scale.bench.ts';
+import { orderPathBench, scaleBench } from './scale.bench.ts';
 import { storeBench } from './store.bench.ts';
 import { venueBench } from './venue.bench.ts';
 
@@ -23,6 +23,8 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   engine: () => engineBench(1_000),
   inspector: inspectorBench,
   scale: scaleBench,
+  // The decision-to-wire path alone (a subset of scale): XState's floor and tick-to-order, 1 and 100.
+  'order-path': orderPathBench,
   cluster: clusterBench,
 };
 

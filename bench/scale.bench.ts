@@ -342,10 +342,9 @@ export async function heapPerStrategy(n: number): Promise<Figure[]> {
   ];
 }
 
-export async function scaleBench(): Promise<Figure[]> {
-  // The floor under tick-to-order, measured in this run: XState building an entry's actor tree.
-  const floor = xstateFloor();
-  const overFloor = (figs: Figure[]): Figure[] => {
+/** Tick-to-order as a ratio to XState's entry-tree floor measured in the same run. */
+function overFloorOf(floor: ReturnType<typeof xstateFloor>) {
+  return (figs: Figure[]): Figure[] => {
     const p50 = figs[0]!;
     return [
       ...figs,
@@ -359,6 +358,18 @@ export async function scaleBench(): Promise<Figure[]> {
       },
     ];
   };
+}
+
+export async function orderPathBench(): Promise<Figure[]> {
+  const floor = xstateFloor();
+  const overFloor = overFloorOf(floor);
+  return [...floor.figures, ...overFloor(await tickToOrder(1, 2_000)), ...overFloor(await tickToOrder(100, 2_000))];
+}
+
+export async function scaleBench(): Promise<Figure[]> {
+  // The floor under tick-to-order, measured in this run: XState building an entry's actor tree.
+  const floor = xstateFloor();
+  const overFloor = overFloorOf(floor);
   return [
     ...floor.figures,
     ...overFloor(await tickToOrder(1, 2_000)),

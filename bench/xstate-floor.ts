@@ -6,7 +6,7 @@
  * children included, before it starts any of them). Stub actors: no venue, no journal, no engine.
  */
 import { assign, createActor, fromCallback, fromPromise, setup } from 'xstate';
-import { hedgedPairMachine } from '../machines/hedged-pair.ts';
+import { type HedgedPairInput, hedgedPairMachine, type LegSpec } from '../machines/hedged-pair.ts';
 import { orderMachine } from '../machines/order.ts';
 import { type Figure, median } from './lib.ts';
 
@@ -18,23 +18,28 @@ const stubs = {
 };
 const order = orderMachine.provide({ actors: stubs as never });
 const pair = hedgedPairMachine.provide({ actors: { ...stubs, order } as never });
-const leg = (derivative: boolean, side: 'buy' | 'sell') => ({
+const leg = (derivative: boolean, targetBase: number): LegSpec => ({
   venue: 'sim',
   symbol: derivative ? 'BTC/USDT:USDT' : 'BTC/USDT',
-  side,
-  amount: 0.1,
   contractSize: derivative ? 0.001 : 1,
   amountStep: 0.001,
   minAmount: 0.001,
   minNotional: 5,
-  refPrice: 60_000,
   derivative,
+  startBase: 0,
+  targetBase,
+  bid: 60_000,
+  ask: 60_001,
+  bidSize: 5,
+  askSize: 5,
 });
-const pairInput = {
-  tag: 'floor01',
+const pairInput: HedgedPairInput = {
+  tag: 'floor00001',
   cycle: 1,
   phase: 'e',
-  legs: [leg(false, 'buy'), leg(true, 'sell')],
+  execution: 0,
+  mode: 'open',
+  legs: [leg(false, 0.1), leg(true, -0.1)],
   toleranceBase: 0.001,
 };
 const bare = setup({}).createMachine({
@@ -84,7 +89,7 @@ export function xstateFloor(): XStateFloor {
       }).start(),
     2_000,
   );
-  const tree = perActor(() => createActor(pair, { input: pairInput as never }).start(), 1_000);
+  const tree = perActor(() => createActor(pair, { input: pairInput }).start(), 1_000);
   return {
     entryTreeUs: tree.us,
     figures: [

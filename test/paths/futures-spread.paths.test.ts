@@ -92,6 +92,8 @@ function events(s: AnyMachineSnapshot) {
         type: 'xstate.done.actor.exit',
         output: pairOutput('unhedged', [exitLegs[0], { ...(exitLegs[1] as object), amount: 0 }] as never),
       },
+      // An operator's flatten while holding: exit now.
+      ...(s.matches('holding') ? [{ type: 'OPERATOR.FLATTEN' }] : []),
       ...(s.matches('holding') || s.matches('watching')
         ? [
             {

@@ -63,6 +63,8 @@ function events(s: AnyMachineSnapshot) {
         : []),
       { type: 'xstate.done.actor.rebalance', output: pairOutput('unhedged', entryLegs(0, 0)) },
       { type: 'xstate.done.actor.rebalance', output: pairOutput('hedged', entryLegs(0, 0)) }, // drift remains
+      // An operator's flatten while holding: exit now.
+      ...(s.matches('holding') ? [{ type: 'OPERATOR.FLATTEN' }] : []),
       ...(s.matches('holding') || s.matches('watching')
         ? [
             {
