@@ -69,6 +69,7 @@ export async function tickToOrder(n: number, triggers: number): Promise<Figure[]
     venues: { sim: client },
     clock,
     persistSnapshots: false,
+    ...(process.env.BENCH_NO_CHECKS ? { positionCheckMs: 0, commandPollMs: 0 } : {}),
   });
   await settle(clock, engine.start());
   for (const a of assets)
