@@ -5,8 +5,9 @@
  *
  *   planning ─┬─(every leg at its target, within what can trade)▶ reached
  *             ├─(a residual only the other leg can trade)─▶ [its target moves] ─▶ planning
- *             ├─(rounds left)─▶ sending ─▶ resting ─┬─▶ planning
- *             │                                     └─(an order's outcome unknown)─▶ unresolved
+ *             ├─(rounds left)─▶ sending ─▶ checkingRound ─┬─(targets reached)─▶ reached
+ *             │                                           ├─(an order's outcome unknown)─▶ unresolved
+ *             │                                           └─▶ resting ─▶ planning
  *             └─(budget spent)─▶ [open: shrink targets to the hedge it has, once] ─▶ exhausted
  *
  * Each round computes, per leg, what is still to do (target − position), sends first whatever
@@ -554,11 +555,18 @@ export const hedgedPairMachine = setup({
     sending: {
       type: 'parallel',
       states: { legA: legRegion(0), legB: legRegion(1) },
-      onDone: { target: 'resting', actions: 'noteRoundResult' },
+      onDone: { target: 'checkingRound', actions: 'noteRoundResult' },
+    },
+    /** Done at once when the round reached the targets; otherwise the book gets time to refresh. */
+    checkingRound: {
+      always: [
+        { guard: 'anOrderOutcomeIsUnknown', target: 'unresolved' },
+        { guard: 'everyLegAtTarget', target: 'reached' },
+        { target: 'resting' },
+      ],
     },
     /** The pause between rounds: the book refreshes (longer after rounds that filled nothing). */
     resting: {
-      always: { guard: 'anOrderOutcomeIsUnknown', target: 'unresolved' },
       invoke: {
         id: 'pause',
         src: 'wait',

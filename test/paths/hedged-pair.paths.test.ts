@@ -190,7 +190,7 @@ function invariant(s: AnyMachineSnapshot): void {
   if (s.matches('unresolved')) expect(c.unknown.length).toBeGreaterThan(0);
   // Once an order's fill is unknown nothing new is planned: the round in flight ends, then it stops.
   if (c.unknown.length > 0)
-    expect(s.matches('sending') || s.matches('resting') || s.matches('unresolved')).toBe(true);
+    expect(s.matches('sending') || s.matches('checkingRound') || s.matches('unresolved')).toBe(true);
   if (s.status === 'done') {
     const out = s.output as { outcome: string; residualBase: number; unknown: unknown[] };
     expect(out.residualBase).toBeCloseTo(net(c), 12);
