@@ -284,6 +284,20 @@ export const configSchema = z.strictObject({
         .positive()
         .default(10_000)
         .describe('Ctrl-C waits this long for in-flight orders to settle, ms'),
+      positionCheckMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(5_000)
+        .describe(
+          'running position check period, ms: books vs venue positions and balances (0: off; a mismatch that lasts positionSettleMs → needs attention)',
+        ),
+      positionSettleMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10_000)
+        .describe('how long a position mismatch may last before it counts, ms (orders in flight settle first)'),
       nodeId: z
         .string()
         .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, . _ : - (at most 64)')

@@ -185,6 +185,8 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     clock,
     logger: log,
     quotePersistMs: config.engine.quotePersistMs,
+    positionCheckMs: config.engine.positionCheckMs,
+    positionSettleMs: config.engine.positionSettleMs,
     ...(config.engine.capacity !== undefined ? { capacity: config.engine.capacity } : {}),
     risk: {
       ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
