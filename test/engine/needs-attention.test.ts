@@ -141,6 +141,29 @@ describe('needs attention at the engine', () => {
     await e2.stop();
   });
 
+  it('the running check also sees spot the account no longer holds (sold behind the books)', async () => {
+    const w = world();
+    const store = new SqliteStore(w.file);
+    const e = w.engine(store);
+    await w.settle(e.start());
+    await e.addStrategy({ kind: 'spot-futures', id: 'basis', params: params() });
+    await w.drive(3_000, 60_000, 60_300);
+    expect(e.status().strategies[0]!.state).toBe('holding');
+    // Somebody sells 0.2 of the strategy's 0.5 BTC at the venue.
+    w.venue.placeOrder({
+      symbol: SPOT,
+      side: 'sell',
+      type: 'market',
+      amount: 0.2,
+      clientOrderId: 'Soutsider02',
+    });
+    await w.drive(10_000, 60_000, 60_300);
+    const s = e.status().strategies[0]!;
+    expect(s.state).toBe('needsAttention');
+    expect(s.attention?.reason).toMatch(/sim holds 0\.3 BTC, less than the 0\.5 the strategies' books hold/);
+    await e.stop();
+  });
+
   it('statearb strategy resolve against a running engine: applied within a second, the strategy stops and releases its locks', async () => {
     const w = world();
     const { store, e } = await doubledPerp(w);
