@@ -364,7 +364,11 @@ function overFloorOf(floor: ReturnType<typeof xstateFloor>) {
 export async function orderPathBench(): Promise<Figure[]> {
   const floor = xstateFloor();
   const overFloor = overFloorOf(floor);
-  return [...floor.figures, ...overFloor(await tickToOrder(1, 2_000)), ...overFloor(await tickToOrder(100, 2_000))];
+  return [
+    ...floor.figures,
+    ...overFloor(await tickToOrder(1, 2_000)),
+    ...overFloor(await tickToOrder(100, 2_000)),
+  ];
 }
 
 export async function scaleBench(): Promise<Figure[]> {

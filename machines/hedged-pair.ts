@@ -300,8 +300,12 @@ function absorbResidual(ctx: PairContext): [LegState, LegState] | undefined {
     const l = ctx.legs[i];
     const side: Side = gap > 0 ? 'sell' : 'buy';
     if (tradableAmount(l, Math.abs(gap), side) === 0) continue;
+    // The other leg stays where it is (what is left of it cannot trade); this one moves so that
+    // both together reach the net the targets were for.
+    const other = ctx.legs[1 - i]!;
     const legs: [LegState, LegState] = [...ctx.legs];
-    legs[i] = { ...l, target: l.target - gap };
+    legs[1 - i] = { ...other, target: other.position };
+    legs[i] = { ...l, target: targetNet(ctx) - other.position };
     return legs;
   }
   return undefined;

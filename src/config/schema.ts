@@ -297,7 +297,9 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(10_000)
-        .describe('how long a position mismatch may last before it counts, ms (orders in flight settle first)'),
+        .describe(
+          'how long a position mismatch may last before it counts, ms (orders in flight settle first)',
+        ),
       nodeId: z
         .string()
         .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, . _ : - (at most 64)')

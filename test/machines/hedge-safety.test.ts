@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { applyFill, applyNewFills, newLeg } from '../../machines/accounting.ts';
 import { orderMachine } from '../../machines/order.ts';
+import { crossArbitrageMachine } from '../../machines/strategies/cross-arbitrage.ts';
 import { type FuturesSpreadParams, futuresSpreadMachine } from '../../machines/strategies/futures-spread.ts';
 import { type SpotFuturesParams, spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
 import type { Fill, OrderRequest } from '../../src/domain/index.ts';
@@ -288,6 +289,57 @@ describe('hedge safety: each defect of the review, on the simulated venue', () =
     // …so it was never "rejected": the machine kept asking, found it and cancelled it.
     expect(out.outcome).not.toBe('rejected');
     expect(out.outcome).toBe('canceled');
+  });
+
+  it('cross-arbitrage: residuals left by executions never add up beyond the shared tolerance (defect 9)', async () => {
+    const BAL = { USDT: 2_000_000, BTC: 10 };
+    const w = makeWorld([
+      { name: 'binance', symbols: [SPOT], balances: BAL },
+      { name: 'bybit', symbols: [SPOT], balances: BAL },
+    ]);
+    // Bybit's quotes reach the strategy 50 ms late: it sizes each cross on a bid of 0.3 that the
+    // venue already shows as 0.29999, so every execution sells 0.00001 less than it buys.
+    w.clients.bybit!.faults.addStale(w.clock.now(), 3_600_000, 50);
+    const actor = w.start(crossArbitrageMachine, {
+      id: 'xa-residual',
+      params: {
+        venueA: { venue: 'binance', symbol: SPOT },
+        venueB: { venue: 'bybit', symbol: SPOT },
+        minProfitBps: 2,
+        slippageBps: 0,
+        maxNotional: 1_000_000,
+        maxBalanceFraction: 0.5,
+        staleAfterMs: 5_000,
+        maxExecutions: 0,
+        cooldownMs: 200,
+        toleranceBase: 0.00002,
+      },
+      markets: { A: w.market('binance', SPOT), B: w.market('bybit', SPOT) },
+    });
+    const moved = (venue: 'binance' | 'bybit') => (w.sims[venue]!.balances().BTC?.total ?? 0) - BAL.BTC;
+    // The shared rule: max(0.00002, the smallest tradable size of the legs: bybit's 1 USDT minimum
+    // at 60 000 → 0.00002).
+    const tolerance = 0.00002;
+    for (let i = 0; i < 40; i++) {
+      const t = w.clock.now();
+      w.sims.binance!.onBookTicker(quote(SPOT, 59_999.5, 60_000.5, 0.3, 0.3, t));
+      w.sims.bybit!.onBookTicker(quote(SPOT, 60_199.5, 60_200.5, 0.3, 0.3, t));
+      await w.clock.advanceBy(10);
+      w.sims.bybit!.onBookTicker(quote(SPOT, 60_199.5, 60_200.5, 0.29999, 0.3, w.clock.now()));
+      await w.clock.advanceBy(990);
+      if (['detecting', 'cooldown'].includes(stateOf(actor)))
+        expect(Math.abs(moved('binance') + moved('bybit'))).toBeLessThanOrEqual(tolerance + 1e-12);
+    }
+    expect(
+      actor.getSnapshot().context.executions,
+      JSON.stringify([
+        stateOf(actor),
+        actor.getSnapshot().context.attention?.reason,
+        actor.getSnapshot().context.lastError,
+        moved('binance'),
+        moved('bybit'),
+      ]),
+    ).toBeGreaterThan(10);
   });
 
   it('accounting: a re-delivered order snapshot never counts its fills again, however many fills passed since (defect 10)', () => {
