@@ -205,6 +205,38 @@ describe('hedge safety: each defect of the review, on the simulated venue', () =
     expect(stateOf(actor)).toBe('holding');
   });
 
+  it('spot–futures: an entry and an exit that both have to correct a leg never reuse an id and end hedged (defect 4)', async () => {
+    // The entry: spot fills, the perp shows 0.2 and its retries are refused, so spot is traded
+    // back to the hedge; the exit: spot fills, the perp is refused, so spot is bought back again.
+    const w = spotWorld({
+      faults: {
+        faults: { script: [3, 4, 7, 8, 9].map((n) => ({ atRequest: n, fault: 'reject' as const })) },
+      },
+    });
+    const sent = recordRequests(w.sim);
+    const actor = w.start(spotFuturesMachine, {
+      id: 'sf-ids',
+      params: spotFuturesParams({ maxCycles: 0 }),
+      markets: { spot: w.market('sim', SPOT), perp: w.market('sim', PERP) },
+    });
+    w.sizes.perpBid = 0.2;
+    await w.drive(3_000, [60_000, 60_300]);
+    w.sizes.perpBid = 5;
+    await w.drive(20_000, [60_000, 60_000]);
+    const byId = new Map<string, string>();
+    for (const r of sent) {
+      const what = `${r.symbol} ${r.side} ${r.amount} ${r.reduceOnly ?? false}`;
+      expect(byId.get(r.clientOrderId) ?? what, `${r.clientOrderId} sent for two orders`).toBe(what);
+      byId.set(r.clientOrderId, what);
+    }
+    const c = actor.getSnapshot().context;
+    expect(c.legs.spot.position).toBeCloseTo(w.venueSpot(), 9);
+    expect(c.legs.perp.position).toBeCloseTo(w.venuePerp(), 9);
+    // …and it ends hedged, or says which exposure it holds.
+    if (stateOf(actor) === 'needsAttention') expect(c.attention?.reason).toBeTruthy();
+    else expect(Math.abs(w.venueSpot() + w.venuePerp())).toBeLessThanOrEqual(0.001 + 1e-9);
+  });
+
   it('spot–futures: a thin exit book is worked at its displayed size, never bought back and sold again (defect 6)', async () => {
     const w = spotWorld();
     const sent = recordRequests(w.sim);
