@@ -475,12 +475,36 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
             ),
           }) as never,
       ) as never,
+      /** An execution ended without its hedge (params.what: entry, exit, rebalance, execution). */
+      raiseAttentionAfter: assign(
+        ({ context, event }: { context: C; event: unknown }, p: { what: string }) =>
+          ({
+            attention: attentionAfter(p.what, (event as PairDoneEvent).output, context.now, h.books(context)),
+          }) as never,
+      ) as never,
+      /** The engine's position check: the venue's legs as it saw them. */
+      raiseAttention: assign(({ context, event }: { context: C; event: unknown }) => {
+        const e = event as { reason: string; legs: Attention['legs'] };
+        return {
+          attention: { ...attention(e.reason, context.now, h.books(context)), legs: e.legs },
+        } as never;
+      }) as never,
       countFlatten: assign(
         ({ context }: { context: C }) => ({ flattens: (context.flattens ?? 0) + 1 }) as never,
       ) as never,
-    } as unknown as Record<string, never>,
+    } as unknown as Record<AttentionActionName, never>,
   };
 }
+
+type AttentionActionName =
+  | 'bookResolvedOrder'
+  | 'clearAttention'
+  | 'acknowledgeAttention'
+  | 'applyFlatten'
+  | 'raiseAttentionAfterFlatten'
+  | 'raiseAttentionAfter'
+  | 'raiseAttention'
+  | 'countFlatten';
 
 /** The close-out of both legs an operator (or a stop with flatten) asks for in needs attention. */
 export function flattenPairInput<C extends AttentionContext & { tag: string; cycle: number }>(

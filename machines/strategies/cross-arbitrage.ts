@@ -36,7 +36,6 @@ import {
   afterFlattenState,
   applyPair,
   attention,
-  attentionAfter,
   attentionRules,
   booksHedged,
   forwardQuotesTo,
@@ -296,18 +295,6 @@ export const crossArbitrageMachine = setup({
   },
   actions: {
     ...attentionKit.actions,
-    raiseAttentionAfterExecution: assign(({ context, event }) => ({
-      attention: attentionAfter(
-        'execution',
-        (event as unknown as PairDone).output,
-        context.now,
-        BOOKS.books(context),
-      ),
-    })),
-    raiseAttention: assign(({ context, event }) => {
-      const e = event as { reason: string; legs: Attention['legs'] };
-      return { attention: { ...attention(e.reason, context.now, BOOKS.books(context)), legs: e.legs } };
-    }),
     recordUnbalanced: assign(({ context }) => ({
       attention: attention(
         `inventory is off by ${context.legs.A.position + context.legs.B.position} base after recovery${context.lastError ? `; ${context.lastError.message}` : ''}`,
@@ -482,7 +469,7 @@ export const crossArbitrageMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyExecution', 'raiseAttentionAfterExecution'],
+            actions: ['applyExecution', { type: 'raiseAttentionAfter', params: { what: 'execution' } }],
           },
           { target: 'settling', actions: 'applyExecution' },
         ],

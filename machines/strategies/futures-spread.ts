@@ -33,7 +33,6 @@ import {
   applyFunding,
   applyPair,
   attention,
-  attentionAfter,
   attentionRules,
   commonAmount,
   cycleEndStates,
@@ -326,26 +325,6 @@ export const futuresSpreadMachine = setup({
       entrySpreadBps: undefined,
       positionSign: 0 as const,
     })),
-    raiseAttentionAfterEntry: assign(({ context, event }) => ({
-      attention: attentionAfter(
-        'entry',
-        (event as unknown as PairDone).output,
-        context.now,
-        BOOKS.books(context),
-      ),
-    })),
-    raiseAttentionAfterExit: assign(({ context, event }) => ({
-      attention: attentionAfter(
-        'exit',
-        (event as unknown as PairDone).output,
-        context.now,
-        BOOKS.books(context),
-      ),
-    })),
-    raiseAttention: assign(({ context, event }) => {
-      const e = event as { reason: string; legs: Attention['legs'] };
-      return { attention: { ...attention(e.reason, context.now, BOOKS.books(context)), legs: e.legs } };
-    }),
     recordExitIncomplete: assign(({ context }) => ({
       attention: attention(
         `could not flatten after ${context.exitAttempts} exits: legA ${context.legs.legA.position}, legB ${context.legs.legB.position}`,
@@ -446,7 +425,7 @@ export const futuresSpreadMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyPairResult', 'raiseAttentionAfterEntry'],
+            actions: ['applyPairResult', { type: 'raiseAttentionAfter', params: { what: 'entry' } }],
           },
           {
             guard: 'entryHolds',
@@ -487,7 +466,11 @@ export const futuresSpreadMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyPairResult', 'countExit', 'raiseAttentionAfterExit'],
+            actions: [
+              'applyPairResult',
+              'countExit',
+              { type: 'raiseAttentionAfter', params: { what: 'exit' } },
+            ],
           },
           { target: 'afterExit', actions: ['applyPairResult', 'countExit'] },
         ],

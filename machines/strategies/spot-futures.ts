@@ -42,7 +42,6 @@ import {
   applyFunding,
   applyPair,
   attention,
-  attentionAfter,
   attentionRules,
   booksHedged,
   commonAmount,
@@ -469,34 +468,6 @@ export const spotFuturesMachine = setup({
       );
       return { legs: { spot, perp }, rebalances: context.rebalances + 1 };
     }),
-    raiseAttentionAfterEntry: assign(({ context, event }) => ({
-      attention: attentionAfter(
-        'entry',
-        (event as unknown as PairDone).output,
-        context.now,
-        BOOKS.books(context),
-      ),
-    })),
-    raiseAttentionAfterExit: assign(({ context, event }) => ({
-      attention: attentionAfter(
-        'exit',
-        (event as unknown as PairDone).output,
-        context.now,
-        BOOKS.books(context),
-      ),
-    })),
-    raiseAttentionAfterRebalance: assign(({ context, event }) => ({
-      attention: attentionAfter(
-        'rebalance',
-        (event as unknown as PairDone).output,
-        context.now,
-        BOOKS.books(context),
-      ),
-    })),
-    raiseAttention: assign(({ context, event }) => {
-      const e = event as { reason: string; legs: Attention['legs'] };
-      return { attention: { ...attention(e.reason, context.now, BOOKS.books(context)), legs: e.legs } };
-    }),
     finishCycle: assign(({ context }) => ({
       completedCycles: context.completedCycles + 1,
       enteredAt: undefined,
@@ -635,7 +606,7 @@ export const spotFuturesMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyEntry', 'raiseAttentionAfterEntry'],
+            actions: ['applyEntry', { type: 'raiseAttentionAfter', params: { what: 'entry' } }],
           },
           {
             guard: 'entryHolds',
@@ -683,7 +654,7 @@ export const spotFuturesMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyRebalance', 'raiseAttentionAfterRebalance'],
+            actions: ['applyRebalance', { type: 'raiseAttentionAfter', params: { what: 'rebalance' } }],
           },
           { target: 'holding', actions: 'applyRebalance' },
         ],
@@ -699,7 +670,7 @@ export const spotFuturesMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyExit', 'raiseAttentionAfterExit'],
+            actions: ['applyExit', { type: 'raiseAttentionAfter', params: { what: 'exit' } }],
           },
           { target: 'afterExit', actions: 'applyExit' },
         ],
