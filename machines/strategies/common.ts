@@ -116,10 +116,10 @@ export function booksHedged(
   quotes: (Quote | undefined)[],
   deltaTolerance: number,
 ): boolean {
-  return (
-    allDust(books, markets, quotes) ||
-    Math.abs(netDelta(books)) <= sharedTolerance(markets, quotes, deltaTolerance) + 1e-12
-  );
+  // The common case first, without the dust arithmetic: the guard runs on every quote while held.
+  const net = Math.abs(netDelta(books));
+  if (net <= deltaTolerance) return true;
+  return allDust(books, markets, quotes) || net <= sharedTolerance(markets, quotes, deltaTolerance) + 1e-12;
 }
 
 /**
@@ -404,6 +404,16 @@ export interface TwoLegBooks<C> {
   deltaTolerance(c: C): number;
 }
 
+/** Hedged at rest by the shared rule, from a strategy's books. */
+export function booksHedgedIn<C>(h: TwoLegBooks<C>, c: C): boolean {
+  return booksHedged(h.books(c), h.markets(c), h.quotes(c), h.deltaTolerance(c));
+}
+
+/** Flat (every leg dust), from a strategy's books. */
+export function booksFlatIn<C>(h: TwoLegBooks<C>, c: C): boolean {
+  return allDust(h.books(c), h.markets(c), h.quotes(c));
+}
+
 interface AttentionContext {
   attention?: Attention | undefined;
   now: number;
@@ -421,20 +431,20 @@ type OrderDoneEvent = { output: OrderOutput };
 export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
   const unknownLeft = (c: C) => (c.attention?.unknownOrders.length ?? 0) > 0;
   const flat = (c: C, books = h.books(c)) => allDust(books, h.markets(c), h.quotes(c));
+  /** Flattening sends orders: only with no order of unknown outcome, and something to close. */
+  const canFlatten = (c: C) => !unknownLeft(c) && !flat(c);
   return {
     guards: {
       noUnknownOrders: ({ context }: { context: C }) => !unknownLeft(context),
       orderStillUnknown: ({ event }: { event: unknown }) =>
         (event as OrderDoneEvent).output.outcome === 'lost',
       attentionClearsNow: ({ context }: { context: C }) =>
-        context.attention?.clearsWhenResolved === true &&
-        !unknownLeft(context) &&
-        booksHedged(h.books(context), h.markets(context), h.quotes(context), h.deltaTolerance(context)),
+        context.attention?.clearsWhenResolved === true && !unknownLeft(context) && booksHedgedIn(h, context),
       attentionClearsFlat: ({ context }: { context: C }) =>
         context.attention?.clearsWhenResolved === true && !unknownLeft(context) && flat(context),
-      flattenAllowed: ({ context }: { context: C }) => !unknownLeft(context) && !flat(context),
+      flattenAllowed: ({ context }: { context: C }) => canFlatten(context),
       stopAsksToFlatten: ({ context, event }: { context: C; event: unknown }) =>
-        (event as { flatten?: boolean }).flatten === true && !unknownLeft(context) && !flat(context),
+        (event as { flatten?: boolean }).flatten === true && canFlatten(context),
       pairLeftBooksFlat: ({ context, event }: { context: C; event: unknown }) =>
         flat(context, applyPair(h.books(context), (event as PairDoneEvent).output)),
     },

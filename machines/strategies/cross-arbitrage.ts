@@ -37,7 +37,7 @@ import {
   applyPair,
   attention,
   attentionRules,
-  booksHedged,
+  booksHedgedIn,
   forwardQuotesTo,
   isFresh,
   legSpec,
@@ -186,9 +186,7 @@ const BOOKS: TwoLegBooks<CrossArbitrageContext> = {
   deltaTolerance: (c) => c.params.toleranceBase,
 };
 
-function balanced(ctx: CrossArbitrageContext): boolean {
-  return booksHedged(BOOKS.books(ctx), BOOKS.markets(ctx), BOOKS.quotes(ctx), ctx.params.toleranceBase);
-}
+const balanced = (ctx: CrossArbitrageContext): boolean => booksHedgedIn(BOOKS, ctx);
 
 /**
  * Buy `a` on one venue, sell it on the other, at the quoted prices (IOC); leg 0 is always venue A.

@@ -29,11 +29,11 @@ import { ParamChecker } from '../params.ts';
 import {
   type Attention,
   afterFlattenState,
-  allDust,
   applyFunding,
   applyPair,
   attention,
   attentionRules,
+  booksFlatIn,
   commonAmount,
   cycleEndStates,
   flattenPairInput,
@@ -182,9 +182,7 @@ const BOOKS: TwoLegBooks<FuturesSpreadContext> = {
   deltaTolerance: (c) => c.params.deltaToleranceBase,
 };
 
-function isFlat(ctx: FuturesSpreadContext): boolean {
-  return allDust(BOOKS.books(ctx), BOOKS.markets(ctx), BOOKS.quotes(ctx));
-}
+const isFlat = (ctx: FuturesSpreadContext): boolean => booksFlatIn(BOOKS, ctx);
 
 /** Entry: B rich → long A, short B (targets +a, −a); A rich → the reverse. Exit: (0, 0). */
 function pairInput(ctx: FuturesSpreadContext, phase: 'e' | 'x'): HedgedPairInput {

@@ -38,12 +38,12 @@ import { ParamChecker } from '../params.ts';
 import {
   type Attention,
   afterFlattenState,
-  allDust,
   applyFunding,
   applyPair,
   attention,
   attentionRules,
-  booksHedged,
+  booksFlatIn,
+  booksHedgedIn,
   commonAmount,
   cycleEndStates,
   flattenPairInput,
@@ -219,13 +219,8 @@ const BOOKS: TwoLegBooks<SpotFuturesContext> = {
   deltaTolerance: (c) => c.params.deltaToleranceBase,
 };
 
-function isFlat(ctx: SpotFuturesContext): boolean {
-  return allDust(BOOKS.books(ctx), BOOKS.markets(ctx), BOOKS.quotes(ctx));
-}
-
-function hedged(ctx: SpotFuturesContext): boolean {
-  return booksHedged(BOOKS.books(ctx), BOOKS.markets(ctx), BOOKS.quotes(ctx), ctx.params.deltaToleranceBase);
-}
+const isFlat = (ctx: SpotFuturesContext): boolean => booksFlatIn(BOOKS, ctx);
+const hedged = (ctx: SpotFuturesContext): boolean => booksHedgedIn(BOOKS, ctx);
 
 /** Long spot: spot +a, perp −a; short spot: the reverse. Absolute targets: leftover dust is absorbed. */
 function entryTargets(ctx: SpotFuturesContext): { spot: number; perp: number } {

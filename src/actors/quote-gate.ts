@@ -14,7 +14,7 @@
 
 import type { QuoteBatchEvent, QuoteEvent } from '../../machines/contracts.ts';
 import { type Quote, toQuote } from '../../machines/strategies/common.ts';
-import { stateName } from '../engine/figures.ts';
+import { stateName } from '../util/state-name.ts';
 
 export interface QuoteGateSpec {
   /** The context's leg name for an instrument, e.g. 'spot' or 'perp'; undefined: not gated. */

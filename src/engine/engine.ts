@@ -4,6 +4,7 @@
  * each strategy from its snapshot and reconciling what happened at the venues meanwhile.
  */
 import { type AnyActorRef, type AnyStateMachine, createActor, type InspectionEvent } from 'xstate';
+import type { LegBook } from '../../machines/accounting.ts';
 import { strategyOfOrder, strategyTag } from '../../machines/ids.ts';
 import type { Attention } from '../../machines/strategies/common.ts';
 import { bindActors } from '../actors/bind.ts';
@@ -23,7 +24,8 @@ import type {
   StrategyRecord,
   StrategyStatus,
 } from '../store/types.ts';
-import { type StrategyFigures, stateName, strategyFigures } from './figures.ts';
+import { stateName } from '../util/state-name.ts';
+import { type StrategyFigures, strategyFigures } from './figures.ts';
 import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
 import { PortfolioRisk, type PortfolioRiskLimits, type RiskView } from './risk.ts';
 
@@ -600,16 +602,28 @@ export class Engine {
     for (const leg of legs) {
       const m = this.markets.get(`${leg.venue}|${leg.symbol}`);
       if (!m || m.type === 'spot') continue;
-      const positions = await this.venues[leg.venue]!.fetchPositions([leg.symbol]);
       compared++;
-      const venueSize = (positions[0]?.size ?? 0) * m.contractSize;
-      if (Math.abs(venueSize - leg.position) > (m.precision.amount * m.contractSize) / 2)
-        return {
-          compared,
-          reason: `${leg.venue} ${leg.symbol}: venue position ${venueSize} but strategy books ${leg.position}`,
-        };
+      const seen = await this.derivativeMismatch(leg, m);
+      if (seen) return { compared, reason: seen.reason };
     }
     return { compared, reason: undefined };
+  }
+
+  /**
+   * A derivative leg's books against the venue's position (one strategy per instrument: locks):
+   * undefined when they agree within half a step, else the venue's size and the reason.
+   */
+  private async derivativeMismatch(
+    leg: LegBook,
+    m: Market,
+  ): Promise<{ venueSize: number; reason: string } | undefined> {
+    const positions = await this.venues[leg.venue]!.fetchPositions([leg.symbol]);
+    const venueSize = (positions[0]?.size ?? 0) * m.contractSize;
+    if (Math.abs(venueSize - leg.position) <= (m.precision.amount * m.contractSize) / 2) return undefined;
+    return {
+      venueSize,
+      reason: `${leg.venue} ${leg.symbol}: the venue holds ${venueSize}, the books ${leg.position}`,
+    };
   }
 
   /**
@@ -740,14 +754,14 @@ export class Engine {
     return 'applied';
   }
 
-  /** Flatten a strategy (needs attention: close its exposure; holding: exit now) — the inspector's button. */
-  flattenStrategy(id: string): string {
-    return this.operate(this.get(id), 'flatten');
-  }
-
-  /** Acknowledge a strategy in needs attention after a manual fix: it stops, releasing its locks. */
-  resolveStrategy(id: string): string {
-    return this.operate(this.get(id), 'resolve');
+  /**
+   * An operator command for a running strategy, now (the inspector's buttons; the CLI queues the
+   * same commands in the store): flatten (needs attention: close its exposure; holding: exit now),
+   * stop, stop-flatten, resolve (acknowledge a manual fix: it stops, releasing its locks).
+   * Returns 'applied' or why the strategy's state refuses it.
+   */
+  operateStrategy(id: string, command: OperatorCommandName): string {
+    return this.operate(this.get(id), command);
   }
 
   private halt(run: Running, reason: string, report?: RecoveryReport): void {

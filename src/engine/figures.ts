@@ -50,9 +50,3 @@ export function strategyFigures(kind: StrategyKind, context: unknown, marks?: nu
     cycles: c.completedCycles ?? c.executions,
   };
 }
-
-/** Top-level state name of a (possibly nested or parallel) state value. */
-export function stateName(value: unknown): string {
-  if (typeof value === 'string') return value;
-  return Object.keys((value as object) ?? {})[0] ?? '';
-}

@@ -33,6 +33,7 @@ import {
 import type { QuoteGateSpec } from '../actors/quote-gate.ts';
 import type { Instrument, Market } from '../domain/index.ts';
 import { instrumentKey } from '../domain/index.ts';
+import { stateName } from '../util/state-name.ts';
 
 /**
  * Version 1 → 2 of the hedging kinds: executions converge on target positions (a new hedged-pair
@@ -43,9 +44,8 @@ import { instrumentKey } from '../domain/index.ts';
  */
 function restOnlyMigration(kind: string, inFlight: string[]) {
   return (snapshot: unknown): unknown => {
-    const value = (snapshot as { value?: unknown }).value;
-    const state = typeof value === 'string' ? value : Object.keys((value as object) ?? {})[0];
-    if (state && inFlight.includes(state))
+    const state = stateName((snapshot as { value?: unknown }).value);
+    if (inFlight.includes(state))
       throw new Error(
         `${kind} snapshot of version 1 was taken in '${state}' with an execution in flight; version 2 executes differently — let it finish on the old version (a graceful stop waits for it) or resolve its orders by hand`,
       );

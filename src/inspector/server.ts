@@ -311,23 +311,16 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
         if (info.done) return json(res, 409, { error: `${id} has ended` });
         if (action === 'pause') engine.pause(id);
         else if (action === 'resume') engine.resume(id);
-        else if (action === 'flatten' || action === 'resolve') {
-          // The strategy's state decides: a command it does not take is refused, with the reason.
-          const result = action === 'flatten' ? engine.flattenStrategy(id) : engine.resolveStrategy(id);
-          return json(res, result === 'applied' ? 202 : 409, { ok: result === 'applied', action, result });
-        } else {
+        else {
+          // The engine's operator path decides, as for `statearb strategy …`: a command the
+          // strategy's state does not take is refused with the reason, never dropped.
           const flatten = url.searchParams.get('flatten') === 'true';
-          const state = (info.snapshot as { value: unknown }).value;
-          if (
-            !flatten &&
-            (typeof state === 'string' ? state : Object.keys(state as object)[0]) === 'needsAttention'
-          )
-            return json(res, 409, {
-              ok: false,
-              action,
-              result: 'refused: it needs attention and holds exposure — stop with flatten, or resolve',
-            });
-          void engine.stopStrategy(id, { flatten });
+          const command = action === 'stop' ? (flatten ? 'stop-flatten' : 'stop') : action;
+          const result = engine.operateStrategy(
+            id,
+            command as 'flatten' | 'resolve' | 'stop' | 'stop-flatten',
+          );
+          return json(res, result === 'applied' ? 202 : 409, { ok: result === 'applied', action, result });
         }
         return json(res, 202, { ok: true, action });
       }

@@ -1,98 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { SpotFuturesParams } from '../../machines/strategies/spot-futures.ts';
-import { VirtualClock } from '../../src/clock/clock.ts';
 import { createEngine, type Engine } from '../../src/engine/engine.ts';
-import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
-import { simMarket } from '../../src/exchange/sim/markets.ts';
-import { SimVenue } from '../../src/exchange/sim/venue.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { SymbolLockedError } from '../../src/store/types.ts';
 
-const SPOT = 'BTC/USDT';
-const PERP = 'BTC/USDT:USDT';
-const dir = mkdtempSync(join(tmpdir(), 'statearb-engine-'));
-let files = 0;
-
-function world() {
-  const clock = new VirtualClock(Date.UTC(2026, 0, 1, 7));
-  const venue = new SimVenue({
-    name: 'sim',
-    clock,
-    markets: [
-      simMarket('sim', SPOT, { taker: 0.0005 }),
-      simMarket('sim', PERP, { taker: 0.0004 }),
-      simMarket('sim', 'ETH/USDT:USDT'),
-    ],
-    balances: { USDT: 1_000_000 },
-  });
-  const client = new SimExchangeClient(venue, {
-    latency: { requestMs: 5, streamMs: 1 },
-    requestTimeoutMs: 1_000,
-  });
-  const file = join(dir, `e${files++}.db`);
-  const feed = (spot: number, perp: number) => {
-    const t = clock.now();
-    venue.onBookTicker({
-      symbol: SPOT,
-      bid: spot - 0.5,
-      ask: spot + 0.5,
-      bidSize: 5,
-      askSize: 5,
-      timestamp: t,
-    });
-    venue.onBookTicker({
-      symbol: PERP,
-      bid: perp - 0.05,
-      ask: perp + 0.05,
-      bidSize: 5,
-      askSize: 5,
-      timestamp: t,
-    });
-  };
-  const drive = async (ms: number, spot: number, perp: number) => {
-    const end = clock.now() + ms;
-    while (clock.now() < end) {
-      feed(spot, perp);
-      await clock.advanceBy(250);
-    }
-  };
-  const engine = (store = new SqliteStore(file)) => createEngine({ store, venues: { sim: client }, clock });
-  /** Await something that talks to the venue: the virtual clock has to move for answers to come. */
-  const settle = async <T>(p: Promise<T>): Promise<T> => {
-    let done = false;
-    const out = p.finally(() => {
-      done = true;
-    });
-    out.catch(() => {});
-    while (!done) await clock.advanceBy(5);
-    return out;
-  };
-  return { clock, venue, client, file, feed, drive, engine, settle };
-}
-
-const params = (over: Partial<SpotFuturesParams> = {}): SpotFuturesParams => ({
-  spot: { venue: 'sim', symbol: SPOT },
-  perp: { venue: 'sim', symbol: PERP },
-  amount: 0.5,
-  direction: 'long-spot',
-  minEntryBasisBps: 5,
-  exitBasisBps: 2,
-  maxEntryCostPct: 1,
-  slippageBps: 0,
-  maxHoldingHours: 24,
-  maxAdverseFundingHours: 8,
-  deltaToleranceBase: 0.001,
-  staleAfterMs: 5_000,
-  maxPositionNotional: 100_000,
-  maxCycles: 1,
-  cooldownMs: 1_000,
-  ...over,
-});
+import { PERP, params, SPOT, world } from './engine-world.ts';
 
 /** A one-level maker on the ETH perp: a second kind of strategy with an instrument of its own. */
 const makerParams = (over: Record<string, unknown> = {}) => ({

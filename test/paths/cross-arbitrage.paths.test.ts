@@ -6,7 +6,7 @@ import {
   crossArbitrageMachine,
 } from '../../machines/strategies/cross-arbitrage.ts';
 import { coverage } from './coverage.ts';
-import { filledOrder, markets, orderOutput, pairOutput, quote } from './fixtures.ts';
+import { filledOrder, markets, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
 
 const SPOT = 'BTC/USDT';
 const T0 = 1_000_000;
@@ -52,23 +52,12 @@ function events(s: AnyMachineSnapshot) {
   if (s.matches('needsAttention'))
     return [
       quote('bybit', SPOT, 60_000, t),
-      { type: 'xstate.done.actor.pause' },
-      { type: 'OPERATOR.FLATTEN' },
-      { type: 'OPERATOR.RESOLVE' },
-      ...(c.stopRequested
-        ? []
-        : [
-            { type: 'STOP', flatten: true },
-            { type: 'STOP', flatten: false },
-          ]),
-      {
-        type: 'xstate.done.actor.resolve',
-        output: orderOutput(filledOrder(SPOT, 'sell', 0.5, 60_300, 'Slost'), 'filled'),
-      },
-      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'lost') },
-      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'canceled') },
-      { type: 'xstate.done.actor.flatten', output: rebalance(Number(Math.abs(a + b).toFixed(6))) },
-      { type: 'xstate.done.actor.flatten', output: rebalance(0) },
+      ...needsAttentionEvents({
+        stopRequested: c.stopRequested !== undefined,
+        resolvedFill: filledOrder(SPOT, 'sell', 0.5, 60_300, 'Slost'),
+        flattened: rebalance(Number(Math.abs(a + b).toFixed(6))),
+        notFlattened: rebalance(0),
+      }),
     ];
   if (c.params.maxExecutions === 3)
     return [

@@ -123,3 +123,32 @@ export const quote = (venue: string, symbol: string, mid: number, t: number, hal
   timestamp: t,
   receivedAt: t,
 });
+
+/**
+ * What a strategy in needs attention is explored with (the same for every hedging kind): the
+ * operator's commands, a stop with and without flatten (unless one is pending), the venue's answer
+ * for an unknown order (filled, still unknown, never filled), and a flatten that closes or not.
+ */
+export function needsAttentionEvents(o: {
+  stopRequested: boolean;
+  resolvedFill: Order;
+  flattened: HedgedPairOutput;
+  notFlattened: HedgedPairOutput;
+}) {
+  return [
+    { type: 'xstate.done.actor.pause' },
+    { type: 'OPERATOR.FLATTEN' },
+    { type: 'OPERATOR.RESOLVE' },
+    ...(o.stopRequested
+      ? []
+      : [
+          { type: 'STOP', flatten: true },
+          { type: 'STOP', flatten: false },
+        ]),
+    { type: 'xstate.done.actor.resolve', output: orderOutput(o.resolvedFill, 'filled') },
+    { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'lost') },
+    { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'canceled') },
+    { type: 'xstate.done.actor.flatten', output: o.flattened },
+    { type: 'xstate.done.actor.flatten', output: o.notFlattened },
+  ];
+}

@@ -6,7 +6,7 @@ import {
   futuresSpreadMachine,
 } from '../../machines/strategies/futures-spread.ts';
 import { coverage } from './coverage.ts';
-import { filledOrder, markets, orderOutput, pairOutput, quote } from './fixtures.ts';
+import { filledOrder, markets, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
 
 const PERP = 'BTC/USDT:USDT';
 const T0 = 1_000_000;
@@ -58,26 +58,15 @@ function events(s: AnyMachineSnapshot) {
   if (s.matches('needsAttention'))
     return [
       quote('bybit', PERP, 60_000, t),
-      { type: 'xstate.done.actor.pause' },
-      { type: 'OPERATOR.FLATTEN' },
-      { type: 'OPERATOR.RESOLVE' },
-      ...(c.stopRequested
-        ? []
-        : [
-            { type: 'STOP', flatten: true },
-            { type: 'STOP', flatten: false },
-          ]),
-      {
-        type: 'xstate.done.actor.resolve',
-        output: orderOutput(filledOrder(PERP, 'sell', 1, 60_180, 'Slost'), 'filled'),
-      },
-      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'lost') },
-      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'canceled') },
-      { type: 'xstate.done.actor.flatten', output: pairOutput('flat', exitLegs) },
-      {
-        type: 'xstate.done.actor.flatten',
-        output: pairOutput('unhedged', [exitLegs[0], { ...(exitLegs[1] as object), amount: 0 }] as never),
-      },
+      ...needsAttentionEvents({
+        stopRequested: c.stopRequested !== undefined,
+        resolvedFill: filledOrder(PERP, 'sell', 1, 60_180, 'Slost'),
+        flattened: pairOutput('flat', exitLegs),
+        notFlattened: pairOutput('unhedged', [
+          exitLegs[0],
+          { ...(exitLegs[1] as object), amount: 0 },
+        ] as never),
+      }),
     ];
   if (c.params.maxCycles === 3)
     return [

@@ -6,7 +6,7 @@ import {
   spotFuturesMachine,
 } from '../../machines/strategies/spot-futures.ts';
 import { coverage } from './coverage.ts';
-import { filledOrder, markets, orderOutput, pairOutput, quote } from './fixtures.ts';
+import { filledOrder, markets, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
 
 const SPOT = 'BTC/USDT';
 const PERP = 'BTC/USDT:USDT';
@@ -79,23 +79,12 @@ function events(s: AnyMachineSnapshot) {
     return [
       quote('sim', PERP, 60_300, t),
       { type: 'QUOTES', quotes: [quote('sim', SPOT, 60_000, t), quote('sim', PERP, 60_300, t)] },
-      { type: 'xstate.done.actor.pause' },
-      { type: 'OPERATOR.FLATTEN' },
-      { type: 'OPERATOR.RESOLVE' },
-      ...(c.stopRequested
-        ? []
-        : [
-            { type: 'STOP', flatten: true },
-            { type: 'STOP', flatten: false },
-          ]),
-      {
-        type: 'xstate.done.actor.resolve',
-        output: orderOutput(filledOrder(PERP, 'sell', 1, 60_300, 'Slost'), 'filled'),
-      },
-      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'lost') },
-      { type: 'xstate.done.actor.resolve', output: orderOutput(undefined, 'canceled') },
-      { type: 'xstate.done.actor.flatten', output: pairOutput('flat', closing(pos, perpPos)) },
-      { type: 'xstate.done.actor.flatten', output: pairOutput('unhedged', closing(pos, 0)) },
+      ...needsAttentionEvents({
+        stopRequested: c.stopRequested !== undefined,
+        resolvedFill: filledOrder(PERP, 'sell', 1, 60_300, 'Slost'),
+        flattened: pairOutput('flat', closing(pos, perpPos)),
+        notFlattened: pairOutput('unhedged', closing(pos, 0)),
+      }),
     ];
   return [
     quote('sim', SPOT, 60_000, t),

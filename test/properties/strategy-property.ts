@@ -47,8 +47,6 @@ export interface StrategyPropertySpec<C> {
   netDelta?: (c: C) => number;
   /** Each leg's signed position in base units, with its market (what `failed` must not hold). */
   legPositions?: (c: C) => { venue: string; symbol: string; position: number }[];
-  /** Stable states that may hold an imbalance while they resolve it (default: none). */
-  resolving?: string[];
   /** The net delta accepted at rest (the shared rule: see `sharedTolerance`). */
   tolerance: (c: C, w: StrategyWorld) => number;
   /** Reached-state counters the run must show, so a green run has exercised the strategy. */
@@ -257,7 +255,7 @@ export async function checkStrategyProperty<C>(
                   dust,
                 );
               }
-            } else if (spec.netDelta && !spec.resolving?.includes(value))
+            } else if (spec.netDelta)
               expect(Math.abs(spec.netDelta(c)), `net delta in ${value}`).toBeLessThanOrEqual(
                 spec.tolerance(c, w) + 1e-9,
               );

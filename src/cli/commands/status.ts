@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { Attention } from '../../../machines/strategies/common.ts';
 import { attentionView, liveOrders } from '../../engine/engine.ts';
-import { stateName, strategyFigures } from '../../engine/figures.ts';
+import { strategyFigures } from '../../engine/figures.ts';
 import { STRATEGY_KINDS } from '../../engine/registry.ts';
 import { isLeasedStore } from '../../store/leases.ts';
 import { redactUrl } from '../../store/postgres/store.ts';
+import { stateName } from '../../util/state-name.ts';
 import { renderStatusTable, type StatusRow } from '../status-table.ts';
 import { openExistingStore, storeFlags, storeFlagsHelp } from './store-flags.ts';
 
