@@ -39,10 +39,16 @@ export function newLeg(venue: string, symbol: string, contractSize = 1): LegBook
 
 const MAX_SEEN = 512;
 
-/** Apply one fill; returns a new LegBook (machines assign immutably). */
+/**
+ * Apply one fill; returns a new LegBook (machines assign immutably). A fee charged in the base
+ * asset (Binance spot charges a buy's fee in the coin received) is base the account never got:
+ * the position moves by `amount − fee`, as a venue's balance does, and the fee is still valued
+ * at the fill price — together they reconcile with the account to the last unit.
+ */
 export function applyFill(leg: LegBook, f: Fill): LegBook {
   if (leg.seenFills.includes(f.id)) return leg;
-  const q = f.amount * leg.contractSize * (f.side === 'buy' ? 1 : -1);
+  const baseFee = f.fee.currency === baseOf(f.symbol) ? f.fee.cost : 0;
+  const q = f.amount * leg.contractSize * (f.side === 'buy' ? 1 : -1) - baseFee;
   let { position, entryPrice, realizedPnl } = leg;
   if (position === 0 || Math.sign(position) === Math.sign(q)) {
     const size = Math.abs(position) + Math.abs(q);
@@ -71,10 +77,43 @@ export function applyFill(leg: LegBook, f: Fill): LegBook {
   };
 }
 
-/** Fee in quote currency (a base-currency fee is valued at the fill price). */
-function feeInQuote(f: Fill): number {
-  const base = f.symbol.split('/')[0];
-  return f.fee.currency === base ? f.fee.cost * f.price : f.fee.cost;
+function baseOf(symbol: string): string {
+  return symbol.slice(0, symbol.indexOf('/'));
+}
+
+/**
+ * A fill's fee in quote currency: a base fee at the fill price, a third asset's (BNB) at the
+ * worth the venue or the engine's fee valuer gave it (`quoteCost`). Every fill reaching a
+ * machine from a venue charging a third asset carries that worth (the engine refuses to start
+ * without a price for it), so the face value below is only ever the quote currency's own.
+ */
+export function feeInQuote(f: Pick<Fill, 'fee' | 'price' | 'symbol'>): number {
+  if (f.fee.quoteCost !== undefined) return f.fee.quoteCost;
+  return f.fee.currency === baseOf(f.symbol) ? f.fee.cost * f.price : f.fee.cost;
+}
+
+/**
+ * What an order's fills did to the account: base received net of a fee charged in the base (a
+ * Binance spot buy), and the fees' worth in quote. From the fills when the venue gave them, else
+ * from the order's aggregate fee.
+ */
+export function orderFillEffect(o: Pick<Order, 'trades' | 'fee' | 'symbol' | 'average' | 'filled'>): {
+  baseFee: number;
+  feeQuote: number;
+} {
+  const base = baseOf(o.symbol);
+  if (o.trades.length > 0) {
+    let baseFee = 0;
+    let feeQuote = 0;
+    for (const t of o.trades) {
+      if (t.fee.currency === base) baseFee += t.fee.cost;
+      feeQuote += feeInQuote(t);
+    }
+    return { baseFee, feeQuote };
+  }
+  const price = o.average ?? 0;
+  const baseFee = o.fee.currency === base ? o.fee.cost : 0;
+  return { baseFee, feeQuote: feeInQuote({ fee: o.fee, price, symbol: o.symbol }) };
 }
 
 export function applyOrderFills(leg: LegBook, o: Pick<Order, 'trades'>): LegBook {

@@ -25,6 +25,7 @@
 import { and, assign, setup } from 'xstate';
 import type { Order, OrderRequest, Side } from '../src/domain/index.ts';
 import { roundToStep } from '../src/domain/index.ts';
+import { orderFillEffect } from './accounting.ts';
 import { actorContracts } from './contract-actors.ts';
 import type { QuoteBatchEvent, QuoteEvent, WaitInput } from './contracts.ts';
 import { clientOrderId, type Phase } from './ids.ts';
@@ -262,19 +263,32 @@ function planRound(ctx: PairContext): Step[] {
   }
   const sideA: Side = ra > 0 ? 'buy' : 'sell';
   const sideB: Side = rb > 0 ? 'buy' : 'sell';
-  let base = Math.min(Math.abs(ra), Math.abs(rb), capOf(a, sideA), capOf(b, sideB));
-  // The same base on both legs: snap to the coarser of the two steps.
+  const common = Math.min(Math.abs(ra), Math.abs(rb), capOf(a, sideA), capOf(b, sideB));
+  // Each leg at its own step: a leg whose remainder after the common amount could not be traded
+  // any more takes all of it now (legs of different sizes — after a base-asset fee, say — close
+  // together), as long as the net stays within the band.
+  const own = (l: LegState, r: number, side: Side): number =>
+    tradableAmount(l, Math.abs(r) - common, side) === 0
+      ? tradableAmount(l, Math.min(Math.abs(r), capOf(l, side)), side)
+      : tradableAmount(l, common, side);
+  const ownA = own(a, ra, sideA);
+  const ownB = own(b, rb, sideB);
+  const moved = (l: LegState, side: Side, amount: number) =>
+    (side === 'buy' ? 1 : -1) * amount * l.spec.contractSize;
+  const after = gap + moved(a, sideA, ownA) + moved(b, sideB, ownB);
+  if (ownA > 0 && ownB > 0 && Math.abs(after) <= tol + EPS) return paired(sideA, ownA, sideB, ownB);
+  // Otherwise the same base on both legs, snapped to the coarser of the two steps.
   const step = Math.max(a.spec.amountStep * a.spec.contractSize, b.spec.amountStep * b.spec.contractSize);
-  base = roundToStep(base + EPS, step, 'floor');
+  const base = roundToStep(common + EPS, step, 'floor');
   const amtA = tradableAmount(a, base, sideA);
   const amtB = tradableAmount(b, base, sideB);
-  if (amtA > 0 && amtB > 0)
-    return [
-      { leg: 0, side: sideA, amount: amtA, paired: true },
-      { leg: 1, side: sideB, amount: amtB, paired: true },
-    ];
-  return [];
+  return amtA > 0 && amtB > 0 ? paired(sideA, amtA, sideB, amtB) : [];
 }
+
+const paired = (sideA: Side, amountA: number, sideB: Side, amountB: number): Step[] => [
+  { leg: 0, side: sideA, amount: amountA, paired: true },
+  { leg: 1, side: sideB, amount: amountB, paired: true },
+];
 
 /** What one order on this leg may take now: the displayed size, and no more than the open
  * position when it reduces a derivative (reduce-only). */
@@ -359,16 +373,18 @@ function applyOutput(ctx: PairContext, leg: 0 | 1, out: OrderOutput): Partial<Pa
   const o = out.order;
   if (o && o.filled > 0) {
     const base = o.filled * l.spec.contractSize;
+    // A fee charged in the base is base the account never got: the position is net of it.
+    const { baseFee, feeQuote } = orderFillEffect(o);
     if (o.side === 'buy') {
-      l.position += base;
+      l.position += base - baseFee;
       l.buyBase += base;
       l.buyCost += o.cost;
     } else {
-      l.position -= base;
+      l.position -= base + baseFee;
       l.sellBase += base;
       l.sellCost += o.cost;
     }
-    l.fees += o.fee.cost;
+    l.fees += feeQuote;
   }
   l.refusals = out.outcome === 'rejected' ? (l.refusals ?? 0) + 1 : 0;
   legs[leg] = l;

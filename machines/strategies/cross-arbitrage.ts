@@ -258,11 +258,20 @@ function loadBalances(onErrorTarget: string) {
   ] as const;
 }
 
-function pnl(ctx: CrossArbitrageContext): number {
-  const a = mid(ctx.quotes.A);
-  const b = mid(ctx.quotes.B);
+/**
+ * How an arbitrage values its legs: both at one common price (the mean of the two mids). The
+ * inventories on the two venues offset each other, so the spread captured is profit already —
+ * marking each leg at its own venue's mid would show it as a loss until the venues converge.
+ * Every view of the strategy's PnL (status, reports, risk) values it this way.
+ */
+export function crossArbitrageMarks(marks: number[]): number[] {
+  const [a = 0, b = 0] = marks;
   const m = a > 0 && b > 0 ? (a + b) / 2 : a || b;
-  return totalPnl([ctx.legs.A, ctx.legs.B], [m, m]);
+  return [m, m];
+}
+
+function pnl(ctx: CrossArbitrageContext): number {
+  return totalPnl([ctx.legs.A, ctx.legs.B], crossArbitrageMarks([mid(ctx.quotes.A), mid(ctx.quotes.B)]));
 }
 
 export const crossArbitrageMachine = setup({

@@ -10,6 +10,42 @@ const venueName = z
   .string()
   .regex(/^[a-z][a-z0-9_-]*$/, 'venue names are lower-case letters, digits, - and _');
 
+const feeTierSchema = z.strictObject({
+  maker: z.number().min(-0.001).max(0.01).describe('maker fee rate (negative = rebate)'),
+  taker: z.number().min(0).max(0.01).describe('taker fee rate'),
+});
+
+const feesSchema = z
+  .strictObject({
+    maker: z
+      .number()
+      .min(-0.001)
+      .max(0.01)
+      .optional()
+      .describe('maker fee rate of every market (negative = rebate)'),
+    taker: z.number().min(0).max(0.01).optional().describe('taker fee rate of every market'),
+    spot: feeTierSchema.optional().describe('fee tier of the spot markets'),
+    derivatives: feeTierSchema.optional().describe('fee tier of the perpetual and dated-future markets'),
+    symbols: z
+      .record(z.string(), feeTierSchema)
+      .optional()
+      .describe('fee tier per symbol, e.g. {"BTC/USDT": {maker: 0, taker: 0.001}} (wins over the rest)'),
+    spotFeeCurrency: z
+      .union([z.enum(['quote', 'received']), z.string().regex(/^[A-Z0-9]+$/, 'an asset code such as BNB')])
+      .optional()
+      .describe(
+        'what spot fees are charged in: quote, received (base on a buy, quote on a sell: Binance, Bybit, OKX) or an asset such as BNB',
+      ),
+    assetPrices: z
+      .record(z.string().regex(/^[A-Z0-9]+$/), z.number().positive())
+      .optional()
+      .describe('quote-currency price of a fee asset the venue has no market for, e.g. {"BNB": 600}'),
+  })
+  .refine((f) => (f.maker === undefined) === (f.taker === undefined), {
+    message: 'maker and taker are given together',
+    path: ['taker'],
+  });
+
 const simulatedVenueSchema = z.strictObject({
   type: z.literal('simulated').describe('the embedded simulated venue'),
   balances: z
@@ -34,13 +70,11 @@ const simulatedVenueSchema = z.strictObject({
     .enum(['cross', 'queue'])
     .default('cross')
     .describe('resting-order fill model: at the touch, or after the queue ahead traded'),
-  fees: z
-    .strictObject({
-      maker: z.number().min(-0.001).max(0.01).describe('maker fee rate (negative = rebate)'),
-      taker: z.number().min(0).max(0.01).describe('taker fee rate'),
-    })
+  fees: feesSchema
     .optional()
-    .describe('fee tier for every market of the venue (default: the venue’s public base tier)'),
+    .describe(
+      'fee tiers and fee currency (default: the venue’s public base tier, e.g. Binance spot 0.1 %, perp 0.02/0.05 %)',
+    ),
   faults: z
     .strictObject({
       seed: z.number().int().nonnegative().default(1).describe('seed of the fault stream'),

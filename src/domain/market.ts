@@ -33,6 +33,25 @@ export interface Market {
   taker: number;
   /** Maintenance margin rate for derivatives (fraction of notional). */
   maintenanceMarginRate?: number;
+  /** The currency a spot market charges its fees in (derivatives pay in the settle currency). */
+  feeCurrency?: FeeCurrency;
+}
+
+/**
+ * How a spot venue charges fees: `quote` (OKX, Bybit), `received` — the asset the trade
+ * delivers, base on a buy and quote on a sell (Binance's default) — or a third asset such as
+ * BNB (Binance with "pay fees with BNB"; the venue falls back to `received` when the account
+ * holds too little of it). A fee in the base asset moves the position; a third asset's fee is
+ * worth its price at the fill.
+ */
+export type FeeCurrency = 'quote' | 'received' | { asset: string };
+
+/** The currency a spot fill of `side` is charged in under `mode` (third assets aside). */
+export function feeAssetOf(m: Pick<Market, 'base' | 'quote' | 'feeCurrency'>, side: 'buy' | 'sell'): string {
+  const mode = m.feeCurrency ?? 'quote';
+  if (mode === 'quote') return m.quote;
+  if (mode === 'received') return side === 'buy' ? m.base : m.quote;
+  return mode.asset;
 }
 
 export function isDerivativeMarket(m: Market): boolean {

@@ -20,6 +20,12 @@ export interface OrderRequest {
 export interface Fee {
   cost: number;
   currency: string;
+  /**
+   * The fee's worth in the market's quote (settle) currency at the fill, when it is charged in a
+   * third asset (BNB): set by whoever knows that asset's price — the simulated venue, or the
+   * engine's fee valuer for a live venue. Absent for fees in the base or quote currency.
+   */
+  quoteCost?: number;
 }
 
 export interface Fill {

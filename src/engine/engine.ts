@@ -27,7 +27,13 @@ import type {
 import { stateName } from '../util/state-name.ts';
 import { type StrategyFigures, strategyFigures } from './figures.ts';
 import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
-import { PortfolioRisk, type PortfolioRiskLimits, type RiskView } from './risk.ts';
+import {
+  PortfolioRisk,
+  type PortfolioRiskLimits,
+  type RiskDayBooks,
+  type RiskDayEntry,
+  type RiskView,
+} from './risk.ts';
 
 export interface EngineLogger {
   info(obj: object, msg: string): void;
@@ -325,7 +331,7 @@ export class Engine {
     this.log = opts.logger ?? silent;
     this.quotePersistMs = opts.quotePersistMs ?? 5_000;
     this.migrations = opts.migrations ?? {};
-    this.risk = new PortfolioRisk(opts.risk);
+    this.risk = new PortfolioRisk(opts.risk, riskDayBooks(this.store));
     this.riskIntervalMs = opts.riskIntervalMs ?? 1_000;
     this.ticker = new Ticker(this.clock);
     this.onTransition = opts.onTransition;
@@ -1099,9 +1105,13 @@ export class Engine {
 
   private evaluateRisk(): void {
     const live = [...this.running.values()].filter((r) => !r.done);
-    const inputs = live.map((r) => {
+    // Ended strategies count too: their losses today, and positions a failed or stopped one still holds.
+    const inputs = [...this.running.values()].map((r) => {
       const ctx = (r.actor.getSnapshot() as { context: never }).context;
-      return { id: r.id, legs: r.kind.legs(ctx), marks: r.kind.marks(ctx) };
+      const legs = r.kind.legs(ctx);
+      const marks = r.kind.marks(ctx);
+      const exposure = legs.reduce((x, l, i) => x + Math.abs(l.position) * (marks[i] || l.entryPrice), 0);
+      return { id: r.id, netPnl: strategyFigures(r.kind, ctx).netPnl, exposure, done: r.done };
     });
     for (const a of this.risk.evaluate(this.clock.now(), inputs)) {
       if (a.type === 'breach') {
@@ -1277,5 +1287,25 @@ export function installSignalHandlers(
   return () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  };
+}
+
+const RISK_DAY_PREFIX = 'risk.day/';
+
+/** The risk day's books in the store's meta records, one per strategy (engines sharing a store never clash). */
+function riskDayBooks(store: SnapshotStore): RiskDayBooks {
+  return {
+    load: () => {
+      const out: Record<string, RiskDayEntry> = {};
+      for (const [key, value] of Object.entries(store.metaWithPrefix(RISK_DAY_PREFIX))) {
+        try {
+          out[key.slice(RISK_DAY_PREFIX.length)] = JSON.parse(value) as RiskDayEntry;
+        } catch {
+          // A torn record is a day's start lost for one strategy; it restarts from now.
+        }
+      }
+      return out;
+    },
+    save: (id, entry) => store.setMeta(`${RISK_DAY_PREFIX}${id}`, JSON.stringify(entry)),
   };
 }

@@ -23,11 +23,15 @@ export interface StrategyFigures {
   cycles: number | undefined;
 }
 
-/** `marks` (one per leg) overrides the marks the strategy's own context holds. */
-export function strategyFigures(kind: StrategyKind, context: unknown, marks?: number[]): StrategyFigures {
+/**
+ * The one PnL of a strategy, at the kind's valuation (`StrategyKind.valuation`). `marks` (one per
+ * leg, each at its own venue) overrides the marks the strategy's own context holds.
+ */
+export function strategyFigures(kind: StrategyKind, context: unknown, legMarks?: number[]): StrategyFigures {
   const ctx = context as never;
   const legs: LegBook[] = kind.legs(ctx);
-  marks ??= kind.marks(ctx);
+  const own = legMarks ?? kind.marks(ctx);
+  const marks = kind.valuation ? kind.valuation(own) : own;
   const realizedPnl = legs.reduce((x, l) => x + l.realizedPnl, 0);
   const unrealized = legs.reduce((x, l, i) => x + unrealizedPnl(l, marks[i] ?? 0), 0);
   const fees = legs.reduce((x, l) => x + l.fees, 0);

@@ -9,6 +9,7 @@ import {
   type CrossArbitrageContext,
   type CrossArbitrageParams,
   crossArbitrageMachine,
+  crossArbitrageMarks,
   validateCrossArbitrageParams,
 } from '../../machines/strategies/cross-arbitrage.ts';
 import {
@@ -67,6 +68,11 @@ export interface StrategyKind {
   legs(context: never): LegBook[];
   /** Mark price for each leg (same order as legs), 0 when unknown. */
   marks(context: never): number[];
+  /**
+   * The prices the kind values its legs at, from each leg's own mark (default: those marks).
+   * The one valuation every PnL view uses — status, reports, risk — and the machine itself.
+   */
+  valuation?: (legMarks: number[]) => number[];
   /** States with nothing in flight: a graceful shutdown waits for one of these. */
   rest: string[];
   /** Context keys that change with every quote: a change only there is persisted lazily. */
@@ -157,6 +163,7 @@ const crossArbitrage: StrategyKind = {
   },
   legs: (c: CrossArbitrageContext) => [c.legs.A, c.legs.B],
   marks: (c: CrossArbitrageContext) => [mid(c.quotes.A), mid(c.quotes.B)],
+  valuation: crossArbitrageMarks,
   rest: ['idle', 'detecting', 'cooldown', 'recovering', 'needsAttention', 'completed', 'stopped'],
   volatile: ['quotes', 'now'],
   terminal: ['completed', 'stopped'],

@@ -4,9 +4,6 @@
  * machines react to (no new entries; flatten when configured) and show in status and logs.
  */
 
-import type { LegBook } from '../../machines/accounting.ts';
-import { legPnl } from '../../machines/accounting.ts';
-
 export interface PortfolioRiskLimits {
   /** Σ |position| × mark over every leg of every strategy, quote currency. */
   maxTotalExposure?: number;
@@ -18,11 +15,32 @@ export interface PortfolioRiskLimits {
   circuitBreaker?: { failures: number; windowMs: number; cooloffMs: number };
 }
 
+/** One strategy that holds or held money: live, ended, failed or stopped. */
 export interface StrategyRiskInput {
   id: string;
-  legs: LegBook[];
-  marks: number[];
+  /** Its one PnL (`strategyFigures`): realized + unrealized − fees + funding. */
+  netPnl: number;
+  /** Σ |position| × mark of its legs. */
+  exposure: number;
+  /** Ended: its PnL will not change again (written at once, not on the throttle). */
+  done?: boolean;
 }
+
+/** A strategy's PnL at the start of the UTC day and the last seen, kept across restarts. */
+export interface RiskDayEntry {
+  day: number;
+  start: number;
+  last: number;
+}
+
+/** Where the day's books live (the store's meta records); absent: in memory only. */
+export interface RiskDayBooks {
+  load(): Record<string, RiskDayEntry>;
+  save(id: string, entry: RiskDayEntry): void;
+}
+
+/** A strategy's last PnL is written at most this often while it changes (and at once when it ends). */
+const SAVE_EVERY_MS = 5_000;
 
 export interface RiskView {
   exposure: number;
@@ -43,10 +61,39 @@ export class PortfolioRisk {
   private readonly failures: number[] = [];
   private breakerUntil = 0;
   private day = -1;
-  private readonly dayStart = new Map<string, number>();
+  /** Today's books per strategy: every one that held money today, running or not. */
+  private entries = new Map<string, RiskDayEntry & { savedAt: number; saved: number }>();
   private last: RiskView = { exposure: 0, dailyPnl: 0, breaches: {}, recentFailures: 0 };
 
-  constructor(private readonly limits: PortfolioRiskLimits = {}) {}
+  constructor(
+    private readonly limits: PortfolioRiskLimits = {},
+    private readonly books?: RiskDayBooks,
+  ) {}
+
+  /** Today's entries: the persisted ones on the first evaluation and after midnight. */
+  private rollDay(day: number): void {
+    if (day === this.day) return;
+    this.day = day;
+    this.entries = new Map();
+    for (const [id, e] of Object.entries(this.books?.load() ?? {}))
+      if (e.day === day) this.entries.set(id, { ...e, savedAt: 0, saved: e.last });
+  }
+
+  private book(now: number, s: StrategyRiskInput): void {
+    let e = this.entries.get(s.id);
+    if (!e) {
+      e = { day: this.day, start: s.netPnl, last: s.netPnl, savedAt: now, saved: s.netPnl };
+      this.entries.set(s.id, e);
+      this.books?.save(s.id, { day: e.day, start: e.start, last: e.last });
+      return;
+    }
+    e.last = s.netPnl;
+    if (e.last !== e.saved && (s.done || now - e.savedAt >= SAVE_EVERY_MS)) {
+      this.books?.save(s.id, { day: e.day, start: e.start, last: e.last });
+      e.saved = e.last;
+      e.savedAt = now;
+    }
+  }
 
   recordFailure(at: number): void {
     this.failures.push(at);
@@ -56,19 +103,15 @@ export class PortfolioRisk {
   evaluate(now: number, strategies: StrategyRiskInput[]): RiskAction[] {
     const actions: RiskAction[] = [];
     const day = Math.floor(now / DAY_MS);
+    this.rollDay(day);
     let exposure = 0;
-    let dailyPnl = 0;
     for (const s of strategies) {
-      let pnl = 0;
-      s.legs.forEach((leg, i) => {
-        const mark = s.marks[i] || leg.entryPrice;
-        exposure += Math.abs(leg.position) * mark;
-        pnl += legPnl(leg, mark);
-      });
-      if (day !== this.day || !this.dayStart.has(s.id)) this.dayStart.set(s.id, pnl);
-      dailyPnl += pnl - this.dayStart.get(s.id)!;
+      exposure += s.exposure;
+      this.book(now, s);
     }
-    if (day !== this.day) this.day = day;
+    // Every strategy that held money today counts, including those that ended or ran before a restart.
+    let dailyPnl = 0;
+    for (const e of this.entries.values()) dailyPnl += e.last - e.start;
 
     const set = (name: string, on: boolean, reason: string, flatten = false) => {
       if (on && !this.breaches.has(name)) {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Clock } from '../clock/clock.ts';
 import { type LatencyConfig, SimExchangeClient } from '../exchange/sim/client.ts';
 import { type FaultConfig, FaultInjector } from '../exchange/sim/faults.ts';
-import { simMarket, standardSymbols } from '../exchange/sim/markets.ts';
+import { type FeeTiers, feeOverrides, simMarket, standardSymbols } from '../exchange/sim/markets.ts';
 import { SimVenue, type SimVenueState } from '../exchange/sim/venue.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 
@@ -14,8 +14,8 @@ export interface PaperVenueSpec {
   faults?: FaultConfig;
   requestTimeoutMs?: number;
   queueModel?: 'cross' | 'queue';
-  /** Fee tier for every market (default: the venue's public base tier). */
-  fees?: { maker: number; taker: number };
+  /** Fee tiers and fee currency (default: the venue's public base tier). */
+  fees?: FeeTiers;
 }
 
 export interface PaperVenuesOptions {
@@ -54,8 +54,9 @@ export function createPaperVenues(opts: PaperVenuesOptions): PaperVenues {
       new SimVenue({
         name: spec.name,
         clock: opts.clock,
-        markets: symbols.map((s) => simMarket(spec.name, s, spec.fees ?? {})),
+        markets: symbols.map((s) => simMarket(spec.name, s, feeOverrides(spec.fees, s))),
         balances: spec.balances,
+        ...(spec.fees?.assetPrices ? { assetPrices: spec.fees.assetPrices } : {}),
         ...(spec.queueModel ? { queueModel: spec.queueModel } : {}),
       }),
   );

@@ -163,6 +163,16 @@ export class MemoryStore implements SnapshotStore {
     return c ? { ...c } : undefined;
   }
 
+  private readonly meta = new Map<string, string>();
+
+  setMeta(key: string, value: string): void {
+    this.meta.set(key, value);
+  }
+
+  metaWithPrefix(prefix: string): Record<string, string> {
+    return Object.fromEntries([...this.meta].filter(([k]) => k.startsWith(prefix)));
+  }
+
   close(): void {}
 
   /** Tests: overwrite a stored row with arbitrary text (a torn or corrupted write). */

@@ -274,6 +274,22 @@ export class SqliteStore implements SnapshotStore {
     return row ? commandFromRow(row) : undefined;
   }
 
+  setMeta(key: string, value: string): void {
+    this.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, value);
+  }
+
+  metaWithPrefix(prefix: string): Record<string, string> {
+    // substr, not LIKE: a key may hold '_' or '%'.
+    const rows = this.db
+      .prepare('SELECT key, value FROM meta WHERE substr(key, 1, length(?)) = ?')
+      .all(prefix, prefix) as { key: string; value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
   close(): void {
     this.db.close();
   }

@@ -114,5 +114,9 @@ export interface SnapshotStore {
   markCommand(seq: number, at: number, result: string): void;
   /** A command by sequence number (for the CLI to report what the engine did). */
   command(seq: number): OperatorCommand | undefined;
+  /** Small engine records that must outlive a restart (the risk day's books): set replaces. */
+  setMeta(key: string, value: string): void;
+  /** Every record whose key starts with `prefix`. */
+  metaWithPrefix(prefix: string): Record<string, string>;
   close(): void;
 }

@@ -12,7 +12,10 @@ export interface VenueSpec {
   name: string;
   symbols: string[];
   balances: Record<string, number>;
-  fees?: Partial<Record<string, { maker: number; taker: number }>>;
+  /** Per symbol: fee rates and anything else of the preset market to change (feeCurrency …). */
+  fees?: Partial<Record<string, Partial<Market>>>;
+  /** Prices of fee assets the venue has no market for (BNB). */
+  assetPrices?: Record<string, number>;
 }
 
 /** Simulated venues + clients + bound actors on one virtual clock: the strategies' test bench. */
@@ -27,7 +30,13 @@ export function makeWorld(
   for (const v of venues) {
     const ms = v.symbols.map((s) => simMarket(v.name, s, v.fees?.[s] ?? {}));
     for (const m of ms) markets[`${v.name}|${m.symbol}`] = m;
-    sims[v.name] = new SimVenue({ name: v.name, clock, markets: ms, balances: v.balances });
+    sims[v.name] = new SimVenue({
+      name: v.name,
+      clock,
+      markets: ms,
+      balances: v.balances,
+      ...(v.assetPrices ? { assetPrices: v.assetPrices } : {}),
+    });
     clients[v.name] = new SimExchangeClient(sims[v.name]!, {
       latency: { requestMs: opts.latencyMs ?? 5, streamMs: 1 },
       faults: new FaultInjector(opts.faults ?? {}),

@@ -1,4 +1,4 @@
-import type { Balances, Market, Position, Side } from '../../domain/index.ts';
+import type { Balances, Fee, Market, Position, Side } from '../../domain/index.ts';
 import { roundToStep } from '../../domain/index.ts';
 
 /** Internal per-symbol derivative position (one-way mode, cross margin). */
@@ -32,8 +32,8 @@ export interface AccountState {
  * Balances and positions of one simulated account. Spot and USDT-margined derivatives share
  * one wallet per currency (a unified account, as on Bybit UTA or OKX): the settle-currency
  * wallet is the derivatives' collateral, and what spot orders reserve is not available as margin.
- * Spot fees are charged in the quote currency on both sides so that every balance change is
- * a closed-form function of the fill.
+ * Spot fees leave the wallet the market charges them in (`Market.feeCurrency`): the quote, the
+ * asset received, or a third asset such as BNB.
  */
 export class SimAccount {
   private readonly balances = new Map<string, { total: number; used: number }>();
@@ -97,8 +97,8 @@ export class SimAccount {
     this.ledger.fees[currency] = (this.ledger.fees[currency] ?? 0) + fee;
   }
 
-  /** Spot fill: base moves one way, quote the other, fee in quote. */
-  applySpotFill(m: Market, side: Side, amount: number, price: number, fee: number): void {
+  /** Spot fill: base moves one way, quote the other, the fee leaves the wallet it is charged in. */
+  applySpotFill(m: Market, side: Side, amount: number, price: number, fee: Fee): void {
     const cost = amount * price;
     if (side === 'buy') {
       this.entry(m.base).total += amount;
@@ -107,7 +107,7 @@ export class SimAccount {
       this.entry(m.base).total -= amount;
       this.entry(m.quote).total += cost;
     }
-    this.chargeFee(m.quote, fee);
+    this.chargeFee(fee.currency, fee.cost);
   }
 
   /**

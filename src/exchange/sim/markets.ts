@@ -1,4 +1,4 @@
-import type { Market } from '../../domain/index.ts';
+import type { FeeCurrency, Market } from '../../domain/index.ts';
 import { parseSymbol } from '../../domain/index.ts';
 
 /**
@@ -26,6 +26,8 @@ interface FeeSchedule {
   perpTaker: number;
   spotMinNotional: number;
   perpMinNotional: number;
+  /** What spot fees are charged in on the base tier (all three charge the asset received). */
+  spotFeeCurrency: FeeCurrency;
 }
 
 const VENUE_FEES: Record<string, FeeSchedule> = {
@@ -36,6 +38,7 @@ const VENUE_FEES: Record<string, FeeSchedule> = {
     perpTaker: 0.0005,
     spotMinNotional: 5,
     perpMinNotional: 5,
+    spotFeeCurrency: 'received',
   },
   bybit: {
     spotMaker: 0.001,
@@ -44,6 +47,7 @@ const VENUE_FEES: Record<string, FeeSchedule> = {
     perpTaker: 0.00055,
     spotMinNotional: 1,
     perpMinNotional: 5,
+    spotFeeCurrency: 'received',
   },
   okx: {
     spotMaker: 0.0008,
@@ -52,10 +56,12 @@ const VENUE_FEES: Record<string, FeeSchedule> = {
     perpTaker: 0.0005,
     spotMinNotional: 1,
     perpMinNotional: 1,
+    spotFeeCurrency: 'received',
   },
 };
 
-const DEFAULT_FEES: FeeSchedule = VENUE_FEES.binance!;
+/** A venue without a preset: Binance's rates, fees in the quote (the simplest books to read). */
+const DEFAULT_FEES: FeeSchedule = { ...VENUE_FEES.binance!, spotFeeCurrency: 'quote' };
 
 /** Build the Market for `symbol` on a simulated `venue`. */
 export function simMarket(venue: string, symbol: string, overrides: Partial<Market> = {}): Market {
@@ -87,12 +93,43 @@ export function simMarket(venue: string, symbol: string, overrides: Partial<Mark
     },
     maker: spot ? f.spotMaker : f.perpMaker,
     taker: spot ? f.spotTaker : f.perpTaker,
-    ...(spot ? {} : { maintenanceMarginRate: 0.005 }),
+    ...(spot ? { feeCurrency: f.spotFeeCurrency } : { maintenanceMarginRate: 0.005 }),
     ...(p.settle !== undefined ? { settle: p.settle } : {}),
     ...(p.expiry !== undefined ? { expiry: p.expiry } : {}),
     ...overrides,
   };
   return m;
+}
+
+/** A venue's configured fees (`venues.X.fees`); the most specific entry wins. */
+export interface FeeTiers {
+  maker?: number;
+  taker?: number;
+  spot?: { maker: number; taker: number };
+  derivatives?: { maker: number; taker: number };
+  symbols?: Record<string, { maker: number; taker: number }>;
+  /** quote | received | an asset code such as BNB. */
+  spotFeeCurrency?: string;
+  assetPrices?: Record<string, number>;
+}
+
+/** What `fees` changes in the preset market of `symbol`: symbol tier > market type tier > venue-wide. */
+export function feeOverrides(fees: FeeTiers | undefined, symbol: string): Partial<Market> {
+  if (!fees) return {};
+  const spot = parseSymbol(symbol).type === 'spot';
+  const tier =
+    fees.symbols?.[symbol] ??
+    (spot ? fees.spot : fees.derivatives) ??
+    (fees.maker !== undefined && fees.taker !== undefined
+      ? { maker: fees.maker, taker: fees.taker }
+      : undefined);
+  const c = fees.spotFeeCurrency;
+  const currency: FeeCurrency | undefined =
+    c === undefined ? undefined : c === 'quote' || c === 'received' ? c : { asset: c };
+  return {
+    ...(tier ? { maker: tier.maker, taker: tier.taker } : {}),
+    ...(spot && currency ? { feeCurrency: currency } : {}),
+  };
 }
 
 /** Spot and linear perp for each base asset, quoted in USDT. */

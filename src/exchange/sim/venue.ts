@@ -4,6 +4,7 @@ import {
   type Balances,
   type BookTicker,
   DuplicateClientOrderId,
+  type Fee,
   type Fill,
   type FundingPayment,
   type FundingRate,
@@ -46,6 +47,11 @@ export interface SimVenueOptions {
   defaultFundingRate?: number;
   /** How long closed orders stay queryable (and their client ids reserved). */
   closedOrderRetentionMs?: number;
+  /**
+   * Prices, in the quote currency, of assets the venue has no book for — a third fee asset such
+   * as BNB. A venue with an `ASSET/QUOTE` market uses its mid instead.
+   */
+  assetPrices?: Record<string, number>;
 }
 
 interface SimOrder extends Order {
@@ -106,6 +112,7 @@ export class SimVenue {
   private readonly fundingIntervalMs: number;
   private readonly defaultFundingRate: number;
   private readonly retentionMs: number;
+  private readonly assetPrices: Record<string, number>;
   private nextOrderId = 1;
   private nextTradeId = 1;
   private seq = 0;
@@ -119,11 +126,23 @@ export class SimVenue {
     this.fundingIntervalMs = opts.fundingIntervalMs ?? 8 * 3_600_000;
     this.defaultFundingRate = opts.defaultFundingRate ?? 0.0001;
     this.retentionMs = opts.closedOrderRetentionMs ?? 7 * DAY_MS;
+    this.assetPrices = opts.assetPrices ?? {};
     for (const m of opts.markets) {
       if (m.venue !== this.name)
         throw new Error(`market ${m.symbol} belongs to ${m.venue}, not ${this.name}`);
       this.markets.set(m.symbol, m);
       this.books.set(m.symbol, new SimBook(m.symbol));
+    }
+    for (const m of opts.markets) {
+      const fc = m.feeCurrency;
+      if (
+        typeof fc === 'object' &&
+        !this.markets.has(`${fc.asset}/${m.quote}`) &&
+        !(this.assetPrices[fc.asset]! > 0)
+      )
+        throw new Error(
+          `${this.name} ${m.symbol}: fees are charged in ${fc.asset} but the venue has no price for it — add the market ${fc.asset}/${m.quote} or a price in assetPrices.${fc.asset}`,
+        );
     }
   }
 
@@ -516,10 +535,13 @@ export class SimVenue {
     now: number,
   ): void {
     const cost = amount * price * m.contractSize;
-    const fee = cost * (role === 'taker' ? m.taker : m.maker);
+    const rate = role === 'taker' ? m.taker : m.maker;
+    const feeQuote = cost * rate;
+    let fee: Fee = { cost: feeQuote, currency: m.settle ?? m.quote };
     if (isDerivativeMarket(m)) {
-      this.account.applyDerivativeFill(m, o.side, amount, price, fee);
+      this.account.applyDerivativeFill(m, o.side, amount, price, feeQuote);
     } else {
+      fee = this.spotFee(m, o.side, amount, rate, feeQuote);
       if (o.reserved > 0) {
         const release =
           o.side === 'buy'
@@ -539,7 +561,7 @@ export class SimVenue {
       price,
       amount,
       cost,
-      fee: { cost: fee, currency: m.settle ?? m.quote },
+      fee,
       takerOrMaker: role,
       timestamp: now,
     };
@@ -549,9 +571,32 @@ export class SimVenue {
     if (o.remaining < m.precision.amount / 2) o.remaining = 0;
     o.cost += cost;
     o.average = o.cost / (o.filled * m.contractSize);
-    o.fee.cost += fee;
+    // The order's fee is its fills' worth in quote, whatever each was charged in.
+    o.fee.cost += feeQuote;
     o.lastUpdateTimestamp = now;
     if (o.remaining === 0) o.status = 'closed';
+  }
+
+  /**
+   * A spot fill's fee as the venue charges it (`Market.feeCurrency`): in the quote, in the asset
+   * received, or in a third asset at its current price — falling back to the asset received
+   * when the account holds too little of it, as Binance does with BNB.
+   */
+  private spotFee(m: Market, side: Side, amount: number, rate: number, feeQuote: number): Fee {
+    const mode = m.feeCurrency ?? 'quote';
+    if (typeof mode === 'object') {
+      const px = this.assetPrice(mode.asset, m.quote);
+      const cost = px > 0 ? feeQuote / px : Number.POSITIVE_INFINITY;
+      if (cost <= this.account.free(mode.asset) + 1e-12)
+        return { cost, currency: mode.asset, quoteCost: feeQuote };
+    } else if (mode === 'quote') return { cost: feeQuote, currency: m.quote };
+    return side === 'buy' ? { cost: amount * rate, currency: m.base } : { cost: feeQuote, currency: m.quote };
+  }
+
+  /** An asset's price in `currency`: its book's mid on this venue, else the configured price. */
+  assetPrice(asset: string, currency: string): number {
+    if (asset === currency) return 1;
+    return this.mark(`${asset}/${currency}`) || (this.assetPrices[asset] ?? 0);
   }
 
   // ---------------------------------------------------------------- derivatives: funding, expiry, liquidation
@@ -745,7 +790,7 @@ export class SimVenue {
     let eq = 0;
     for (const [asset, b] of Object.entries(this.account.balanceView())) {
       if (asset === currency) eq += b.total;
-      else if (b.total !== 0) eq += b.total * this.mark(`${asset}/${currency}`);
+      else if (b.total !== 0) eq += b.total * this.assetPrice(asset, currency);
     }
     for (const p of this.account.positions.values()) {
       if (p.size === 0) continue;

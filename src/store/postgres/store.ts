@@ -512,6 +512,21 @@ export class PostgresStore implements LeasedStore {
 
   // ── operator commands ───────────────────────────────────────────────────────────────────────
 
+  setMeta(key: string, value: string): void {
+    this.pg.query(
+      'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
+  }
+
+  metaWithPrefix(prefix: string): Record<string, string> {
+    const rows = this.pg.query<{ key: string; value: string }>(
+      'SELECT key, value FROM meta WHERE left(key, length($1)) = $1',
+      [prefix],
+    );
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
   enqueueCommand(strategyId: string, command: OperatorCommandName, at: number): number {
     const rows = this.pg.query<{ seq: string }>(
       'INSERT INTO commands (strategy_id, command, created_at) VALUES ($1, $2, $3) RETURNING seq',
