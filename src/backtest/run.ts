@@ -3,6 +3,7 @@
  * strategies and simulated venues on a virtual clock, as fast as the machines go. Everything
  * that reaches the report is a function of the config and the data: same input, same bytes.
  */
+import { feeInQuote } from '../../machines/accounting.ts';
 import { strategyOfOrder, strategyTag } from '../../machines/ids.ts';
 import { flushMicrotasks, VirtualClock } from '../clock/clock.ts';
 import type { Config } from '../config/schema.ts';
@@ -197,7 +198,7 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
           side: o.side,
           price: t.price,
           amount: t.amount,
-          fee: t.fee.cost,
+          fee: feeInQuote(t),
           effect: Math.abs(after) > Math.abs(before) + 1e-12 ? 'entry' : 'exit',
         });
       }

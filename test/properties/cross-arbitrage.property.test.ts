@@ -15,6 +15,7 @@ describe('cross-exchange arbitrage under random markets, faults and crashes', ()
   }, async () => {
     await checkStrategyProperty<CrossArbitrageContext>(
       {
+        kind: 'cross-arbitrage',
         machine: crossArbitrageMachine,
         instruments: [
           { venue: 'binance', symbol: SPOT, mid: 60_000, halfSpread: 0.5, size: 0.3 },

@@ -11,6 +11,7 @@ describe('futures–futures spread strategy under random markets, faults and cra
   }, async () => {
     await checkStrategyProperty<FuturesSpreadContext>(
       {
+        kind: 'futures-spread',
         machine: futuresSpreadMachine,
         // Variant 1: leg B's minimum order (0.01) is ten times the delta tolerance.
         variants: 2,

@@ -12,6 +12,7 @@ describe('market maker under random markets, faults and crashes', () => {
   }, async () => {
     await checkStrategyProperty<MarketMakerContext>(
       {
+        kind: 'market-making',
         machine: marketMakerMachine,
         instruments: [{ venue: 'sim', symbol: SPOT, mid: 60_000, halfSpread: 0.5, size: 1 }],
         balances: BAL,

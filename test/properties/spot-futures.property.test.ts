@@ -12,6 +12,7 @@ describe('spot–futures strategy under random markets, faults and crashes', () 
   }, async () => {
     await checkStrategyProperty<SpotFuturesContext>(
       {
+        kind: 'spot-futures',
         machine: spotFuturesMachine,
         // Variant 1: the perp's minimum order (0.01) is ten times the delta tolerance, so residuals
         // between the two can only be traded on the spot leg, or are dust.

@@ -12,7 +12,9 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
-import { isPortableClientOrderId, minTradableAmount } from '../../src/domain/index.ts';
+import { type FeeCurrency, isPortableClientOrderId, minTradableAmount } from '../../src/domain/index.ts';
+import { strategyFigures } from '../../src/engine/figures.ts';
+import { STRATEGY_KINDS } from '../../src/engine/registry.ts';
 import { type FaultConfig, ORDER_QUERY_METHODS } from '../../src/exchange/sim/faults.ts';
 import { type InstrumentSpec, StrategyWorld } from './strategy-world.ts';
 
@@ -33,6 +35,8 @@ export type Step =
 
 export interface StrategyPropertySpec<C> {
   machine: AnyStateMachine;
+  /** The registry's kind: its one PnL (`strategyFigures`) must equal the accounts' equity change. */
+  kind: string;
   /** The world's instruments; a function gets the run's market variant (0 … variants − 1). */
   instruments: InstrumentSpec[] | ((variant: number) => InstrumentSpec[]);
   /** How many market variants `instruments` has (e.g. a minimum order above the tolerance). */
@@ -55,6 +59,33 @@ export interface StrategyPropertySpec<C> {
   unwindBoundMs?: number;
   /** Each `interesting` tag (and crashesInFlight) must be seen at least runs × fraction times. */
   minimums: Record<string, number>;
+}
+
+/** Spot fees as the venues charge them: in the quote, in the asset received, or in BNB. */
+const feeCurrencyArb: fc.Arbitrary<FeeCurrency> = fc.constantFrom<FeeCurrency>('quote', 'received', {
+  asset: 'BNB',
+});
+
+/**
+ * The strategy's one PnL at the venues' marks against what the accounts gained at the same
+ * valuation: equal, fees in every currency and funding included.
+ */
+function checkMoney<C>(spec: StrategyPropertySpec<C>, w: StrategyWorld, c: C): void {
+  const kind = STRATEGY_KINDS[spec.kind]!;
+  const legs = kind.legs(c as never);
+  const own = legs.map((l) => w.sims[l.venue]!.mark(l.symbol));
+  const valued = kind.valuation ? kind.valuation(own) : own;
+  const pnl = strategyFigures(kind, c, own).netPnl;
+  const equity = w.equityChange((venue, symbol) => {
+    const i = legs.findIndex((l) => l.venue === venue && l.symbol === symbol);
+    if (i >= 0) return valued[i]!;
+    const sim = w.sims[venue]!;
+    return symbol.includes(':') ? sim.mark(symbol) : sim.assetPrice(symbol.split('/')[0]!, 'USDT');
+  });
+  const scale = legs.reduce((x, l) => x + l.volume, 0);
+  expect(Math.abs(pnl - equity), `net PnL ${pnl} vs equity change ${equity}`).toBeLessThanOrEqual(
+    1e-6 + 1e-9 * scale,
+  );
 }
 
 const faultsArb: fc.Arbitrary<FaultConfig> = fc.record({
@@ -155,11 +186,14 @@ export async function checkStrategyProperty<C>(
       faultsArb,
       fc.array(stepArb(first.length, venues, spec.moveBps), { minLength: 3, maxLength: 14 }),
       fc.integer({ min: 0, max: (spec.variants ?? 1) - 1 }),
-      async (faults, steps, variant) => {
+      feeCurrencyArb,
+      async (faults, steps, variant, spotFeeCurrency) => {
         const w = new StrategyWorld({
           instruments: instrumentsOf(variant).map((i) => ({ ...i })),
-          balances: spec.balances,
+          // A little BNB, so that the third-asset mode also runs out and falls back mid-run.
+          balances: { ...spec.balances, BNB: 0.05 },
           faults,
+          spotFeeCurrency,
         });
         w.start(spec.machine, spec.input(w));
         const venueNames = Object.keys(w.sims);
@@ -237,6 +271,7 @@ export async function checkStrategyProperty<C>(
             const a = (c as { attention?: { reason: string; legs: unknown[] } }).attention;
             expect(a?.reason, 'needsAttention names its reason').toBeTruthy();
             expect(a!.legs.length).toBeGreaterThan(0);
+            checkMoney(spec, w, c);
             seen.attention = (seen.attention ?? 0) + 1;
             if (process.env.PROPERTY_STATS) {
               const why = `why: ${a!.reason.replace(/[0-9.e-]+/g, '#').slice(0, 70)}`;
@@ -245,6 +280,7 @@ export async function checkStrategyProperty<C>(
           } else if (spec.stable.includes(value)) {
             inFlightSince = undefined;
             spec.checkPositions(w, c);
+            checkMoney(spec, w, c);
             if (value === 'failed') {
               expect(c.lastError).toBeDefined();
               // `failed` is for strategies that hold nothing: exposure goes to needsAttention.

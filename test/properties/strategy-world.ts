@@ -7,7 +7,14 @@ import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import { bindActors } from '../../src/actors/bind.ts';
 import { createExchangeActors, InMemoryIntentJournal } from '../../src/actors/exchange-actors.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
-import { ExchangeError, InvalidOrder, type Market, type OrderRequest } from '../../src/domain/index.ts';
+import {
+  ExchangeError,
+  type FeeCurrency,
+  InvalidOrder,
+  isDerivativeMarket,
+  type Market,
+  type OrderRequest,
+} from '../../src/domain/index.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { type FaultConfig, FaultInjector } from '../../src/exchange/sim/faults.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
@@ -27,7 +34,12 @@ export interface WorldOptions {
   instruments: InstrumentSpec[];
   balances: Record<string, number>;
   faults: FaultConfig;
+  /** What every spot market charges its fees in (default: the quote). */
+  spotFeeCurrency?: FeeCurrency;
 }
+
+/** The price of BNB, the third fee asset of the `{ asset: 'BNB' }` fee mode (no market for it). */
+export const BNB_PRICE = 600;
 
 export class StrategyWorld {
   readonly clock = new VirtualClock(Date.UTC(2026, 0, 1, 7, 30));
@@ -54,13 +66,18 @@ export class StrategyWorld {
     venues.forEach((name, vi) => {
       const markets = opts.instruments
         .filter((i) => i.venue === name)
-        .map((i) => simMarket(name, i.symbol, { maker: 0.0002, taker: 0.0005, ...i.market }));
+        .map((i) => {
+          const spot = !i.symbol.includes(':');
+          const feeCurrency = spot ? { feeCurrency: opts.spotFeeCurrency ?? 'quote' } : {};
+          return simMarket(name, i.symbol, { maker: 0.0002, taker: 0.0005, ...feeCurrency, ...i.market });
+        });
       const sim = new SimVenue({
         name,
         clock: this.clock,
         markets,
         balances: opts.balances,
         defaultLeverage: 5,
+        assetPrices: { BNB: BNB_PRICE },
       });
       const place = sim.placeOrder.bind(sim);
       sim.placeOrder = (req: OrderRequest) => {
@@ -157,6 +174,29 @@ export class StrategyWorld {
       this.feed();
       await this.clock.advanceBy(Math.min(250, end - this.clock.now()));
     }
+  }
+
+  /**
+   * What every account gained since the start, each holding of X valued at `priceOf(venue,
+   * 'X/USDT')` and each derivative position at `priceOf(venue, its symbol)`: the figure the
+   * strategy's PnL must equal (fees and funding are in the balances already).
+   */
+  equityChange(priceOf: (venue: string, symbol: string) => number): number {
+    let change = 0;
+    for (const [name, sim] of Object.entries(this.sims)) {
+      const balances = sim.balances();
+      const assets = new Set([...Object.keys(balances), ...Object.keys(this.opts.balances)]);
+      for (const asset of assets) {
+        const d = (balances[asset]?.total ?? 0) - (this.opts.balances[asset] ?? 0);
+        if (d !== 0) change += d * (asset === 'USDT' ? 1 : priceOf(name, `${asset}/USDT`));
+      }
+      for (const p of sim.positions()) {
+        const m = sim.market(p.symbol);
+        if (!isDerivativeMarket(m) || p.size === 0) continue;
+        change += p.size * m.contractSize * (priceOf(name, p.symbol) - p.entryPrice);
+      }
+    }
+    return change;
   }
 
   doubleSubmissions(): string[] {
