@@ -142,14 +142,33 @@ function quotingAllowed(ctx: MarketMakerContext): boolean {
   );
 }
 
+/**
+ * The inventory rule: the position plus every order of the slot's side still resting — this
+ * slot's included — may never pass `maxInventoryBase`, so no sweep of the book can take the
+ * inventory beyond it. A slot whose order would break it does not quote (a working one is
+ * cancelled).
+ */
+function withinInventoryLimit(ctx: MarketMakerContext, slot: string): boolean {
+  const side = slotSide(slot);
+  const sign = side === 'buy' ? 1 : -1;
+  let ifAllFilled = ctx.leg.position * sign;
+  for (const [key, st] of Object.entries(ctx.slots)) {
+    const w = st.working;
+    if (!w || key === slot || slotSide(key) !== side) continue;
+    const filled = ctx.orders[w.clientOrderId]?.filled ?? 0;
+    ifAllFilled += Math.max(0, w.amount - filled) * ctx.market.contractSize;
+  }
+  ifAllFilled += ctx.params.orderAmount;
+  return ifAllFilled <= ctx.params.maxInventoryBase + 1e-12;
+}
+
 /** Desired price of a slot now, or undefined when the slot should not quote. */
 export function desiredPrice(ctx: MarketMakerContext, slot: string): number | undefined {
   const level = slotLevel(slot);
   const side = slotSide(slot);
   if (level >= ctx.params.levels || !quotingAllowed(ctx)) return undefined;
   const inv = ctx.leg.position;
-  if (side === 'buy' && inv >= ctx.params.maxInventoryBase) return undefined;
-  if (side === 'sell' && inv <= -ctx.params.maxInventoryBase) return undefined;
+  if (!withinInventoryLimit(ctx, slot)) return undefined;
   const ref = reference(ctx);
   if (!(ref > 0)) return undefined;
   if (Math.abs(inv) * ref > ctx.params.maxPositionNotional && Math.sign(inv) === (side === 'buy' ? 1 : -1))
