@@ -37,7 +37,11 @@ export interface WatchQuotesInput {
   symbol: string;
 }
 
-/** Stream funding rates and funding payments of a perpetual. Sends FUNDING.RATE, FUNDING.PAYMENT. */
+/**
+ * Stream funding rates and funding payments of a perpetual (pushed when the venue pushes, polled
+ * as the fallback), and positions the venue closed itself. Sends FUNDING.RATE, FUNDING.PAYMENT,
+ * ATTENTION.
+ */
 export interface WatchFundingInput {
   venue: string;
   symbol: string;
@@ -135,8 +139,19 @@ export interface TimeTickEvent {
   now: number;
 }
 
+/**
+ * The venue closed a position itself (liquidation, auto-deleveraging): the strategy's books no
+ * longer say what it holds. Sent by watchFunding from the venue's account push.
+ */
+export interface VenueClosedPositionEvent {
+  type: 'ATTENTION';
+  reason: string;
+  legs: { venue: string; symbol: string; position: number }[];
+}
+
 export type MarketEvent =
   | QuoteEvent
+  | VenueClosedPositionEvent
   | QuoteBatchEvent
   | FeedStatusEvent
   | FundingRateEvent

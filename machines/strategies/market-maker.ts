@@ -15,12 +15,20 @@ import type { Instrument, Market, Order, Side } from '../../src/domain/index.ts'
 import { amountToPrecision, microPrice, priceToPrecision } from '../../src/domain/index.ts';
 import { applyNewFills, applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
 import { actorContracts } from '../contract-actors.ts';
-import type { ClockTickInput, ErrorInfo, QuoteEvent, WaitInput, WatchQuotesInput } from '../contracts.ts';
+import type {
+  ClockTickInput,
+  ErrorInfo,
+  FundingPaymentEvent,
+  QuoteEvent,
+  WaitInput,
+  WatchFundingInput,
+  WatchQuotesInput,
+} from '../contracts.ts';
 import { failure } from '../contracts.ts';
 import { clientOrderId, strategyTag } from '../ids.ts';
 import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
 import { ParamChecker } from '../params.ts';
-import { isFresh, mid, type Quote, riskBreachUpdate, toQuote, totalPnl } from './common.ts';
+import { applyFunding, isFresh, mid, type Quote, riskBreachUpdate, toQuote, totalPnl } from './common.ts';
 import type { StrategyControlEvent } from './spot-futures.ts';
 
 export const MAX_LEVELS = 3;
@@ -84,10 +92,15 @@ export interface MarketMakerContext {
   stopRequested: { flatten: boolean } | undefined;
   flattenAttempts: number;
   lastError: ErrorInfo | undefined;
+  /** When the strategy first saw the clock: funding paid before it belongs to someone else. */
+  startedAt?: number;
+  /** The last funding settlement booked (a perpetual's payments arrive pushed and polled). */
+  lastFundingTs?: number;
 }
 
 export type MarketMakerEvent =
   | QuoteEvent
+  | FundingPaymentEvent
   | { type: 'TIME.TICK'; now: number }
   | StrategyControlEvent
   | { type: 'ORDER.PROGRESS'; order: Order }
@@ -338,8 +351,17 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
         if (e.venue !== context.params.market.venue || e.symbol !== context.params.market.symbol) return {};
         return { quote: toQuote(e), now: Math.max(context.now, e.receivedAt) };
       }),
-      recordTime: assign({
-        now: ({ context, event }) => Math.max(context.now, (event as { now: number }).now),
+      recordTime: assign(({ context, event }) => {
+        const now = Math.max(context.now, (event as { now: number }).now);
+        return { now, startedAt: context.startedAt ?? now };
+      }),
+      // A perpetual's funding is money the maker paid or got: its PnL must carry it.
+      recordFundingPayment: assign(({ context, event }) => {
+        const e = event as FundingPaymentEvent;
+        if (e.venue !== context.market.venue || e.symbol !== context.market.symbol) return {};
+        if (context.startedAt === undefined || e.timestamp < context.startedAt) return {};
+        if (e.timestamp <= (context.lastFundingTs ?? Number.NEGATIVE_INFINITY)) return {};
+        return { leg: applyFunding(context.leg, e), lastFundingTs: e.timestamp };
       }),
       recordProgress: assign(({ context, event }) => {
         const o = (event as { order: Order }).order;
@@ -452,9 +474,16 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
         input: ({ context }): WatchQuotesInput => ({ ...context.params.market }),
       },
       { id: 'clock', src: 'clockTick', input: (): ClockTickInput => ({ everyMs: 1_000 }) },
+      // Funding of a perpetual (a spot market has none: the actor then does nothing).
+      {
+        id: 'funding',
+        src: 'watchFunding',
+        input: ({ context }): WatchFundingInput => ({ ...context.params.market }),
+      },
     ],
     on: {
       QUOTE: { actions: 'recordQuote' },
+      'FUNDING.PAYMENT': { actions: 'recordFundingPayment' },
       'TIME.TICK': { actions: 'recordTime' },
       'ORDER.PROGRESS': { actions: 'recordProgress' },
       STOP: { actions: 'requestStop' },

@@ -253,6 +253,8 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
 
     watchFunding: fromCallback<{ type: 'noop' }, WatchFundingInput, MarketEvent>(({ input, sendBack }) => {
       const c = venue(input.venue);
+      // Spot pays no funding and the venue closes no spot position: nothing to watch.
+      if (marketType(c, input.symbol) === 'spot') return () => {};
       const every = deps.fundingPollMs ?? 60_000;
       let stopped = false;
       let timer: unknown;
@@ -287,10 +289,49 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
         }
         if (!stopped) timer = clock.setTimeout(() => void poll(), every);
       };
+      // The venue's push: a payment reaches the strategy when it settles, a position the venue
+      // closed itself at once. The poll above stays as the fallback (and covers a dropped stream);
+      // a payment seen both ways carries one id and is booked once.
+      let push: { close(): void } | undefined;
+      let resubscribe: unknown;
+      const subscribePush = () => {
+        if (stopped || !c.watchAccountEvents) return;
+        push = c.watchAccountEvents({
+          data: (e) => {
+            if (stopped || (e.type !== 'funding' && e.symbol !== input.symbol)) return;
+            if (e.type === 'funding') {
+              if (e.payment.symbol !== input.symbol) return;
+              sendBack({
+                type: 'FUNDING.PAYMENT',
+                venue: input.venue,
+                symbol: e.payment.symbol,
+                amount: e.payment.amount,
+                id: e.payment.id,
+                timestamp: e.payment.timestamp,
+              });
+              since = Math.max(since, e.payment.timestamp);
+            } else {
+              sendBack({
+                type: 'ATTENTION',
+                reason: `${input.venue} closed ${e.size} ${e.symbol} itself (${e.type === 'adl' ? 'auto-deleveraging' : 'liquidation'}) at ${e.price}`,
+                legs: [{ venue: input.venue, symbol: e.symbol, position: 0 }],
+              });
+            }
+          },
+          error: (e) => {
+            if (stopped) return;
+            deps.onError?.(`watchAccountEvents ${input.venue}`, e);
+            resubscribe = clock.setTimeout(subscribePush, every);
+          },
+        });
+      };
+      subscribePush();
       void poll();
       return () => {
         stopped = true;
         if (timer) clock.clearTimeout(timer);
+        if (resubscribe) clock.clearTimeout(resubscribe);
+        push?.close();
       };
     }),
 
@@ -326,3 +367,12 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
 }
 
 export type ExchangeActors = ReturnType<typeof createExchangeActors>['actors'];
+
+/** A market's type, or undefined when the client has not loaded it (then watch as a derivative). */
+function marketType(c: ExchangeClient, symbol: string): string | undefined {
+  try {
+    return c.market(symbol).type;
+  } catch {
+    return undefined;
+  }
+}

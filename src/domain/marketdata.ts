@@ -38,6 +38,21 @@ export interface FundingPayment {
   timestamp: number;
 }
 
+/**
+ * What a venue pushes about the account besides orders: a funding payment the moment it is
+ * settled, and a position closed by the venue itself (liquidation, auto-deleveraging).
+ */
+export type AccountEvent =
+  | { type: 'funding'; payment: FundingPayment }
+  | {
+      type: 'liquidation' | 'adl';
+      symbol: string;
+      /** The position the venue closed (signed, market units) and at what price. */
+      size: number;
+      price: number;
+      timestamp: number;
+    };
+
 export function mid(t: Pick<BookTicker, 'bid' | 'ask'>): number {
   return (t.bid + t.ask) / 2;
 }

@@ -1,4 +1,5 @@
 import type {
+  AccountEvent,
   Balances,
   BookTicker,
   ExchangeError,
@@ -60,6 +61,11 @@ export interface ExchangeClient {
   fetchOpenOrders(symbol?: string): Promise<Order[]>;
   /** Every change to any order of this account (fills, cancels, expiries). */
   watchOrders(sink: StreamSink<Order>): Subscription;
+  /**
+   * Funding payments as they settle and positions the venue closed itself, pushed on the
+   * account's private stream. Venues without such a push omit it (funding is then polled).
+   */
+  watchAccountEvents?(sink: StreamSink<AccountEvent>): Subscription;
   fetchBalance(): Promise<Balances>;
   fetchPositions(symbols?: string[]): Promise<Position[]>;
   fetchFundingRate(symbol: string): Promise<FundingRate>;

@@ -1,5 +1,6 @@
 import { type Clock, sleep } from '../../clock/clock.ts';
 import {
+  type AccountEvent,
   type Balances,
   type BookTicker,
   ExchangeNotAvailable,
@@ -234,6 +235,24 @@ export class SimExchangeClient implements ExchangeClient {
   watchOrders(sink: StreamSink<Order>): Subscription {
     return this.openStream('orders', sink, (deliver) =>
       this.sim.subscribeOrders((o) => deliver(o, this.streamMs)),
+    );
+  }
+
+  /** The account's pushes ride the private (orders) stream: they drop with it and come back with it. */
+  watchAccountEvents(sink: StreamSink<AccountEvent>): Subscription {
+    return this.openStream('orders', sink, (deliver) =>
+      this.sim.subscribeEvents((e) => {
+        if (e.type === 'funding')
+          deliver(
+            {
+              type: 'funding',
+              payment: { id: e.id, symbol: e.symbol, amount: e.received, rate: e.rate, timestamp: e.timestamp },
+            },
+            this.streamMs,
+          );
+        else if (e.type === 'liquidation' || e.type === 'adl')
+          deliver({ type: e.type, symbol: e.symbol, size: e.size, price: e.price, timestamp: e.timestamp }, this.streamMs);
+      }),
     );
   }
 

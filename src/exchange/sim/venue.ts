@@ -64,8 +64,17 @@ interface SimOrder extends Order {
 }
 
 export type VenueEvent =
-  | { type: 'funding'; symbol: string; rate: number; markPrice: number; received: number; timestamp: number }
-  | { type: 'liquidation'; symbol: string; size: number; price: number; timestamp: number }
+  | {
+      type: 'funding';
+      /** The payment's id in fundingPayments(): the same payment, pushed or polled. */
+      id: string;
+      symbol: string;
+      rate: number;
+      markPrice: number;
+      received: number;
+      timestamp: number;
+    }
+  | { type: 'liquidation' | 'adl'; symbol: string; size: number; price: number; timestamp: number }
   | { type: 'settlement'; symbol: string; price: number; realizedPnl: number; timestamp: number };
 
 export interface SimVenueState {
@@ -630,15 +639,16 @@ export class SimVenue {
     if (mark > 0) {
       const received = this.account.applyFunding(m, rate, mark);
       if (received !== 0) {
+        const id = `${this.name}-F${m.symbol}-${ts}`;
         this.fundingHistory.push({
-          id: `${this.name}-F${m.symbol}-${ts}`,
+          id,
           symbol: m.symbol,
           amount: received,
           rate,
           timestamp: ts,
         });
         if (this.fundingHistory.length > 10_000) this.fundingHistory.splice(0, 5_000);
-        this.emitEvent({ type: 'funding', symbol: m.symbol, rate, markPrice: mark, received, timestamp: ts });
+        this.emitEvent({ type: 'funding', id, symbol: m.symbol, rate, markPrice: mark, received, timestamp: ts });
       }
     }
     const next = ts + this.fundingIntervalMs;
