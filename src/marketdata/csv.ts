@@ -17,7 +17,8 @@ export type SkipReason =
   | 'non-positive price'
   | 'negative size'
   | 'crossed book'
-  | 'out of order';
+  | 'out of order'
+  | 'settlement before the row';
 
 export interface ReplayStats {
   file: string;
@@ -237,7 +238,15 @@ export function readQuotesCsvReference(
   };
 }
 
-/** Replay recorded funding rates (`ts,venue,symbol,rate,next_funding_ts`). */
+/**
+ * Replay recorded funding rates (`ts,venue,symbol,rate,next_funding_ts`): each row is the rate
+ * that settles at `next_funding_ts`, as known at `ts`. Two kinds of file are therefore one:
+ * - published rates (a venue's premium index / predicted rate feed): `ts` before
+ *   `next_funding_ts`, the venue pays `rate` at `next_funding_ts`;
+ * - settled rates (a venue's funding history, converted row by row): `next_funding_ts` equal to
+ *   `ts`, the rate that settled at `ts` — made known 1 ms before it, so the settlement at `ts`
+ *   pays it (not the one before).
+ */
 export function readFundingCsv(
   file: string,
   opts: ReplayOptions = {},
@@ -269,6 +278,7 @@ export function readFundingCsv(
           const venue = f[1]!;
           const symbol = f[2]!;
           if (venue === '' || !validSymbol(symbol)) return void skip(stats, 'invalid symbol', line, text);
+          if (next < ts) return void skip(stats, 'settlement before the row', line, text);
           if (!admit(ts, line, () => text)) return undefined;
           return {
             kind: 'funding',
@@ -277,7 +287,8 @@ export function readFundingCsv(
             rate,
             nextFundingTimestamp: next,
             intervalMs: 0,
-            timestamp: ts,
+            // A settled row must be known before its settlement fires at `ts`.
+            timestamp: next === ts ? ts - 1 : ts,
           };
         },
       ),

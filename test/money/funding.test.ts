@@ -88,7 +88,11 @@ describe('funding on time, for every strategy on a perpetual', () => {
       rejectBackoffMs: 500,
       maxPositionNotional: 10_000,
     };
-    const a: AnyActorRef = w.start(marketMakerMachine, { id: 'funding-mm', params, market: w.market('sim', PERP) });
+    const a: AnyActorRef = w.start(marketMakerMachine, {
+      id: 'funding-mm',
+      params,
+      market: w.market('sim', PERP),
+    });
     for (let i = 0; i < 8; i++) {
       feed(59_999.9, 60_000.1);
       await w.clock.advanceBy(250);

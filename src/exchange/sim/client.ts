@@ -246,12 +246,21 @@ export class SimExchangeClient implements ExchangeClient {
           deliver(
             {
               type: 'funding',
-              payment: { id: e.id, symbol: e.symbol, amount: e.received, rate: e.rate, timestamp: e.timestamp },
+              payment: {
+                id: e.id,
+                symbol: e.symbol,
+                amount: e.received,
+                rate: e.rate,
+                timestamp: e.timestamp,
+              },
             },
             this.streamMs,
           );
         else if (e.type === 'liquidation' || e.type === 'adl')
-          deliver({ type: e.type, symbol: e.symbol, size: e.size, price: e.price, timestamp: e.timestamp }, this.streamMs);
+          deliver(
+            { type: e.type, symbol: e.symbol, size: e.size, price: e.price, timestamp: e.timestamp },
+            this.streamMs,
+          );
       }),
     );
   }

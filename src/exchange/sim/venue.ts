@@ -110,6 +110,8 @@ export class SimVenue {
   private readonly byClientId = new Map<string, string>();
   private readonly openBySymbol = new Map<string, SimOrder[]>();
   private readonly fundingRates = new Map<string, FundingRate>();
+  /** Rates announced for a settlement, by symbol and settlement time (the file's next_funding_ts). */
+  private readonly ratesForSettlement = new Map<string, Map<number, number>>();
   private readonly fundingHistory: FundingPayment[] = [];
   private readonly scheduled = new Set<string>();
   private readonly timers = new Set<unknown>();
@@ -188,6 +190,11 @@ export class SimVenue {
   onFundingRate(f: FundingRate): void {
     if (!this.markets.has(f.symbol)) return;
     this.fundingRates.set(f.symbol, f);
+    if (f.nextFundingTimestamp > 0) {
+      const byTs = this.ratesForSettlement.get(f.symbol) ?? new Map<number, number>();
+      this.ratesForSettlement.set(f.symbol, byTs);
+      byTs.set(f.nextFundingTimestamp, f.rate);
+    }
   }
 
   private afterBookChange(book: SimBook): void {
@@ -635,7 +642,10 @@ export class SimVenue {
 
   private payFunding(m: Market, ts: number): void {
     const mark = this.mark(m.symbol);
-    const rate = this.currentFundingRate(m.symbol).rate;
+    // The rate announced for this settlement; else the latest known (a feed without settlement times).
+    const byTs = this.ratesForSettlement.get(m.symbol);
+    const rate = byTs?.get(ts) ?? this.currentFundingRate(m.symbol).rate;
+    if (byTs) for (const t of byTs.keys()) if (t <= ts) byTs.delete(t);
     if (mark > 0) {
       const received = this.account.applyFunding(m, rate, mark);
       if (received !== 0) {
@@ -648,7 +658,15 @@ export class SimVenue {
           timestamp: ts,
         });
         if (this.fundingHistory.length > 10_000) this.fundingHistory.splice(0, 5_000);
-        this.emitEvent({ type: 'funding', id, symbol: m.symbol, rate, markPrice: mark, received, timestamp: ts });
+        this.emitEvent({
+          type: 'funding',
+          id,
+          symbol: m.symbol,
+          rate,
+          markPrice: mark,
+          received,
+          timestamp: ts,
+        });
       }
     }
     const next = ts + this.fundingIntervalMs;
