@@ -93,8 +93,8 @@ export interface FuturesSpreadContext {
   quotes: { legA: Quote | undefined; legB: Quote | undefined };
   now: number;
   startedAt: number;
-  /** EWMA of the spread (bps of legA) and of its squared deviation. */
-  stats: { mean: number; variance: number; samples: number };
+  /** EWMA of the spread (bps of legA) and of its squared deviation (see `updateSpreadStats`). */
+  stats: SpreadStats;
   legs: { legA: LegBook; legB: LegBook };
   /** +1: long A / short B (B was rich); −1: the reverse. */
   positionSign: 0 | 1 | -1;
@@ -146,6 +146,40 @@ export function validateFuturesSpreadParams(
     'the two legs must be different instruments',
   );
   c.throwIfAny('futures-spread');
+}
+
+export interface SpreadStats {
+  mean: number;
+  /** Unbiased estimate of the spread's variance (reliability weights). */
+  variance: number;
+  samples: number;
+  /** Σ of the decayed sample weights, Σ of their squares, and the weighted sum of squared deviations. */
+  weight?: number;
+  weight2?: number;
+  m2?: number;
+}
+
+/**
+ * One spread sample into the exponentially weighted mean and variance, without the start-up
+ * bias of seeding the average with the first sample: every sample has weight 1 when it arrives
+ * and decays by 2^(−1/halfLife) per sample after, the mean is the weighted mean of what was
+ * seen, and the variance is the weighted one corrected for the effective number of samples
+ * (W − ΣW²/W) — early on it is the plain sample mean and variance, later a true EWMA.
+ */
+export function updateSpreadStats(stats: SpreadStats, x: number, halfLifeSamples: number): SpreadStats {
+  const decay = 2 ** (-1 / halfLifeSamples);
+  // A snapshot from before these fields: rebuild them from the sample count.
+  const n = stats.samples;
+  const w0 = stats.weight ?? (1 - decay ** n) / (1 - decay);
+  const w20 = stats.weight2 ?? (1 - decay ** (2 * n)) / (1 - decay * decay);
+  const m20 = stats.m2 ?? stats.variance * Math.max(0, w0 - w20 / Math.max(w0, 1e-12));
+  const weight = w0 * decay + 1;
+  const weight2 = w20 * decay * decay + 1;
+  const delta = x - stats.mean;
+  const mean = n === 0 ? x : stats.mean + delta / weight;
+  const m2 = m20 * decay + delta * (x - mean);
+  const effective = weight - weight2 / weight;
+  return { mean, variance: effective > 1e-12 ? m2 / effective : 0, samples: n + 1, weight, weight2, m2 };
 }
 
 /** Spread of B over A in bps of A, from mids. */
@@ -258,21 +292,9 @@ export const futuresSpreadMachine = setup({
       };
       const next = { ...context, quotes };
       const s = spreadBps(next);
-      let stats = context.stats;
-      if (Number.isFinite(s)) {
-        // EWMA mean and variance (West's incremental form), alpha from the half-life.
-        const alpha = 1 - 2 ** (-1 / context.params.halfLifeSamples);
-        if (stats.samples === 0) stats = { mean: s, variance: 0, samples: 1 };
-        else {
-          const diff = s - stats.mean;
-          const incr = alpha * diff;
-          stats = {
-            mean: stats.mean + incr,
-            variance: (1 - alpha) * (stats.variance + diff * incr),
-            samples: stats.samples + 1,
-          };
-        }
-      }
+      const stats = Number.isFinite(s)
+        ? updateSpreadStats(context.stats, s, context.params.halfLifeSamples)
+        : context.stats;
       const now = Math.max(context.now, e.receivedAt);
       return { quotes, stats, now, startedAt: context.startedAt || now };
     }),
