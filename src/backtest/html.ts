@@ -168,6 +168,10 @@ export function renderHtml(summary: BacktestSummary, run: BacktestRun): string {
         ['net PnL', fmt(s.netPnl)],
         ['realized / unrealized', `${fmt(s.realizedPnl)} / ${fmt(s.unrealizedPnl)}`],
         ['fees / funding', `${fmt(s.fees)} / ${fmt(s.funding)}`],
+        [
+          'venue’s figure (reconciliation)',
+          `${fmt(summary.reconciliation.strategies[id]?.venue ?? 0)} (difference ${(summary.reconciliation.strategies[id]?.difference ?? 0).toExponential(2)})`,
+        ],
         ['trades (entries / exits)', `${s.trades} (${s.entries} / ${s.exits})`],
         ['volume', fmt(s.volume, 0)],
         ['max drawdown', fmt(s.maxDrawdown)],
@@ -241,6 +245,10 @@ ${table([
   ['net PnL', fmt(tot.netPnl)],
   ['realized / unrealized', `${fmt(tot.realizedPnl)} / ${fmt(tot.unrealizedPnl)}`],
   ['fees / funding', `${fmt(tot.fees)} / ${fmt(tot.funding)}`],
+  [
+    'venues’ equity change (reconciliation)',
+    `${fmt(summary.reconciliation.total.venue)} (difference ${summary.reconciliation.total.difference.toExponential(2)})`,
+  ],
   ['trades / volume', `${tot.trades} / ${fmt(tot.volume, 0)}`],
   ['max drawdown', fmt(tot.maxDrawdown)],
   ['Sharpe-like', tot.sharpeLike === null ? '–' : fmt(tot.sharpeLike)],

@@ -67,6 +67,8 @@ export interface BacktestSummary {
     cycles: number;
   };
   strategies: Record<string, StrategyReport>;
+  /** The venues' figures next to the strategies' own (difference 0 within 1e-9 relative). */
+  reconciliation: BacktestRun['reconciliation'];
   adjustments: BacktestRun['adjustments'];
   definitions: Record<string, string>;
 }
@@ -128,6 +130,11 @@ function timeInState(run: BacktestRun, id: string): Record<string, { ms: number;
 
 function sum(trades: TradeRecord[], f: (t: TradeRecord) => number): number {
   return trades.reduce((a, t) => a + f(t), 0);
+}
+
+/** Rounded for the report; the difference is kept exact (a report must show a 1e-12 drift too). */
+function reconciliationLine(l: { netPnl: number; venue: number; difference: number }) {
+  return { netPnl: r8(l.netPnl), venue: r8(l.venue), difference: l.difference };
 }
 
 export function buildSummary(run: BacktestRun): BacktestSummary {
@@ -203,6 +210,12 @@ export function buildSummary(run: BacktestRun): BacktestSummary {
       cycles: all.reduce((a, s) => a + (s.cycles ?? 0), 0),
     },
     strategies,
+    reconciliation: {
+      strategies: Object.fromEntries(
+        Object.entries(run.reconciliation.strategies).map(([id, l]) => [id, reconciliationLine(l)]),
+      ),
+      total: reconciliationLine(run.reconciliation.total),
+    },
     adjustments: run.adjustments,
     definitions: {
       netPnl: 'realized + unrealized (at the last mid) − fees + funding, quote currency',
@@ -212,6 +225,8 @@ export function buildSummary(run: BacktestRun): BacktestSummary {
       volume: 'Σ price × amount of every fill',
       entries: 'fills that grew the strategy’s position on that leg; exits: fills that shrank it',
       timeInState: 'virtual time in each top-level state of the machine',
+      reconciliation:
+        'per strategy: its net PnL vs the PnL rebuilt from the venue’s own fills and funding; total: Σ net PnL vs the venues’ equity change, both at the strategies’ valuation marks',
     },
   };
 }

@@ -18,6 +18,7 @@ import { syntheticMarketFor } from '../runtime/market.ts';
 import { effectiveStrategies, type ParamAdjustment } from '../runtime/strategies.ts';
 import { paperVenueSpec } from '../runtime/venues.ts';
 import { MemoryStore } from '../store/memory.ts';
+import { type Reconciliation, reconcile, type VenueFills } from './reconcile.ts';
 
 export interface BacktestOptions {
   /** Recorded quotes (overrides marketData of the config). */
@@ -68,6 +69,8 @@ export interface BacktestRun {
   final: EngineStatus;
   trades: TradeRecord[];
   samples: Sample[];
+  /** The venues' figures next to the strategies' own, per strategy and in total. */
+  reconciliation: Reconciliation;
   transitions: TransitionRecord[];
   kinds: Record<string, string>;
 }
@@ -178,6 +181,13 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
   const seenTrades = new Set<string>();
   const legPosition = new Map<string, number>();
   const trades: TradeRecord[] = [];
+  const venueFills: VenueFills = new Map();
+  const startBalances = new Map(
+    paper.venues.map((v) => [
+      v.name,
+      Object.fromEntries(Object.entries(v.balances()).map(([a, b]) => [a, b.total])),
+    ]),
+  );
   for (const venue of paper.venues) {
     venue.subscribeOrders((o: Order) => {
       const strategy = strategyOfOrder(o.clientOrderId, byTag);
@@ -186,6 +196,9 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
         const key = `${venue.name}|${t.id}`;
         if (seenTrades.has(key)) continue;
         seenTrades.add(key);
+        const mine = venueFills.get(strategy) ?? [];
+        venueFills.set(strategy, mine);
+        mine.push({ venue: venue.name, fill: { ...t, fee: { ...t.fee } } });
         const leg = `${strategy}|${venue.name}|${o.symbol}`;
         const before = legPosition.get(leg) ?? 0;
         const after = before + (o.side === 'buy' ? t.amount : -t.amount);
@@ -290,6 +303,18 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
   await clock.advanceTo(clock.now() + 10_000);
   sample();
   const final = atVenueMarks(engine.status());
+  const reconciliation = reconcile(
+    paper.venues,
+    startBalances,
+    final.strategies.flatMap((s) => {
+      const info = engine.inspectStrategy(s.id);
+      const kind = STRATEGY_KINDS[s.kind];
+      return info && kind
+        ? [{ id: s.id, kind, context: (info.snapshot as { context: unknown }).context, netPnl: s.netPnl }]
+        : [];
+    }),
+    venueFills,
+  );
   await engine.stop();
   for (const v of paper.venues) v.dispose();
   return {
@@ -303,5 +328,6 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
     samples,
     transitions,
     kinds,
+    reconciliation,
   };
 }

@@ -116,6 +116,12 @@ describe('backtest', () => {
     );
     expect(b.netPnl).toBeCloseTo(b.realizedPnl + b.unrealizedPnl - b.fees + b.funding, 6);
     expect(s.totals.netPnl).toBeCloseTo(b.netPnl, 8);
+    // The reconciliation: the venue's own fills and funding, and its equity change, give the
+    // strategy's PnL to 1e-9 relative.
+    const rel = (l: { netPnl: number; difference: number }) =>
+      Math.abs(l.difference) / Math.max(1, Math.abs(l.netPnl));
+    expect(rel(s.reconciliation.strategies.basis!)).toBeLessThanOrEqual(1e-9);
+    expect(rel(s.reconciliation.total)).toBeLessThanOrEqual(1e-9);
     expect(run.samples.at(-1)!.equity).toBeCloseTo(s.totals.netPnl, 6);
     const pct = Object.values(b.timeInState).reduce((a, x) => a + x.pct, 0);
     expect(pct).toBeCloseTo(100, 6);

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock/clock.ts';
-import { csvReplaySource, FUNDING_HEADER, QUOTES_HEADER } from '../../src/marketdata/csv.ts';
-import { replay, VenueRouter } from '../../src/marketdata/feed.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { SimVenue } from '../../src/exchange/sim/venue.ts';
+import { csvReplaySource, FUNDING_HEADER, QUOTES_HEADER } from '../../src/marketdata/csv.ts';
+import { replay, VenueRouter } from '../../src/marketdata/feed.ts';
 
 const PERP = 'BTC/USDT:USDT';
 const H = 3_600_000;
@@ -31,7 +31,12 @@ async function paymentsFor(fundingRows: string[]): Promise<{ timestamp: number; 
   writeFileSync(join(dir, 'q.csv'), `${quotes.join('\n')}\n`);
   writeFileSync(join(dir, 'f.csv'), `${[FUNDING_HEADER, ...fundingRows].join('\n')}\n`);
   const clock = new VirtualClock(T0 - H - 1);
-  const sim = new SimVenue({ name: 'sim', clock, markets: [simMarket('sim', PERP)], balances: { USDT: 100_000 } });
+  const sim = new SimVenue({
+    name: 'sim',
+    clock,
+    markets: [simMarket('sim', PERP)],
+    balances: { USDT: 100_000 },
+  });
   const router = new VenueRouter([sim]);
   let opened = false;
   await replay(csvReplaySource(join(dir, 'q.csv'), join(dir, 'f.csv')), clock, (e) => {

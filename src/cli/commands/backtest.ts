@@ -149,6 +149,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     ),
     `total    net ${t.netPnl.toFixed(2)}  realized ${t.realizedPnl.toFixed(2)}  unrealized ${t.unrealizedPnl.toFixed(2)}  fees ${t.fees.toFixed(2)}  funding ${t.funding.toFixed(2)}`,
     `         ${t.trades} trades, volume ${t.volume.toFixed(0)}, max drawdown ${t.maxDrawdown.toFixed(2)}, Sharpe-like ${t.sharpeLike === null ? '–' : t.sharpeLike.toFixed(2)}, ${t.cycles} cycles`,
+    `venues   equity change ${summary.reconciliation.total.venue.toFixed(2)} vs net ${summary.reconciliation.total.netPnl.toFixed(2)}: difference ${summary.reconciliation.total.difference.toExponential(2)}`,
     '',
     ...Object.entries(summary.strategies).map(
       ([id, s]) =>
