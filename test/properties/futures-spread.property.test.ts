@@ -59,7 +59,7 @@ describe('futures–futures spread strategy under random markets, faults and cra
         legPositions: (c) => [c.legs.legA, c.legs.legB],
         tolerance: (c, w) => sharedTolerance(w, [c.params.legA, c.params.legB], c.params.deltaToleranceBase),
         interesting: (v, c) => (v === 'holding' ? 'holding' : c.completedCycles > 0 ? 'cycled' : undefined),
-        minimums: { holding: 1 / 10, cycled: 0, crashesInFlight: 1 / 40 },
+        minimums: { funded: 1 / 20, holding: 1 / 10, cycled: 0, crashesInFlight: 1 / 40 },
         moveBps: { min: -40, max: 40 },
       },
       RUNS,

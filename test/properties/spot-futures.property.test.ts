@@ -59,7 +59,7 @@ describe('spot–futures strategy under random markets, faults and crashes', () 
         legPositions: (c) => [c.legs.spot, c.legs.perp],
         tolerance: (c, w) => sharedTolerance(w, [c.params.spot, c.params.perp], c.params.deltaToleranceBase),
         interesting: (v, c) => (v === 'holding' ? 'holding' : c.completedCycles > 0 ? 'cycled' : undefined),
-        minimums: { holding: 1 / 10, cycled: 0, crashesInFlight: 1 / 20 },
+        minimums: { funded: 1 / 20, holding: 1 / 10, cycled: 0, crashesInFlight: 1 / 20 },
         moveBps: { min: -40, max: 60 },
       },
       RUNS,

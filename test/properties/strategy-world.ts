@@ -42,7 +42,8 @@ export interface WorldOptions {
 export const BNB_PRICE = 600;
 
 export class StrategyWorld {
-  readonly clock = new VirtualClock(Date.UTC(2026, 0, 1, 7, 30));
+  /** Twenty seconds before the 08:00 settlement: funding is paid inside most runs, at the edge or just before the end of others. */
+  readonly clock = new VirtualClock(Date.UTC(2026, 0, 1, 7, 59, 40));
   readonly sims: Record<string, SimVenue> = {};
   readonly clients: Record<string, SimExchangeClient> = {};
   readonly mids: number[];
