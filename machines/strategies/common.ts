@@ -270,7 +270,13 @@ export function needsAttentionState(o: {
       waitingForOperator: {},
       flattening: {
         entry: 'countFlatten',
-        on: forwardQuotesTo('flatten', o.quoteBatches),
+        on: {
+          ...(forwardQuotesTo('flatten', o.quoteBatches) as object),
+          // Already flattening: a second flatten or a stop must not restart the execution (its
+          // orders in flight would be dropped with their fills); a stop is kept for afterwards.
+          'OPERATOR.FLATTEN': {},
+          STOP: { actions: 'requestStop' },
+        },
         invoke: {
           id: 'flatten',
           src: 'hedgedPair',

@@ -70,6 +70,12 @@ const simulatedVenueSchema = z.strictObject({
     .enum(['cross', 'queue'])
     .default('cross')
     .describe('resting-order fill model: at the touch, or after the queue ahead traded'),
+  liquidity: z
+    .enum(['persistent', 'refresh'])
+    .default('persistent')
+    .describe(
+      'what our takers consumed stays consumed until the recorded level changes (persistent), or comes back with every update (refresh)',
+    ),
   fees: feesSchema
     .optional()
     .describe(

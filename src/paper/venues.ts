@@ -14,6 +14,7 @@ export interface PaperVenueSpec {
   faults?: FaultConfig;
   requestTimeoutMs?: number;
   queueModel?: 'cross' | 'queue';
+  liquidity?: 'persistent' | 'refresh';
   /** Fee tiers and fee currency (default: the venue's public base tier). */
   fees?: FeeTiers;
 }
@@ -58,6 +59,7 @@ export function createPaperVenues(opts: PaperVenuesOptions): PaperVenues {
         balances: spec.balances,
         ...(spec.fees?.assetPrices ? { assetPrices: spec.fees.assetPrices } : {}),
         ...(spec.queueModel ? { queueModel: spec.queueModel } : {}),
+        ...(spec.liquidity ? { liquidity: spec.liquidity } : {}),
       }),
   );
   const restoredMids = new Map<string, number>();

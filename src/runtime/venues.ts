@@ -34,6 +34,7 @@ export function paperVenueSpec(name: string, v: SimulatedVenueConfig): PaperVenu
     latency: { requestMs: v.latencyMs, jitterMs: v.jitterMs, streamMs: v.streamLatencyMs },
     requestTimeoutMs: v.requestTimeoutMs,
     queueModel: v.queueModel,
+    liquidity: v.liquidity,
     ...(v.fees ? { fees: v.fees } : {}),
     faults: {
       seed,

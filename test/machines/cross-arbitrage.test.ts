@@ -35,7 +35,8 @@ function world(faults = {}) {
       { name: 'binance', symbols: [SPOT], balances: BAL, fees },
       { name: 'bybit', symbols: [SPOT], balances: BAL, fees },
     ],
-    { faults },
+    // Each feed is a new recorded update that refills the touch.
+    { faults, liquidity: 'refresh' },
   );
   const feed = (a: [number, number], b: [number, number], size = 0.2) => {
     const t = w.clock.now();

@@ -3,6 +3,7 @@ import { bindActors } from '../../src/actors/bind.ts';
 import { createExchangeActors } from '../../src/actors/exchange-actors.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
 import type { Market } from '../../src/domain/index.ts';
+import type { LiquidityModel } from '../../src/exchange/sim/book.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { type FaultConfig, FaultInjector } from '../../src/exchange/sim/faults.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
@@ -21,7 +22,13 @@ export interface VenueSpec {
 /** Simulated venues + clients + bound actors on one virtual clock: the strategies' test bench. */
 export function makeWorld(
   venues: VenueSpec[],
-  opts: { start?: number; faults?: FaultConfig; latencyMs?: number } = {},
+  opts: {
+    start?: number;
+    faults?: FaultConfig;
+    latencyMs?: number;
+    /** 'refresh': a book that refills with every update (default: the venue's, persistent). */
+    liquidity?: LiquidityModel;
+  } = {},
 ) {
   const clock = new VirtualClock(opts.start ?? Date.UTC(2026, 0, 1, 7, 0));
   const sims: Record<string, SimVenue> = {};
@@ -36,6 +43,7 @@ export function makeWorld(
       markets: ms,
       balances: v.balances,
       ...(v.assetPrices ? { assetPrices: v.assetPrices } : {}),
+      ...(opts.liquidity ? { liquidity: opts.liquidity } : {}),
     });
     clients[v.name] = new SimExchangeClient(sims[v.name]!, {
       latency: { requestMs: opts.latencyMs ?? 5, streamMs: 1 },

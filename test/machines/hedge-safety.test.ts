@@ -73,7 +73,8 @@ function spotWorld(
         fees: { [spot]: { maker: 0.001, taker: 0.001 }, [perp]: { maker: 0.0002, taker: 0.0004 } },
       },
     ],
-    opts.faults ?? {},
+    // Each feed() is a new recorded update that refills the touch (the thin book of a busy market).
+    { liquidity: 'refresh', ...(opts.faults ?? {}) },
   );
   if (opts.perpMinAmount !== undefined) {
     const m = w.sims.sim!.market(perp);
@@ -325,10 +326,14 @@ describe('hedge safety: each defect of the review, on the simulated venue', () =
 
   it('cross-arbitrage: residuals left by executions never add up beyond the shared tolerance (defect 9)', async () => {
     const BAL = { USDT: 2_000_000, BTC: 10 };
-    const w = makeWorld([
-      { name: 'binance', symbols: [SPOT], balances: BAL },
-      { name: 'bybit', symbols: [SPOT], balances: BAL },
-    ]);
+    const w = makeWorld(
+      [
+        { name: 'binance', symbols: [SPOT], balances: BAL },
+        { name: 'bybit', symbols: [SPOT], balances: BAL },
+      ],
+      // Every cross is a new recorded update that refills the touch.
+      { liquidity: 'refresh' },
+    );
     // Bybit's quotes reach the strategy 50 ms late: it sizes each cross on a bid of 0.3 that the
     // venue already shows as 0.29999, so every execution sells 0.00001 less than it buys.
     w.clients.bybit!.faults.addStale(w.clock.now(), 3_600_000, 50);

@@ -39,6 +39,8 @@ function events(s: AnyMachineSnapshot) {
     quote('sim', SPOT, 60_100, t), // moved beyond the refresh tolerance
     { type: 'TIME.TICK', now: T0 + 10_000 }, // stale
     { type: 'xstate.done.actor.pause' },
+    // A perpetual's funding (booked once: a payment seen again carries its settlement time).
+    { type: 'FUNDING.PAYMENT', venue: 'sim', symbol: SPOT, amount: -0.5, id: 'f1', timestamp: T0 + 1 },
   ];
   for (const slot of slotKeys(1)) {
     const w = c.slots[slot]?.working;

@@ -60,8 +60,8 @@ describe('simulated venue: spot matching', () => {
     expect(o.average).toBeCloseTo((6000 + 12_001 + 12_004) / 0.5, 9);
   });
 
-  it('consumed liquidity stays consumed until the next quote', () => {
-    const { venue } = makeVenue();
+  it("'refresh' liquidity: what a taker consumed comes back with the next quote (the explicit old model)", () => {
+    const { venue } = makeVenue({ liquidity: 'refresh' });
     venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.3));
     const a = venue.placeOrder({
       symbol: SPOT,
@@ -88,6 +88,37 @@ describe('simulated venue: spot matching', () => {
       clientOrderId: 'c3',
     });
     expect(c.filled).toBeCloseTo(0.2, 12);
+  });
+
+  it('persistent liquidity (default): a cross that lasts N recorded updates is taken once, not N times', () => {
+    const { venue } = makeVenue({ balances: { USDT: 1_000_000, BTC: 0 } });
+    let bought = 0;
+    for (let n = 0; n < 5; n++) {
+      // The recorded book repeats its 0.5 BTC ask: it does not know we took it.
+      venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.5));
+      bought += venue.placeOrder({
+        symbol: SPOT,
+        side: 'buy',
+        type: 'market',
+        amount: 0.5,
+        clientOrderId: `x${n}`,
+      }).filled;
+    }
+    expect(bought).toBeCloseTo(0.5, 12); // 2.5 under the refresh model
+  });
+
+  it('persistent liquidity: a size increase restores only the increase; a new price or a smaller size is a new level', () => {
+    const { venue } = makeVenue({ balances: { USDT: 1_000_000, BTC: 0 } });
+    const buy = (id: string, amount = 1) =>
+      venue.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', amount, clientOrderId: id }).filled;
+    venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.5));
+    expect(buy('a')).toBeCloseTo(0.5, 12);
+    venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.7)); // 0.2 more shown at that price
+    expect(buy('b')).toBeCloseTo(0.2, 12);
+    venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.4)); // the level changed: 0.4 is what is there
+    expect(buy('c')).toBeCloseTo(0.4, 12);
+    venue.onBookTicker(quote(SPOT, 60_000, 60_020, 1, 0.4)); // a new price level
+    expect(buy('d')).toBeCloseTo(0.4, 12);
   });
 
   it('rests a limit order, reserves funds, and fills it as maker when the ask crosses its price', () => {
@@ -153,7 +184,7 @@ describe('simulated venue: spot matching', () => {
     });
     expect(ioc.status).toBe('expired');
     expect(ioc.filled).toBeCloseTo(0.1, 12);
-    venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.1));
+    venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1, 0.25)); // 0.15 more than the IOC left
     const fok = venue.placeOrder({
       symbol: SPOT,
       side: 'buy',
@@ -280,7 +311,7 @@ describe('simulated venue: spot matching', () => {
     venue.onBookTicker(quote(SPOT, 60_000, 60_010, 1.5, 1)); // 0.5 traded ahead of us
     venue.onBookTicker(quote(SPOT, 59_990, 60_000, 1, 1)); // ask crosses with 1.0: 1.5 still ahead → 1.0 eaten
     expect(venue.fetchOrder({ clientOrderId: 'q1' }).filled).toBe(0);
-    venue.onBookTicker(quote(SPOT, 59_990, 60_000, 1, 1)); // 0.5 more ahead, then 0.5 for us
+    venue.onBookTicker(quote(SPOT, 59_990, 60_000, 1, 2)); // 1.0 more crossing: 0.5 more ahead, then 0.5 for us
     const o = venue.fetchOrder({ clientOrderId: 'q1' });
     expect(o.filled).toBeCloseTo(0.5, 12);
     expect(o.status).toBe('closed');

@@ -6,10 +6,18 @@ export interface BookFill {
 }
 
 /**
+ * What happens to the liquidity our takers consumed when the recorded book updates:
+ * - 'persistent' (default): it stays consumed until that level's price or size actually
+ *   changes; a size increase restores only the increase. A recorded book does not know we
+ *   traded, so an update that repeats a level must not hand back what we took from it;
+ * - 'refresh': every update restores the whole displayed size (the older, kinder model).
+ */
+export type LiquidityModel = 'persistent' | 'refresh';
+
+/**
  * The simulator's view of one market's book: the last top of book (or L2 when the source has
- * depth), plus how much of each displayed level our own taker orders already consumed since
- * that update. Without the consumption a second order in the same instant would fill against
- * liquidity that the first one took.
+ * depth), plus how much of each displayed level our own taker orders consumed, by price.
+ * Without the consumption a second order would fill against liquidity the first one took.
  */
 export class SimBook {
   bid = Number.NaN;
@@ -24,10 +32,14 @@ export class SimBook {
   prevAskSize = 0;
   private bidLevels: PriceLevel[] | undefined;
   private askLevels: PriceLevel[] | undefined;
-  private bidTaken: number[] = [];
-  private askTaken: number[] = [];
+  /** Consumed size per price level, per side of the book. */
+  private bidTaken = new Map<number, number>();
+  private askTaken = new Map<number, number>();
 
-  constructor(readonly symbol: string) {}
+  constructor(
+    readonly symbol: string,
+    private readonly liquidity: LiquidityModel = 'persistent',
+  ) {}
 
   hasQuote(): boolean {
     return this.bid > 0 && this.ask > 0;
@@ -38,6 +50,7 @@ export class SimBook {
   }
 
   applyTicker(t: BookTicker): void {
+    const before = { bids: this.levels('sell'), asks: this.levels('buy') };
     this.rememberPrevious();
     this.bid = t.bid;
     this.bidSize = t.bidSize;
@@ -46,8 +59,7 @@ export class SimBook {
     this.timestamp = t.timestamp;
     this.bidLevels = undefined;
     this.askLevels = undefined;
-    this.bidTaken.length = 0;
-    this.askTaken.length = 0;
+    this.carryConsumption(before.bids, before.asks);
   }
 
   applyOrderBook(b: OrderBook): void {
@@ -59,10 +71,21 @@ export class SimBook {
     this.ask = ba ? ba[0] : Number.NaN;
     this.askSize = ba ? ba[1] : 0;
     this.timestamp = b.timestamp;
+    const before = { bids: this.levels('sell'), asks: this.levels('buy') };
     this.bidLevels = b.bids.map((l) => [l[0], l[1]] as PriceLevel);
     this.askLevels = b.asks.map((l) => [l[0], l[1]] as PriceLevel);
-    this.bidTaken.length = 0;
-    this.askTaken.length = 0;
+    this.carryConsumption(before.bids, before.asks);
+  }
+
+  /** After an update: what stays consumed at each level (see LiquidityModel). */
+  private carryConsumption(bidsBefore: PriceLevel[], asksBefore: PriceLevel[]): void {
+    if (this.liquidity === 'refresh') {
+      this.bidTaken.clear();
+      this.askTaken.clear();
+      return;
+    }
+    this.bidTaken = carried(this.bidTaken, bidsBefore, this.levels('sell'));
+    this.askTaken = carried(this.askTaken, asksBefore, this.levels('buy'));
   }
 
   ticker(): BookTicker {
@@ -90,12 +113,12 @@ export class SimBook {
       const [price, size] = levels[i]!;
       if (!(price > 0)) break;
       if (limit !== undefined && (side === 'buy' ? price > limit : price < limit)) break;
-      const avail = size - (taken[i] ?? 0);
+      const avail = size - (taken.get(price) ?? 0);
       if (avail <= 1e-12) continue;
       const q = Math.min(avail, left);
       fills.push({ price, amount: q });
       left -= q;
-      if (consume) taken[i] = (taken[i] ?? 0) + q;
+      if (consume) taken.set(price, (taken.get(price) ?? 0) + q);
     }
     return fills;
   }
@@ -118,4 +141,22 @@ export class SimBook {
     this.prevAsk = this.ask;
     this.prevAskSize = this.askSize;
   }
+}
+
+/**
+ * Consumption that survives an update: a level at the same price whose size stayed or grew keeps
+ * all of it (a growth restores only the increase); a level whose size fell or that is gone keeps none.
+ */
+function carried(taken: Map<number, number>, before: PriceLevel[], after: PriceLevel[]): Map<number, number> {
+  const out = new Map<number, number>();
+  if (taken.size === 0) return out;
+  const sizeBefore = new Map(before.map(([p, q]) => [p, q]));
+  for (const [price, size] of after) {
+    const t = taken.get(price);
+    const was = sizeBefore.get(price);
+    if (t === undefined || was === undefined || size < was) continue;
+    // Grown: what it shows beyond what we took is the increase (and what we had left).
+    out.set(price, t);
+  }
+  return out;
 }

@@ -23,7 +23,7 @@ import {
   type TimeInForce,
 } from '../../domain/index.ts';
 import { type AccountState, SimAccount } from './account.ts';
-import { type BookFill, SimBook } from './book.ts';
+import { type BookFill, type LiquidityModel, SimBook } from './book.ts';
 
 export type QueueModel = 'cross' | 'queue';
 
@@ -52,6 +52,8 @@ export interface SimVenueOptions {
    * as BNB. A venue with an `ASSET/QUOTE` market uses its mid instead.
    */
   assetPrices?: Record<string, number>;
+  /** What taker consumption does across recorded book updates (default 'persistent'). */
+  liquidity?: LiquidityModel;
 }
 
 interface SimOrder extends Order {
@@ -142,7 +144,7 @@ export class SimVenue {
       if (m.venue !== this.name)
         throw new Error(`market ${m.symbol} belongs to ${m.venue}, not ${this.name}`);
       this.markets.set(m.symbol, m);
-      this.books.set(m.symbol, new SimBook(m.symbol));
+      this.books.set(m.symbol, new SimBook(m.symbol, opts.liquidity ?? 'persistent'));
     }
     for (const m of opts.markets) {
       const fc = m.feeCurrency;
