@@ -425,6 +425,11 @@ interface AttentionContext {
   now: number;
   flattens?: number;
   lastError?: ErrorInfo | undefined;
+  /**
+   * What the venue said while an execution was in flight (a position it liquidated): it cannot
+   * interrupt the execution, so it is named in the attention the execution's end raises.
+   */
+  venueNotice?: string | undefined;
 }
 
 type PairDoneEvent = { output: HedgedPairOutput };
@@ -483,26 +488,42 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
       raiseAttentionAfterFlatten: assign(
         ({ context, event }: { context: C; event: unknown }) =>
           ({
-            attention: attentionAfter(
-              'flatten',
-              (event as PairDoneEvent).output,
-              context.now,
-              h.books(context),
+            attention: withNotice(
+              context,
+              attentionAfter('flatten', (event as PairDoneEvent).output, context.now, h.books(context)),
             ),
+            venueNotice: undefined,
           }) as never,
       ) as never,
       /** An execution ended without its hedge (params.what: entry, exit, rebalance, execution). */
       raiseAttentionAfter: assign(
         ({ context, event }: { context: C; event: unknown }, p: { what: string }) =>
           ({
-            attention: attentionAfter(p.what, (event as PairDoneEvent).output, context.now, h.books(context)),
+            attention: withNotice(
+              context,
+              attentionAfter(p.what, (event as PairDoneEvent).output, context.now, h.books(context)),
+            ),
+            venueNotice: undefined,
+          }) as never,
+      ) as never,
+      /** The venue closed a position while an execution was running: kept for when it ends. */
+      noteVenueNotice: assign(
+        ({ context, event }: { context: C; event: unknown }) =>
+          ({
+            venueNotice: [context.venueNotice, (event as { reason: string }).reason]
+              .filter(Boolean)
+              .join('; '),
           }) as never,
       ) as never,
       /** The engine's position check: the venue's legs as it saw them. */
       raiseAttention: assign(({ context, event }: { context: C; event: unknown }) => {
         const e = event as { reason: string; legs: Attention['legs'] };
         return {
-          attention: { ...attention(e.reason, context.now, h.books(context)), legs: e.legs },
+          attention: {
+            ...withNotice(context, attention(e.reason, context.now, h.books(context))),
+            legs: e.legs,
+          },
+          venueNotice: undefined,
         } as never;
       }) as never,
       countFlatten: assign(
@@ -520,7 +541,13 @@ type AttentionActionName =
   | 'raiseAttentionAfterFlatten'
   | 'raiseAttentionAfter'
   | 'raiseAttention'
+  | 'noteVenueNotice'
   | 'countFlatten';
+
+/** An attention that also names what the venue said meanwhile (a liquidation during an exit). */
+function withNotice(c: AttentionContext, a: Attention): Attention {
+  return c.venueNotice ? { ...a, reason: `${c.venueNotice}; ${a.reason}` } : a;
+}
 
 /** The close-out of both legs an operator (or a stop with flatten) asks for in needs attention. */
 export function flattenPairInput<C extends AttentionContext & { tag: string; cycle: number }>(

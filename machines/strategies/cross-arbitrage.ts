@@ -428,6 +428,8 @@ export const crossArbitrageMachine = setup({
     { id: 'clock', src: 'clockTick', input: (): ClockTickInput => ({ everyMs: 1_000 }) },
   ],
   on: {
+    // The venue closed a position mid-execution: named when the execution ends (rest states go at once).
+    ATTENTION: { actions: 'noteVenueNotice' },
     QUOTE: { actions: 'recordQuote' },
     'TIME.TICK': { actions: 'recordTime' },
     'FEED.DOWN': { actions: 'recordFeedDown' },

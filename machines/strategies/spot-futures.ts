@@ -551,6 +551,8 @@ export const spotFuturesMachine = setup({
     { id: 'clock', src: 'clockTick', input: (): ClockTickInput => ({ everyMs: 1_000 }) },
   ],
   on: {
+    // The venue closed a position mid-execution: named when the execution ends (rest states go at once).
+    ATTENTION: { actions: 'noteVenueNotice' },
     QUOTE: { actions: 'recordQuote' },
     QUOTES: { actions: 'recordQuotes' },
     'TIME.TICK': { actions: 'recordTime' },

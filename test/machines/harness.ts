@@ -28,6 +28,8 @@ export function makeWorld(
     latencyMs?: number;
     /** 'refresh': a book that refills with every update (default: the venue's, persistent). */
     liquidity?: LiquidityModel;
+    /** The venues' unified-account collateral haircuts (false: only the settle wallet counts). */
+    collateralHaircuts?: Record<string, number> | false;
   } = {},
 ) {
   const clock = new VirtualClock(opts.start ?? Date.UTC(2026, 0, 1, 7, 0));
@@ -44,6 +46,7 @@ export function makeWorld(
       balances: v.balances,
       ...(v.assetPrices ? { assetPrices: v.assetPrices } : {}),
       ...(opts.liquidity ? { liquidity: opts.liquidity } : {}),
+      ...(opts.collateralHaircuts !== undefined ? { collateralHaircuts: opts.collateralHaircuts } : {}),
     });
     clients[v.name] = new SimExchangeClient(sims[v.name]!, {
       latency: { requestMs: opts.latencyMs ?? 5, streamMs: 1 },

@@ -83,6 +83,16 @@ function events(s: AnyMachineSnapshot) {
             },
           ]
         : []),
+      // The venue closes a position mid-execution: noted, named when the execution ends.
+      ...(s.matches('executing')
+        ? [
+            {
+              type: 'ATTENTION',
+              reason: 'bybit closed -1 SPOT itself (liquidation) at 70000',
+              legs: [{ venue: 'bybit', symbol: SPOT, position: 0 }],
+            },
+          ]
+        : []),
     ];
   return [
     quote('sim', SPOT, 60_000, t),

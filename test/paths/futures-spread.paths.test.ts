@@ -92,6 +92,16 @@ function events(s: AnyMachineSnapshot) {
             },
           ]
         : []),
+      // The venue closes a position mid-execution: noted, named when the execution ends.
+      ...(s.matches('exiting')
+        ? [
+            {
+              type: 'ATTENTION',
+              reason: 'bybit closed -1 PERP itself (liquidation) at 70000',
+              legs: [{ venue: 'bybit', symbol: PERP, position: 0 }],
+            },
+          ]
+        : []),
     ];
   return [
     quote('sim', PERP, 60_000, t),

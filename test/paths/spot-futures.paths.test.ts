@@ -74,6 +74,16 @@ function events(s: AnyMachineSnapshot) {
             },
           ]
         : []),
+      // The venue closes a position mid-execution: noted, named when the execution ends.
+      ...(s.matches('exiting')
+        ? [
+            {
+              type: 'ATTENTION',
+              reason: 'sim closed -1 PERP itself (liquidation) at 70000',
+              legs: [{ venue: 'sim', symbol: PERP, position: 0 }],
+            },
+          ]
+        : []),
     ];
   if (s.matches('needsAttention'))
     return [
