@@ -79,6 +79,12 @@ export interface ExchangeActorDeps {
   onError?: (where: string, e: unknown) => void;
   /** Shared periodic timers for TIME.TICK; defaults to one of its own over `clock`. */
   ticker?: Ticker;
+  /**
+   * Called with the intent durable and the request about to leave: the engine persists the
+   * owning strategy's snapshot here, so a step an execution took on its own (a top-up after a
+   * retry delay, with no event at the strategy) is never lost to a crash while its order lives.
+   */
+  beforeSend?: (clientOrderId: string) => void;
 }
 
 export function createExchangeActors(deps: ExchangeActorDeps) {
@@ -209,6 +215,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
           pendingSends--;
         }
       }
+      if (!resend) deps.beforeSend?.(req.clientOrderId);
       try {
         return await c.createOrder(req);
       } catch (e) {

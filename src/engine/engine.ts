@@ -375,6 +375,11 @@ export class Engine {
       journal,
       ticker: this.ticker,
       onError: (where, e) => this.log.warn({ where, err: String(e) }, 'exchange actor error'),
+      beforeSend: (clientOrderId) => {
+        const id = strategyOfOrder(clientOrderId, this.tagToId);
+        const run = id === undefined ? undefined : this.running.get(id);
+        if (run && !run.done) this.persist(run, 'active');
+      },
     });
     this.actors = bindActors(this.exchange.actors);
     const report = emptyReport();

@@ -10,7 +10,7 @@ import { VirtualClock } from '../../src/clock/clock.ts';
 import { createEngine, type EngineOptions } from '../../src/engine/engine.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
-import { SimVenue } from '../../src/exchange/sim/venue.ts';
+import { SimVenue, type SimVenueOptions } from '../../src/exchange/sim/venue.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
 export const SPOT = 'BTC/USDT';
@@ -19,7 +19,10 @@ const dir = mkdtempSync(join(tmpdir(), 'statearb-engine-'));
 let files = 0;
 
 /** `engineOptions`: what every engine of this world is created with besides store, venues and clock. */
-export function world(engineOptions: Partial<EngineOptions> = {}) {
+export function world(
+  engineOptions: Partial<EngineOptions> = {},
+  venueOptions: Partial<SimVenueOptions> = {},
+) {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1, 7));
   const venue = new SimVenue({
     name: 'sim',
@@ -30,6 +33,7 @@ export function world(engineOptions: Partial<EngineOptions> = {}) {
       simMarket('sim', 'ETH/USDT:USDT'),
     ],
     balances: { USDT: 1_000_000 },
+    ...venueOptions,
   });
   const client = new SimExchangeClient(venue, {
     latency: { requestMs: 5, streamMs: 1 },

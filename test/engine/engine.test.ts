@@ -135,6 +135,56 @@ describe('engine', () => {
     await e2.stop();
   });
 
+  it('every order is in the persisted snapshot before its request leaves, also the rounds an execution takes on its own', async () => {
+    // A thin perp (0.2 shown against an entry of 0.5): the pair goes round after round on its own
+    // retry timer, with no event at the strategy between them.
+    const w = world({}, { liquidity: 'refresh' });
+    const store = new SqliteStore(w.file);
+    const e = w.engine(store);
+    await w.settle(e.start());
+    await e.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    const feed = (perp: number) => {
+      const t = w.clock.now();
+      w.venue.onBookTicker({
+        symbol: SPOT,
+        bid: 59_999.5,
+        ask: 60_000.5,
+        bidSize: 5,
+        askSize: 5,
+        timestamp: t,
+      });
+      w.venue.onBookTicker({
+        symbol: PERP,
+        bid: perp - 0.05,
+        ask: perp + 0.05,
+        bidSize: 0.2,
+        askSize: 0.2,
+        timestamp: t,
+      });
+    };
+    const unknownAtSend: string[] = [];
+    const place = w.venue.placeOrder.bind(w.venue);
+    w.venue.placeOrder = (req) => {
+      const snapshot = JSON.stringify(store.get('basis-1')?.snapshot ?? null);
+      if (!snapshot.includes(`"${req.clientOrderId}"`)) unknownAtSend.push(req.clientOrderId);
+      return place(req);
+    };
+    for (let i = 0; i < 8; i++) {
+      feed(60_000);
+      await w.clock.advanceBy(250);
+    }
+    // Quotes every second from here: the pair's 250 ms rounds fall between them.
+    for (let i = 0; i < 20 && e.status().strategies[0]!.state !== 'holding'; i++) {
+      feed(60_300);
+      await w.clock.advanceBy(1_000);
+    }
+    expect(e.status().strategies[0]!.state).toBe('holding');
+    expect(w.venue.allOrders().length).toBeGreaterThan(2); // it did take rounds
+    // A crash right after any of these sends restores a strategy that knows the order: no false halt.
+    expect(unknownAtSend).toEqual([]);
+    await e.stop();
+  });
+
   it('entries the venue refuses back off (1 s, doubling) instead of retrying as fast as it answers', async () => {
     const w = world();
     const store = new MemoryStore();
