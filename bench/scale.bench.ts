@@ -62,6 +62,9 @@ export async function tickToOrder(n: number, triggers: number): Promise<Figure[]
     markets: standardSymbols(assets).map((s) => simMarket('sim', s)),
     balances: { USDT: 1e12 },
     defaultLeverage: 10,
+    // The same quotes repeat every trigger: each is a fresh book (what one entry took is back),
+    // so every trigger measures the same decision, not a book the previous triggers emptied.
+    liquidity: 'refresh',
   });
   const client = new SimExchangeClient(venue);
   const engine = createEngine({
