@@ -134,6 +134,10 @@ const ccxtVenueSchema = z.strictObject({
     .describe(
       'prefix of the environment variables holding the keys (default ARB_<VENUE>): <PREFIX>_API_KEY, <PREFIX>_SECRET, <PREFIX>_PASSWORD',
     ),
+  assetPrices: z
+    .record(z.string().regex(/^[A-Z0-9]+$/), z.number().positive())
+    .optional()
+    .describe('quote-currency prices of fee assets such as BNB (default: asked of the venue, ASSET/QUOTE)'),
 });
 
 const remoteVenueSchema = z.strictObject({

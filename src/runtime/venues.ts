@@ -107,6 +107,7 @@ export function buildVenues(config: Config, opts: BuildVenuesOptions): Venues {
         account: v.account,
         credentials: { apiKey: env[keys.apiKey], secret: env[keys.secret], password: env[keys.password] },
         ...(opts.logger ? { logger: opts.logger } : {}),
+        ...(v.assetPrices ? { assetPrices: v.assetPrices } : {}),
       });
       live.push(c);
       clients[name] = c;

@@ -18,7 +18,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Clock } from '../../src/clock/clock.ts';
-import type { BookTicker, Fill, Market, Order, OrderRequest, TimeInForce } from '../../src/domain/index.ts';
+import type {
+  BookTicker,
+  FeeCurrency,
+  Fill,
+  Market,
+  Order,
+  OrderRequest,
+  TimeInForce,
+} from '../../src/domain/index.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { SimVenue } from '../../src/exchange/sim/venue.ts';
 
@@ -29,6 +37,8 @@ export interface FakeBinanceOptions {
   assets?: string[];
   spotBalances?: Record<string, number>;
   futuresBalances?: Record<string, number>;
+  /** What spot fees are charged in (default: the asset received, as Binance does without BNB). */
+  spotFeeCurrency?: FeeCurrency;
 }
 
 class BinanceError extends Error {
@@ -76,7 +86,9 @@ export class FakeBinance {
     this.spot = new SimVenue({
       name: 'binance',
       clock: opts.clock,
-      markets: assets.map((a) => simMarket('binance', `${a}/USDT`)),
+      markets: assets.map((a) =>
+        simMarket('binance', `${a}/USDT`, opts.spotFeeCurrency ? { feeCurrency: opts.spotFeeCurrency } : {}),
+      ),
       balances: opts.spotBalances ?? { USDT: 100_000, BTC: 1, ETH: 10 },
     });
     this.futures = new SimVenue({

@@ -48,6 +48,12 @@ export interface CcxtClientOptions {
   logger?: CcxtClientLogger;
   /** Set when the URLs were rewritten to ws:// (a local fake): ccxt needs an http agent for those. */
   plainWebsockets?: boolean;
+  /**
+   * Quote-currency prices of fee assets (BNB) that win over the venue's own book; without one the
+   * adapter asks the venue for `ASSET/QUOTE` (kept a minute), and an order whose fee it cannot
+   * value is not reported until it can (its books would be wrong otherwise).
+   */
+  assetPrices?: Record<string, number>;
 }
 
 /** How each venue finds an order by the client id it was placed with (ccxt's unified name first). */
@@ -70,6 +76,8 @@ export class CcxtExchangeClient implements ExchangeClient {
   private readonly log: CcxtClientLogger;
   private readonly markets = new Map<string, Market>();
   private readonly lastBook = new Map<string, BookTicker>();
+  /** Fee assets' prices asked of the venue, by ASSET/QUOTE, with when. */
+  private readonly feePrices = new Map<string, { price: number; at: number }>();
   /** Market types present (spot, swap, future): user streams and open orders are per type. */
   private readonly types = new Set<string>();
   private agentLoaded = false;
@@ -280,8 +288,43 @@ export class CcxtExchangeClient implements ExchangeClient {
       for (const t of trades)
         if (String(t.order) === String(o.id) && t.id) byId.set(String(t.id), toFill(t, m, cid, o.side));
     }
-    const order = toOrder({ ...o, clientOrderId: cid } as CcxtOrder, m, [...byId.values()]);
+    const fills = await Promise.all([...byId.values()].map((f) => this.valueFee(f, m)));
+    const order = toOrder({ ...o, clientOrderId: cid } as CcxtOrder, m, fills);
     return order;
+  }
+
+  /** A fee charged in a third asset (BNB) gets its quote worth at that asset's price. */
+  private async valueFee(f: Fill, m: Market): Promise<Fill> {
+    const c = f.fee.currency;
+    if (
+      f.fee.cost === 0 ||
+      c === m.base ||
+      c === m.quote ||
+      c === (m.settle ?? m.quote) ||
+      f.fee.quoteCost !== undefined
+    )
+      return f;
+    const price = await this.feeAssetPrice(c, m.settle ?? m.quote);
+    return { ...f, fee: { ...f.fee, quoteCost: f.fee.cost * price } };
+  }
+
+  private async feeAssetPrice(asset: string, quote: string): Promise<number> {
+    const configured = this.opts.assetPrices?.[asset];
+    if (configured !== undefined && configured > 0) return configured;
+    const symbol = `${asset}/${quote}`;
+    const hit = this.feePrices.get(symbol);
+    if (hit && Date.now() - hit.at < 60_000) return hit.price;
+    // The book, not a 24 h ticker: every venue serves it, and its mid is what the fee was worth.
+    const book = await this.read('fetchOrderBook', () => this.ex.fetchOrderBook(symbol, 5));
+    const bid = Number(book.bids[0]?.[0] ?? 0);
+    const ask = Number(book.asks[0]?.[0] ?? 0);
+    const price = bid > 0 && ask > 0 ? (bid + ask) / 2 : 0;
+    if (!(price > 0))
+      throw new NetworkError(
+        `${this.venue}: a fee was charged in ${asset} and no ${symbol} price is known; set venues.${this.venue}.assetPrices.${asset}`,
+      );
+    this.feePrices.set(symbol, { price, at: Date.now() });
+    return price;
   }
 
   async fetchBalance(): Promise<Balances> {

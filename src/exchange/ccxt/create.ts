@@ -23,6 +23,8 @@ export interface CcxtVenueSpec {
   rewriteUrl?: (url: string) => string;
   streamStaleMs?: number;
   logger?: CcxtClientLogger;
+  /** Quote-currency prices of fee assets (BNB); default: asked of the venue. */
+  assetPrices?: Record<string, number> | undefined;
 }
 
 /** Options per exchange: only the markets statearb trades, no margin or currency endpoints. */
@@ -90,5 +92,6 @@ export function createCcxtClient(spec: CcxtVenueSpec): CcxtExchangeClient {
     plainWebsockets: Boolean(spec.rewriteUrl),
     ...(spec.streamStaleMs !== undefined ? { streamStaleMs: spec.streamStaleMs } : {}),
     ...(spec.logger ? { logger: spec.logger } : {}),
+    ...(spec.assetPrices ? { assetPrices: spec.assetPrices } : {}),
   });
 }
