@@ -51,7 +51,9 @@ export function reconcile(
     const legs: LegBook[] = s.kind.legs(s.context as never);
     const own = legs.map((l) => byName.get(l.venue)?.mark(l.symbol) ?? 0);
     const marks = s.kind.valuation ? s.kind.valuation(own) : own;
-    legs.forEach((l, i) => valuation.set(`${l.venue}|${l.symbol}`, marks[i]!));
+    legs.forEach((l, i) => {
+      valuation.set(`${l.venue}|${l.symbol}`, marks[i]!);
+    });
     // The venue's version of the strategy's books: its fills and its funding, nothing else.
     const rebuilt = legs.map((l) => {
       let book = newLeg(l.venue, l.symbol, l.contractSize);
