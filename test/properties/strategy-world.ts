@@ -14,11 +14,13 @@ import {
   isDerivativeMarket,
   type Market,
   type OrderRequest,
+  roundToStep,
 } from '../../src/domain/index.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { type FaultConfig, FaultInjector } from '../../src/exchange/sim/faults.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { SimVenue } from '../../src/exchange/sim/venue.ts';
+import { Rng } from '../../src/util/random.ts';
 
 export interface InstrumentSpec {
   venue: string;
@@ -62,6 +64,7 @@ export class StrategyWorld {
   private readonly journal = new InMemoryIntentJournal();
 
   constructor(readonly opts: WorldOptions) {
+    this.sizeRng = new Rng(opts.faults.seed ?? 1);
     this.mids = opts.instruments.map((i) => i.mid);
     const venues = [...new Set(opts.instruments.map((i) => i.venue))];
     venues.forEach((name, vi) => {
@@ -150,10 +153,23 @@ export class StrategyWorld {
     this.actor.start();
   }
 
+  /**
+   * A live book's displayed size moves with every update (others post and cancel): each side
+   * shows its size ±10 %, so what our takers consumed (it stays consumed on the venue until the
+   * level changes) comes back the way it does on a recorded book — in pieces, not all at once.
+   */
+  private readonly sizeRng: Rng;
+
   feed(): void {
     const t = this.clock.now();
     this.opts.instruments.forEach((ins, i) => {
       const m = this.sims[ins.venue]!.market(ins.symbol);
+      // On the amount step, as a venue's book shows it.
+      const shown = (size: number) =>
+        Math.max(
+          m.precision.amount,
+          roundToStep(size * this.sizeRng.uniform(0.9, 1.1), m.precision.amount, 'nearest'),
+        );
       const tick = m.precision.price;
       const bid = Math.round((this.mids[i]! - ins.halfSpread) / tick) * tick;
       const ask = Math.max(bid + tick, Math.round((this.mids[i]! + ins.halfSpread) / tick) * tick);
@@ -161,8 +177,8 @@ export class StrategyWorld {
         symbol: ins.symbol,
         bid: Number(bid.toFixed(8)),
         ask: Number(ask.toFixed(8)),
-        bidSize: ins.size,
-        askSize: ins.size,
+        bidSize: shown(ins.size),
+        askSize: shown(ins.size),
         timestamp: t,
       });
     });
