@@ -1,4 +1,5 @@
 import { type AnyStateMachine, createActor } from 'xstate';
+import type { SpotFuturesParams } from '../../machines/strategies/spot-futures.ts';
 import { bindActors } from '../../src/actors/bind.ts';
 import { createExchangeActors } from '../../src/actors/exchange-actors.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
@@ -78,4 +79,53 @@ export function makeWorld(
       return v.equity('USDT') - start;
     },
   };
+}
+
+/** A basis strategy on venue `sim`'s BTC spot and perp: one cycle, long spot, 10 bps to enter. */
+export function spotFuturesParams(over: Partial<SpotFuturesParams> = {}): SpotFuturesParams {
+  return {
+    spot: { venue: 'sim', symbol: 'BTC/USDT' },
+    perp: { venue: 'sim', symbol: 'BTC/USDT:USDT' },
+    amount: 0.5,
+    direction: 'long-spot',
+    minEntryBasisBps: 10,
+    exitBasisBps: 2,
+    maxEntryCostPct: 1,
+    slippageBps: 0,
+    maxHoldingHours: 24,
+    maxAdverseFundingHours: 8,
+    deltaToleranceBase: 0.001,
+    staleAfterMs: 5_000,
+    maxPositionNotional: 1_000_000,
+    maxCycles: 1,
+    cooldownMs: 1_000,
+    ...over,
+  };
+}
+
+/** Quote venue `sim`'s BTC spot (±0.5) and perp (±0.05) around the two mids, `size` shown on each side. */
+export function feedBasis(
+  w: { sims: Record<string, SimVenue>; clock: { now(): number } },
+  spot: number,
+  perp: number,
+  size = 5,
+): void {
+  const t = w.clock.now();
+  const sim = w.sims.sim!;
+  sim.onBookTicker({
+    symbol: 'BTC/USDT',
+    bid: spot - 0.5,
+    ask: spot + 0.5,
+    bidSize: size,
+    askSize: size,
+    timestamp: t,
+  });
+  sim.onBookTicker({
+    symbol: 'BTC/USDT:USDT',
+    bid: perp - 0.05,
+    ask: perp + 0.05,
+    bidSize: size,
+    askSize: size,
+    timestamp: t,
+  });
 }

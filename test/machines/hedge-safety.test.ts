@@ -10,12 +10,12 @@ import { applyFill, applyNewFills, newLeg } from '../../machines/accounting.ts';
 import { orderMachine } from '../../machines/order.ts';
 import { crossArbitrageMachine } from '../../machines/strategies/cross-arbitrage.ts';
 import { type FuturesSpreadParams, futuresSpreadMachine } from '../../machines/strategies/futures-spread.ts';
-import { type SpotFuturesParams, spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
+import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
 import type { Fill, OrderRequest } from '../../src/domain/index.ts';
 import { ORDER_QUERY_METHODS } from '../../src/exchange/sim/faults.ts';
 import type { SimVenue } from '../../src/exchange/sim/venue.ts';
 import { quote } from '../helpers.ts';
-import { makeWorld } from './harness.ts';
+import { makeWorld, spotFuturesParams } from './harness.ts';
 
 const SPOT = 'BTC/USDT';
 const PERP = 'BTC/USDT:USDT';
@@ -34,27 +34,6 @@ function recordRequests(sim: SimVenue): OrderRequest[] {
     return place(req);
   };
   return sent;
-}
-
-function spotFuturesParams(over: Partial<SpotFuturesParams> = {}): SpotFuturesParams {
-  return {
-    spot: { venue: 'sim', symbol: SPOT },
-    perp: { venue: 'sim', symbol: PERP },
-    amount: 0.5,
-    direction: 'long-spot',
-    minEntryBasisBps: 10,
-    exitBasisBps: 2,
-    maxEntryCostPct: 1,
-    slippageBps: 0,
-    maxHoldingHours: 24,
-    maxAdverseFundingHours: 8,
-    deltaToleranceBase: 0.001,
-    staleAfterMs: 5_000,
-    maxPositionNotional: 1_000_000,
-    maxCycles: 1,
-    cooldownMs: 1_000,
-    ...over,
-  };
 }
 
 /** One venue with BTC spot and perp; quotes fed by `feed(spotMid, perpMid, sizes)`. */

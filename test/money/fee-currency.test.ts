@@ -7,13 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { applyFill, legPnl, newLeg } from '../../machines/accounting.ts';
-import { type SpotFuturesParams, spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
+import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
 import type { FeeCurrency, Fill } from '../../src/domain/index.ts';
 import { feeOverrides, simMarket } from '../../src/exchange/sim/markets.ts';
 import { SimVenue } from '../../src/exchange/sim/venue.ts';
 import { quote } from '../helpers.ts';
-import { makeWorld } from '../machines/harness.ts';
+import { feedBasis, makeWorld, spotFuturesParams } from '../machines/harness.ts';
 
 const SPOT = 'BTC/USDT';
 const PERP = 'BTC/USDT:USDT';
@@ -146,26 +146,6 @@ describe('the books follow the fee currency', () => {
 });
 
 describe('spot–futures on a venue charging spot fees in the asset received', () => {
-  function params(): SpotFuturesParams {
-    return {
-      spot: { venue: 'sim', symbol: SPOT },
-      perp: { venue: 'sim', symbol: PERP },
-      amount: 0.05,
-      direction: 'long-spot',
-      minEntryBasisBps: 10,
-      exitBasisBps: 2,
-      maxEntryCostPct: 1,
-      slippageBps: 0,
-      maxHoldingHours: 24,
-      maxAdverseFundingHours: 8,
-      deltaToleranceBase: 0.001,
-      staleAfterMs: 5_000,
-      maxPositionNotional: 1_000_000,
-      maxCycles: 1,
-      cooldownMs: 1_000,
-    };
-  }
-
   it('enters, exits both legs from what the account holds and ends completed with the books equal to the account', async () => {
     const initial = { USDT: 100_000 };
     const w = makeWorld([
@@ -177,13 +157,10 @@ describe('spot–futures on a venue charging spot fees in the asset received', (
       },
     ]);
     const sim = w.sims.sim!;
-    const feed = (spot: number, perp: number) => {
-      sim.onBookTicker(quote(SPOT, spot - 0.5, spot + 0.5, 5, 5, w.clock.now()));
-      sim.onBookTicker(quote(PERP, perp - 0.05, perp + 0.05, 5, 5, w.clock.now()));
-    };
+    const feed = (spot: number, perp: number) => feedBasis(w, spot, perp);
     const a: AnyActorRef = w.start(spotFuturesMachine, {
       id: 'fees-sf',
-      params: params(),
+      params: spotFuturesParams({ amount: 0.05 }),
       markets: { spot: w.market('sim', SPOT), perp: w.market('sim', PERP) },
     });
     const state = () => String(a.getSnapshot().value);

@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
-import { type SpotFuturesParams, spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
+import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { SimVenue, type VenueEvent } from '../../src/exchange/sim/venue.ts';
 import { quote } from '../helpers.ts';
-import { makeWorld } from '../machines/harness.ts';
+import { feedBasis, makeWorld, spotFuturesParams } from '../machines/harness.ts';
 
 const SPOT = 'BTC/USDT';
 const PERP = 'BTC/USDT:USDT';
@@ -59,27 +59,9 @@ describe('liquidations', () => {
     });
     const sim = w.sims.sim!;
     sim.setLeverage(PERP, 20);
-    const feed = (spot: number, perp: number) => {
-      sim.onBookTicker(quote(SPOT, spot - 0.5, spot + 0.5, 5, 5, w.clock.now()));
-      sim.onBookTicker(quote(PERP, perp - 0.05, perp + 0.05, 5, 5, w.clock.now()));
-    };
-    const params: SpotFuturesParams = {
-      spot: { venue: 'sim', symbol: SPOT },
-      perp: { venue: 'sim', symbol: PERP },
-      amount: 0.1,
-      direction: 'long-spot',
-      minEntryBasisBps: 10,
-      exitBasisBps: 2,
-      maxEntryCostPct: 1,
-      slippageBps: 0,
-      maxHoldingHours: 24,
-      maxAdverseFundingHours: 8,
-      deltaToleranceBase: 0.001,
-      staleAfterMs: 5_000,
-      maxPositionNotional: 1_000_000,
-      maxCycles: 1,
-      cooldownMs: 1_000,
-    };
+    const feed = (spot: number, perp: number) => feedBasis(w, spot, perp);
+    const params = spotFuturesParams({ amount: 0.1 });
+
     const a: AnyActorRef = w.start(spotFuturesMachine, {
       id: 'liq-sf',
       params,

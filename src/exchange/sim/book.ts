@@ -50,7 +50,7 @@ export class SimBook {
   }
 
   applyTicker(t: BookTicker): void {
-    const before = { bids: this.levels('sell'), asks: this.levels('buy') };
+    const before = this.levelsIfConsumed();
     this.rememberPrevious();
     this.bid = t.bid;
     this.bidSize = t.bidSize;
@@ -59,7 +59,7 @@ export class SimBook {
     this.timestamp = t.timestamp;
     this.bidLevels = undefined;
     this.askLevels = undefined;
-    this.carryConsumption(before.bids, before.asks);
+    this.carryConsumption(before);
   }
 
   applyOrderBook(b: OrderBook): void {
@@ -71,21 +71,31 @@ export class SimBook {
     this.ask = ba ? ba[0] : Number.NaN;
     this.askSize = ba ? ba[1] : 0;
     this.timestamp = b.timestamp;
-    const before = { bids: this.levels('sell'), asks: this.levels('buy') };
+    const before = this.levelsIfConsumed();
     this.bidLevels = b.bids.map((l) => [l[0], l[1]] as PriceLevel);
     this.askLevels = b.asks.map((l) => [l[0], l[1]] as PriceLevel);
-    this.carryConsumption(before.bids, before.asks);
+    this.carryConsumption(before);
+  }
+
+  /**
+   * The levels as they were, only when something of them is consumed: the per-quote hot path of
+   * every backtest allocates nothing while our takers have taken nothing since the last change.
+   */
+  private levelsIfConsumed(): { bids: PriceLevel[]; asks: PriceLevel[] } | undefined {
+    if (this.bidTaken.size === 0 && this.askTaken.size === 0) return undefined;
+    return { bids: this.levels('sell'), asks: this.levels('buy') };
   }
 
   /** After an update: what stays consumed at each level (see LiquidityModel). */
-  private carryConsumption(bidsBefore: PriceLevel[], asksBefore: PriceLevel[]): void {
+  private carryConsumption(before: { bids: PriceLevel[]; asks: PriceLevel[] } | undefined): void {
+    if (!before) return;
     if (this.liquidity === 'refresh') {
       this.bidTaken.clear();
       this.askTaken.clear();
       return;
     }
-    this.bidTaken = carried(this.bidTaken, bidsBefore, this.levels('sell'));
-    this.askTaken = carried(this.askTaken, asksBefore, this.levels('buy'));
+    this.bidTaken = carried(this.bidTaken, before.bids, this.levels('sell'));
+    this.askTaken = carried(this.askTaken, before.asks, this.levels('buy'));
   }
 
   ticker(): BookTicker {
@@ -148,8 +158,8 @@ export class SimBook {
  * all of it (a growth restores only the increase); a level whose size fell or that is gone keeps none.
  */
 function carried(taken: Map<number, number>, before: PriceLevel[], after: PriceLevel[]): Map<number, number> {
+  if (taken.size === 0) return taken;
   const out = new Map<number, number>();
-  if (taken.size === 0) return out;
   const sizeBefore = new Map(before.map(([p, q]) => [p, q]));
   for (const [price, size] of after) {
     const t = taken.get(price);
