@@ -70,20 +70,13 @@ export function reconcile(
   }
   let equityChange = 0;
   for (const v of venues) {
-    const start = startBalances.get(v.name) ?? {};
-    const now = v.balances();
-    const price = (symbol: string, asset: string) =>
-      valuation.get(`${v.name}|${symbol}`) ?? v.assetPrice(asset, 'USDT');
-    for (const asset of new Set([...Object.keys(start), ...Object.keys(now)])) {
-      const d = (now[asset]?.total ?? 0) - (start[asset] ?? 0);
-      if (d !== 0) equityChange += asset === 'USDT' ? d : d * price(`${asset}/USDT`, asset);
-    }
-    for (const p of v.positions()) {
-      if (p.size === 0) continue;
-      const m = v.market(p.symbol);
-      const mark = valuation.get(`${v.name}|${p.symbol}`) ?? (v.mark(p.symbol) || p.entryPrice);
-      equityChange += p.size * m.contractSize * (mark - p.entryPrice);
-    }
+    const markOf = (symbol: string) => valuation.get(`${v.name}|${symbol}`);
+    // The start held balances only (no positions), valued at the same prices as the end.
+    const start = Object.entries(startBalances.get(v.name) ?? {}).reduce(
+      (x, [asset, amount]) => x + amount * v.valueOf(asset, 'USDT', markOf),
+      0,
+    );
+    equityChange += v.equity('USDT', markOf) - start;
   }
   return { strategies: out, total: line(sumPnl, equityChange) };
 }

@@ -846,21 +846,26 @@ export class SimVenue {
   /**
    * Account equity in `currency` valuing every other asset at its `X/currency` mid and adding
    * derivative unrealized PnL: the figure a strategy's reported PnL must reconcile with.
+   * `markOf` overrides the mark of a symbol (a strategy's valuation marks).
    */
-  equity(currency = 'USDT'): number {
+  equity(currency = 'USDT', markOf?: (symbol: string) => number | undefined): number {
     let eq = 0;
-    for (const [asset, b] of Object.entries(this.account.balanceView())) {
-      if (asset === currency) eq += b.total;
-      else if (b.total !== 0) eq += b.total * this.assetPrice(asset, currency);
-    }
+    for (const [asset, b] of Object.entries(this.account.balanceView()))
+      if (b.total !== 0) eq += b.total * this.valueOf(asset, currency, markOf);
     for (const p of this.account.positions.values()) {
       if (p.size === 0) continue;
       const m = this.markets.get(p.symbol)!;
       if ((m.settle ?? m.quote) !== currency) continue;
-      const mark = this.mark(p.symbol) || p.entryPrice;
+      const mark = markOf?.(p.symbol) ?? (this.mark(p.symbol) || p.entryPrice);
       eq += p.size * m.contractSize * (mark - p.entryPrice);
     }
     return eq;
+  }
+
+  /** One unit of `asset` in `currency`: at `markOf(ASSET/CURRENCY)` when given, else its price here. */
+  valueOf(asset: string, currency: string, markOf?: (symbol: string) => number | undefined): number {
+    if (asset === currency) return 1;
+    return markOf?.(`${asset}/${currency}`) ?? this.assetPrice(asset, currency);
   }
 
   private marketOrThrow(symbol: string): Market {
