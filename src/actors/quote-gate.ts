@@ -98,7 +98,29 @@ export class QuoteGate {
     if (!verdict && !this.lastVerdict && !due) return;
     this.lastVerdict = verdict;
     this.lastPassedAt = now;
+    this.flushHeldQuotes();
     send();
+  }
+
+  /**
+   * Before a tick, the machine gets the quotes held back since it last heard from a leg: a tick
+   * can move it to a state whose rules read the quotes' age (cooldown → entering asks whether
+   * both quotes are fresh), and there a held-back quote is a staler one than the ungated
+   * machine would hold. Each held quote evaluated to no decision when it was offered, so giving
+   * it now changes nothing but the marks the next decision reads.
+   */
+  private flushHeldQuotes(): void {
+    let batch: QuoteEvent[] | undefined;
+    let send: Pending['send'] | undefined;
+    for (const [l, p] of this.latest) {
+      if (p.sent) continue;
+      this.mark(l, p);
+      (batch ??= []).push(p.quote);
+      send = p.send;
+    }
+    if (!batch || !send) return;
+    batch.sort((a, b) => a.receivedAt - b.receivedAt);
+    send(batch.length === 1 ? batch[0] : { type: 'QUOTES', quotes: batch });
   }
 
   private mark(leg: string, p: Pending): void {
