@@ -110,17 +110,18 @@ export class QuoteGate {
    * it now changes nothing but the marks the next decision reads.
    */
   private flushHeldQuotes(): void {
-    let batch: QuoteEvent[] | undefined;
+    const batch: QuoteEvent[] = [];
     let send: Pending['send'] | undefined;
     for (const [l, p] of this.latest) {
       if (p.sent) continue;
       this.mark(l, p);
-      (batch ??= []).push(p.quote);
+      batch.push(p.quote);
       send = p.send;
     }
-    if (!batch || !send) return;
+    const [first] = batch;
+    if (!send || !first) return;
     batch.sort((a, b) => a.receivedAt - b.receivedAt);
-    send(batch.length === 1 ? batch[0] : { type: 'QUOTES', quotes: batch });
+    send(batch.length === 1 ? first : { type: 'QUOTES', quotes: batch });
   }
 
   private mark(leg: string, p: Pending): void {
