@@ -3,7 +3,7 @@
  * provides implementations (src/actors) through `machine.provide({ actors })`; tests provide
  * their own. Nothing here touches an exchange, a store, a logger or a clock.
  */
-import type { BookTicker, Order, OrderRequest } from '../src/domain/index.ts';
+import type { BookTicker, Fill, Order, OrderRequest } from '../src/domain/index.ts';
 
 /** Place an order idempotently: if the venue already knows the clientOrderId, return that order. */
 export interface PlaceOrderInput {
@@ -147,6 +147,8 @@ export interface VenueClosedPositionEvent {
   type: 'ATTENTION';
   reason: string;
   legs: { venue: string; symbol: string; position: number }[];
+  /** The venue's own close as a trade: the owning leg books it (once, by its fill id). */
+  closed?: { venue: string; fill: Fill };
 }
 
 export type MarketEvent =

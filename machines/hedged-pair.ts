@@ -27,7 +27,7 @@ import type { Order, OrderRequest, Side } from '../src/domain/index.ts';
 import { roundToStep } from '../src/domain/index.ts';
 import { orderFillEffect } from './accounting.ts';
 import { actorContracts } from './contract-actors.ts';
-import type { QuoteBatchEvent, QuoteEvent, WaitInput } from './contracts.ts';
+import type { QuoteBatchEvent, QuoteEvent, VenueClosedPositionEvent, WaitInput } from './contracts.ts';
 import { clientOrderId, type Phase } from './ids.ts';
 import { type OrderMachineInput, type OrderOutput, orderMachine } from './order.ts';
 
@@ -136,6 +136,8 @@ interface LegState {
   sent: number;
   /** Consecutive orders the venue refused outright on this leg (funds, limits, reduce-only). */
   refusals?: number;
+  /** Signed base units the venue closed itself during the execution (in `position`, not traded). */
+  closedByVenue?: number;
 }
 
 interface PairContext {
@@ -420,12 +422,32 @@ function legResult(l: LegState): LegResult {
   const base = buying ? l.buyBase : l.sellBase;
   const cost = buying ? l.buyCost : l.sellCost;
   return {
-    signedBase: l.position - l.spec.startBase,
+    signedBase: l.position - l.spec.startBase - (l.closedByVenue ?? 0),
     positionBase: l.position,
     cost: l.buyCost + l.sellCost,
     fees: l.fees,
     averagePrice: base > 0 ? cost / base : 0,
   };
+}
+
+/**
+ * The venue closed (part of) a leg itself — a liquidation, auto-deleveraging — while this
+ * execution runs: the leg's position is what the venue left, so the rounds plan from it (an exit
+ * does not buy back a short the venue already closed). Building or adjusting stops where the
+ * legs are: the venue just took exposure away, and re-opening it is the operator's call.
+ */
+function withVenueClose(ctx: PairContext, e: VenueClosedPositionEvent): Partial<PairContext> {
+  const closed = e.closed;
+  if (!closed) return {};
+  const i = ctx.legs.findIndex((l) => l.spec.venue === closed.venue && l.spec.symbol === closed.fill.symbol);
+  if (i < 0) return {};
+  const legs: [LegState, LegState] = [ctx.legs[0], ctx.legs[1]];
+  const leg = legs[i]!;
+  const signed = closed.fill.amount * leg.spec.contractSize * (closed.fill.side === 'buy' ? 1 : -1);
+  legs[i] = { ...leg, position: leg.position + signed, closedByVenue: (leg.closedByVenue ?? 0) + signed };
+  if (ctx.input.mode !== 'close')
+    for (const n of [0, 1] as const) legs[n] = { ...legs[n], target: legs[n].position };
+  return { legs, shrunk: ctx.input.mode !== 'close' || ctx.shrunk };
 }
 
 function newLegState(spec: LegSpec): LegState {
@@ -491,7 +513,7 @@ export const hedgedPairMachine = setup({
     context: {} as PairContext,
     input: {} as HedgedPairInput,
     output: {} as HedgedPairOutput,
-    events: {} as QuoteEvent | QuoteBatchEvent,
+    events: {} as QuoteEvent | QuoteBatchEvent | VenueClosedPositionEvent,
   },
   actors: { ...actorContracts, order: orderMachine },
   guards: {
@@ -529,6 +551,9 @@ export const hedgedPairMachine = setup({
       const filled = context.orders.slice(-2).some((o) => o.order.filled > 0);
       return { idleRounds: filled ? 0 : context.idleRounds + 1, plan: [undefined, undefined] as const };
     }),
+    bookVenueClose: assign(({ context, event }) =>
+      withVenueClose(context, event as VenueClosedPositionEvent),
+    ),
     absorbResidual: assign(({ context }) => ({ legs: absorbResidual(context)! })),
     keepTheHedgeHeld: assign(({ context }) => ({ legs: shrinkToHeld(context), shrunk: true })),
   },
@@ -548,6 +573,7 @@ export const hedgedPairMachine = setup({
   on: {
     QUOTE: { actions: 'recordQuote' },
     QUOTES: { actions: 'recordQuotes' },
+    ATTENTION: { actions: 'bookVenueClose' },
   },
   initial: 'planning',
   states: {

@@ -5,8 +5,15 @@
 import { type AnyActorRef, assign, enqueueActions } from 'xstate';
 import type { Market } from '../../src/domain/index.ts';
 import { amountToPrecision } from '../../src/domain/index.ts';
-import { applyOrderFills, type LegBook, legPnl } from '../accounting.ts';
-import type { ErrorInfo, FundingPaymentEvent, QuoteBatchEvent, QuoteEvent, WaitInput } from '../contracts.ts';
+import { applyFill, applyOrderFills, type LegBook, legPnl } from '../accounting.ts';
+import type {
+  ErrorInfo,
+  FundingPaymentEvent,
+  QuoteBatchEvent,
+  QuoteEvent,
+  VenueClosedPositionEvent,
+  WaitInput,
+} from '../contracts.ts';
 import { failure } from '../contracts.ts';
 import {
   type HedgedPairInput,
@@ -170,8 +177,16 @@ export function attentionAfter(
       out.unknown,
       true,
     );
+  const errors = out.errors.length ? `; ${out.errors.slice(-3).join('; ')}` : '';
+  // Hedged or flat, yet here: the venue closed a position while it ran (the notice says which).
+  if (Math.abs(out.residualBase) <= out.toleranceBase)
+    return attention(
+      `${what}: ended ${out.outcome}, net delta ${fmt(out.residualBase)} after ${out.rounds} rounds${errors}`,
+      now,
+      books,
+    );
   return attention(
-    `${what}: net delta ${fmt(out.residualBase)} beyond ${fmt(out.toleranceBase)} after ${out.rounds} rounds${out.errors.length ? `; ${out.errors.slice(-3).join('; ')}` : ''}`,
+    `${what}: net delta ${fmt(out.residualBase)} beyond ${fmt(out.toleranceBase)} after ${out.rounds} rounds${errors}`,
     now,
     books,
   );
@@ -446,6 +461,14 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
   const canFlatten = (c: C) => !unknownLeft(c) && !flat(c);
   return {
     guards: {
+      /**
+       * An execution ended unhedged, with an order whose fill is unknown, or after the venue
+       * closed a position itself while it ran (a liquidation is the operator's to look at, even
+       * when the execution then reached its targets).
+       */
+      executionLeftExposure: ({ context, event }: { context: C; event: unknown }) =>
+        context.venueNotice !== undefined ||
+        ['unhedged', 'unresolved'].includes((event as PairDoneEvent).output.outcome),
       noUnknownOrders: ({ context }: { context: C }) => !unknownLeft(context),
       orderStillUnknown: ({ event }: { event: unknown }) =>
         (event as OrderDoneEvent).output.outcome === 'lost',
@@ -468,11 +491,12 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
         books[u!.leg] = applyOrderOutput(books[u!.leg], (event as OrderDoneEvent).output);
         return { ...h.withBooks(context, books), attention: { ...a, unknownOrders: rest } } as never;
       }),
-      clearAttention: assign({ attention: undefined } as never),
+      clearAttention: assign({ attention: undefined, venueNotice: undefined } as never),
       acknowledgeAttention: assign(
         ({ context }: { context: C }) =>
           ({
             attention: undefined,
+            venueNotice: undefined,
             lastError: failure(
               'ResolvedByOperator',
               `an operator resolved: ${context.attention?.reason ?? 'needs attention'}; books then held ${h
@@ -506,23 +530,37 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
             venueNotice: undefined,
           }) as never,
       ) as never,
-      /** The venue closed a position while an execution was running: kept for when it ends. */
-      noteVenueNotice: assign(
-        ({ context, event }: { context: C; event: unknown }) =>
-          ({
-            venueNotice: [context.venueNotice, (event as { reason: string }).reason]
-              .filter(Boolean)
-              .join('; '),
-          }) as never,
-      ) as never,
-      /** The engine's position check: the venue's legs as it saw them. */
+      /**
+       * The venue closed a position while an execution was running: its close is booked now (the
+       * books say what the venue did), the notice kept for the attention the execution's end raises.
+       */
+      noteVenueNotice: enqueueActions(({ context, event, self, enqueue }) => {
+        enqueue.assign({
+          ...bookVenueClose(h, context as C, event),
+          venueNotice: [(context as C).venueNotice, (event as unknown as { reason: string }).reason]
+            .filter(Boolean)
+            .join('; '),
+        } as never);
+        // The running execution plans from positions: it learns of the close too.
+        const children = (self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> })
+          .children;
+        for (const child of Object.values(children ?? {})) {
+          const snap = child?.getSnapshot() as { status?: string; machine?: { id?: string } } | undefined;
+          if (snap?.status === 'active' && snap.machine?.id === 'hedgedPair')
+            enqueue.sendTo(child!, event as VenueClosedPositionEvent);
+        }
+      }) as never,
+      /**
+       * The engine's position check (the venue's legs as it saw them), or the venue's push of a
+       * position it closed itself: that close is booked, and the legs are then the books'.
+       */
       raiseAttention: assign(({ context, event }: { context: C; event: unknown }) => {
-        const e = event as { reason: string; legs: Attention['legs'] };
+        const e = event as VenueClosedPositionEvent;
+        const booked = { ...context, ...bookVenueClose(h, context, event) } as C;
+        const a = withNotice(context, attention(e.reason, context.now, h.books(booked)));
         return {
-          attention: {
-            ...withNotice(context, attention(e.reason, context.now, h.books(context))),
-            legs: e.legs,
-          },
+          ...booked,
+          attention: e.closed ? a : { ...a, legs: e.legs },
           venueNotice: undefined,
         } as never;
       }) as never,
@@ -543,6 +581,22 @@ type AttentionActionName =
   | 'raiseAttention'
   | 'noteVenueNotice'
   | 'countFlatten';
+
+/**
+ * A liquidation or auto-deleveraging the venue pushed: its close is a trade of the leg it closed
+ * (fee included), booked once by its fill id, so the books equal the venue's position and the
+ * PnL carries the loss the venue realised.
+ */
+export function bookVenueClose<C>(h: TwoLegBooks<C>, c: C, event: unknown): Partial<C> {
+  const closed = (event as Partial<VenueClosedPositionEvent>).closed;
+  if (!closed) return {};
+  const books = h.books(c);
+  const i = books.findIndex((b) => b.venue === closed.venue && b.symbol === closed.fill.symbol);
+  if (i < 0) return {};
+  const next: [LegBook, LegBook] = [books[0], books[1]];
+  next[i] = applyFill(books[i]!, closed.fill);
+  return h.withBooks(c, next);
+}
 
 /** An attention that also names what the venue said meanwhile (a liquidation during an exit). */
 function withNotice(c: AttentionContext, a: Attention): Attention {

@@ -292,9 +292,6 @@ export const crossArbitrageMachine = setup({
       isFresh(context.quotes.A, context.now, context.params.staleAfterMs) &&
       isFresh(context.quotes.B, context.now, context.params.staleAfterMs) &&
       findOpportunity(context) !== undefined,
-    /** An execution ended unbalanced, or with an order whose fill is unknown. */
-    executionLeftExposure: ({ event }) =>
-      ['unhedged', 'unresolved'].includes((event as unknown as PairDone).output.outcome),
     maxExecutionsReached: ({ context }) =>
       context.params.maxExecutions > 0 && context.executions >= context.params.maxExecutions,
     stopRequestedWhileUnbalanced: ({ context }) => context.stopRequested !== undefined && !balanced(context),

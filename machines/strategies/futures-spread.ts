@@ -266,9 +266,6 @@ export const futuresSpreadMachine = setup({
       );
     },
     entryHolds: ({ event }) => ['reached', 'hedged'].includes((event as unknown as PairDone).output.outcome),
-    /** An execution ended unhedged, or with an order whose fill is unknown. */
-    executionLeftExposure: ({ event }) =>
-      ['unhedged', 'unresolved'].includes((event as unknown as PairDone).output.outcome),
     spreadConverged: ({ context }) => context.positionSign * stretch(context) <= context.params.exitThreshold,
     stopLossHit: ({ context }) => pnl(context) <= -context.params.stopLossQuote,
     timeLimitExceeded: ({ context }) =>

@@ -13,13 +13,14 @@
 import { assign, sendTo, setup } from 'xstate';
 import type { Instrument, Market, Order, Side } from '../../src/domain/index.ts';
 import { amountToPrecision, microPrice, priceToPrecision } from '../../src/domain/index.ts';
-import { applyNewFills, applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
+import { applyFill, applyNewFills, applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
 import { actorContracts } from '../contract-actors.ts';
 import type {
   ClockTickInput,
   ErrorInfo,
   FundingPaymentEvent,
   QuoteEvent,
+  VenueClosedPositionEvent,
   WaitInput,
   WatchFundingInput,
   WatchQuotesInput,
@@ -101,6 +102,7 @@ export interface MarketMakerContext {
 export type MarketMakerEvent =
   | QuoteEvent
   | FundingPaymentEvent
+  | VenueClosedPositionEvent
   | { type: 'TIME.TICK'; now: number }
   | StrategyControlEvent
   | { type: 'ORDER.PROGRESS'; order: Order }
@@ -421,6 +423,22 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
           ...(out.error ? { lastError: out.error } : {}),
         };
       }),
+      /**
+       * The venue liquidated or deleveraged the maker's position: its close is booked (the books
+       * say what the venue did) and the maker stops, flattening what is left — an account the
+       * venue had to close is not one to keep quoting on. A position check's mismatch (books that
+       * disagree with the venue) stops it without flattening from books it cannot trust. The
+       * reason stays in lastError.
+       */
+      stopForVenueClose: assign(({ context, event }) => {
+        const e = event as VenueClosedPositionEvent;
+        const own = e.closed?.venue === context.leg.venue && e.closed.fill.symbol === context.leg.symbol;
+        return {
+          ...(own ? { leg: applyFill(context.leg, e.closed!.fill) } : {}),
+          lastError: failure(e.closed ? 'VenueClosedPosition' : 'PositionMismatch', e.reason),
+          stopRequested: { flatten: e.closed !== undefined },
+        };
+      }),
       requestStop: assign({
         stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
       }),
@@ -484,6 +502,7 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
     on: {
       QUOTE: { actions: 'recordQuote' },
       'FUNDING.PAYMENT': { actions: 'recordFundingPayment' },
+      ATTENTION: { actions: 'stopForVenueClose' },
       'TIME.TICK': { actions: 'recordTime' },
       'ORDER.PROGRESS': { actions: 'recordProgress' },
       STOP: { actions: 'requestStop' },

@@ -360,9 +360,6 @@ export const spotFuturesMachine = setup({
     entryHolds: ({ event }) => ['reached', 'hedged'].includes((event as unknown as PairDone).output.outcome),
     entryLeftNothing: ({ event }) =>
       ['flat', 'nothingFilled'].includes((event as unknown as PairDone).output.outcome),
-    /** An execution ended unhedged, or with an order whose fill is unknown. */
-    executionLeftExposure: ({ event }) =>
-      ['unhedged', 'unresolved'].includes((event as unknown as PairDone).output.outcome),
     basisConverged: ({ context }) => basisConverged(context),
     holdingTimeExceeded: ({ context }) => holdingTimeExceeded(context),
     fundingAgainstTooLong: ({ context }) => fundingAgainstTooLong(context),

@@ -21,6 +21,7 @@ import type {
 import type { Clock } from '../clock/clock.ts';
 import { Ticker } from '../clock/ticker.ts';
 import {
+  type AccountEvent,
   type Balances,
   DuplicateClientOrderId,
   type Order,
@@ -266,6 +267,22 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
       let stopped = false;
       let timer: unknown;
       let since = 0;
+      // Venue closes from now on: older ones were booked before a restart (the engine's position
+      // check finds any the process was down for) or belong to no strategy of this actor's.
+      let closesSince = clock.now();
+      const closesSent = new Set<string>();
+      const sendVenueClose = (e: Extract<AccountEvent, { type: 'liquidation' | 'adl' }>) => {
+        const key = e.fill?.id ?? `${e.type}|${e.timestamp}|${e.size}`;
+        if (closesSent.has(key)) return;
+        closesSent.add(key);
+        closesSince = Math.max(closesSince, e.timestamp);
+        sendBack({
+          type: 'ATTENTION',
+          reason: `${input.venue} closed ${e.size} ${e.symbol} itself (${e.type === 'adl' ? 'auto-deleveraging' : 'liquidation'}) at ${e.price}`,
+          legs: [{ venue: input.venue, symbol: e.symbol, position: 0 }],
+          ...(e.fill ? { closed: { venue: input.venue, fill: e.fill } } : {}),
+        });
+      };
       const poll = async () => {
         try {
           const r = await c.fetchFundingRate(input.symbol);
@@ -290,6 +307,12 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
               timestamp: p.timestamp,
             });
             since = Math.max(since, p.timestamp);
+          }
+          // What a dropped push missed (a push and a poll of one close carry one fill id).
+          if (c.fetchVenueCloses) {
+            const closes = await c.fetchVenueCloses(input.symbol, closesSince);
+            if (stopped) return;
+            for (const e of closes) sendVenueClose(e);
           }
         } catch (e) {
           deps.onError?.(`watchFunding ${input.venue} ${input.symbol}`, e);
@@ -317,18 +340,13 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
                 timestamp: e.payment.timestamp,
               });
               since = Math.max(since, e.payment.timestamp);
-            } else {
-              sendBack({
-                type: 'ATTENTION',
-                reason: `${input.venue} closed ${e.size} ${e.symbol} itself (${e.type === 'adl' ? 'auto-deleveraging' : 'liquidation'}) at ${e.price}`,
-                legs: [{ venue: input.venue, symbol: e.symbol, position: 0 }],
-              });
-            }
+            } else sendVenueClose(e);
           },
           error: (e) => {
             if (stopped) return;
             deps.onError?.(`watchAccountEvents ${input.venue}`, e);
-            resubscribe = clock.setTimeout(subscribePush, every);
+            // Back on the stream soon; the poll fetches what the gap missed.
+            resubscribe = clock.setTimeout(subscribePush, reconnectMs);
           },
         });
       };

@@ -1,3 +1,5 @@
+import type { Fill } from './order.ts';
+
 /** Top of book. Sizes in the market's amount unit (base or contracts). */
 export interface BookTicker {
   symbol: string;
@@ -50,6 +52,8 @@ export type AccountEvent =
       /** The position the venue closed (signed, market units) and at what price. */
       size: number;
       price: number;
+      /** The close as a trade of the account, fee included, when the venue reports one. */
+      fill?: Fill;
       timestamp: number;
     };
 

@@ -69,6 +69,15 @@ export interface ExchangeClient {
   fetchBalance(): Promise<Balances>;
   fetchPositions(symbols?: string[]): Promise<Position[]>;
   fetchFundingRate(symbol: string): Promise<FundingRate>;
+  /**
+   * Positions on `symbol` the venue closed itself (liquidations, auto-deleveraging) since `since`,
+   * oldest first: what a dropped account push missed. Venues that cannot list them omit it (the
+   * engine's position check then finds the difference).
+   */
+  fetchVenueCloses?(
+    symbol: string,
+    since?: number,
+  ): Promise<Extract<AccountEvent, { type: 'liquidation' | 'adl' }>[]>;
   /** Funding payments of this account on `symbol` since `since` (epoch ms), oldest first. */
   fetchFundingHistory(symbol: string, since?: number): Promise<FundingPayment[]>;
   /** Leverage for a derivative symbol (venues without per-symbol leverage omit it). */

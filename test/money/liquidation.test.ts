@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
+import { type LegBook, legPnl } from '../../machines/accounting.ts';
+import { type MarketMakerParams, marketMakerMachine } from '../../machines/strategies/market-maker.ts';
 import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
@@ -84,8 +86,120 @@ describe('liquidations', () => {
     const s = a.getSnapshot();
     expect(JSON.stringify(s.value)).toContain('needsAttention');
     expect(s.context.attention.reason).toMatch(/liquidation/);
-    // The exit it was running closed the spot; the perp the books still show is the venue's doing.
     expect(s.context.attention.reason).toMatch(/sim closed -0\.1 BTC\/USDT:USDT itself/);
+    // The exit plans from positions: past the order in flight when the push came, it never
+    // tried to buy back the short the venue had closed.
+    expect(s.context.attention.reason.match(/would not reduce/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect(s.context.attention.reason).toMatch(/exit: ended flat/);
+    // The books say what the venue did: the liquidation's close (and its fee) is booked on the perp.
+    expect(s.context.legs.perp.position).toBe(0);
+    expect(s.context.legs.spot.position).toBeCloseTo(sim.balances().BTC?.total ?? 0, 9);
+    expectPnlIsEquityChange(w, s.context, 8_000);
+    a.stop();
+  });
+
+  it('auto-deleveraging part of a hedged perp: books follow the venue, needs attention names it', async () => {
+    const w = makeWorld([{ name: 'sim', symbols: [SPOT, PERP], balances: { USDT: 100_000 } }], {
+      start: Date.UTC(2026, 0, 1, 10),
+    });
+    const sim = w.sims.sim!;
+    const a: AnyActorRef = w.start(spotFuturesMachine, {
+      id: 'adl-sf',
+      params: spotFuturesParams({ amount: 0.1 }),
+      markets: { spot: w.market('sim', SPOT), perp: w.market('sim', PERP) },
+    });
+    for (let i = 0; i < 20 && String(a.getSnapshot().value) !== 'holding'; i++) {
+      feedBasis(w, 60_000, 60_300);
+      await w.clock.advanceBy(250);
+    }
+    expect(String(a.getSnapshot().value)).toBe('holding');
+    // The basis narrowed a little: the short perp is in profit, first in the deleveraging queue.
+    feedBasis(w, 60_000, 60_280);
+    expect(sim.autoDeleverage(PERP, 0.5)).toBeCloseTo(-0.05, 9);
+    for (let i = 0; i < 8; i++) {
+      feedBasis(w, 60_000, 60_280);
+      await w.clock.advanceBy(250);
+    }
+    const s = a.getSnapshot();
+    expect(JSON.stringify(s.value)).toContain('needsAttention');
+    expect(s.context.attention.reason).toMatch(/auto-deleveraging/);
+    expect(s.context.legs.perp.position).toBeCloseTo(sim.positions([PERP])[0]!.size, 9);
+    expect(s.context.legs.perp.position).toBeCloseTo(-0.05, 9);
+    // The legs it names are what the books (now the venue's) hold: 0.1 spot against 0.05 perp.
+    expect(s.context.attention.legs.map((l: { position: number }) => l.position)).toEqual([
+      s.context.legs.spot.position,
+      s.context.legs.perp.position,
+    ]);
+    expectPnlIsEquityChange(w, s.context, 100_000);
+    a.stop();
+  });
+
+  it('a market maker whose perp the venue deleverages books the close and stops flat, saying why', async () => {
+    const w = makeWorld([{ name: 'sim', symbols: [PERP], balances: { USDT: 100_000 } }], {
+      start: Date.UTC(2026, 0, 1, 10),
+    });
+    const sim = w.sims.sim!;
+    const feed = (bid: number, ask: number) => sim.onBookTicker(quote(PERP, bid, ask, 5, 5, w.clock.now()));
+    const a: AnyActorRef = w.start(marketMakerMachine, {
+      id: 'adl-mm',
+      params: {
+        market: { venue: 'sim', symbol: PERP },
+        orderAmount: 0.01,
+        levels: 1,
+        spreadBps: 3,
+        levelSpacingBps: 3,
+        reference: 'mid',
+        inventorySkewBpsPerUnit: 0,
+        maxInventoryBase: 0.05,
+        refreshToleranceBps: 200,
+        minOrderAgeMs: 60_000,
+        staleAfterMs: 5_000,
+        rejectBackoffMs: 500,
+        maxPositionNotional: 10_000,
+      } satisfies MarketMakerParams,
+      market: w.market('sim', PERP),
+    });
+    for (let i = 0; i < 8; i++) {
+      feed(59_999.9, 60_000.1);
+      await w.clock.advanceBy(250);
+    }
+    // The book drops through the maker's bid: it buys; then the price comes back
+    // below its ask (the long is in profit).
+    for (let i = 0; i < 40 && (sim.positions([PERP])[0]?.size ?? 0) === 0; i++) {
+      feed(59_900, 59_900.2);
+      await w.clock.advanceBy(250);
+    }
+    feed(60_000, 60_000.2);
+    await w.clock.advanceBy(250);
+    expect(sim.positions([PERP])[0]!.size).toBeGreaterThan(0);
+    sim.autoDeleverage(PERP, 1);
+    for (let i = 0; i < 20 && a.getSnapshot().status === 'active'; i++) {
+      feed(60_000, 60_000.2);
+      await w.clock.advanceBy(250);
+    }
+    const s = a.getSnapshot();
+    expect(s.value).toBe('stopped');
+    expect(s.context.lastError).toMatchObject({ name: 'VenueClosedPosition' });
+    expect(s.context.leg.position).toBe(0);
+    expect(sim.positions([PERP])[0]?.size ?? 0).toBe(0);
     a.stop();
   });
 });
+
+/** The strategy's books against what the account gained, at the venue's marks. */
+function expectPnlIsEquityChange(
+  w: ReturnType<typeof makeWorld>,
+  c: { legs: { spot: LegBook; perp: LegBook } },
+  startUsdt: number,
+): void {
+  const sim = w.sims.sim!;
+  const b = sim.balances();
+  const perp = sim.positions([PERP])[0];
+  const equity =
+    (b.USDT?.total ?? 0) -
+    startUsdt +
+    (b.BTC?.total ?? 0) * sim.mark(SPOT) +
+    (perp && perp.size !== 0 ? perp.size * (sim.mark(PERP) - perp.entryPrice) : 0);
+  const pnl = legPnl(c.legs.spot, sim.mark(SPOT)) + legPnl(c.legs.perp, sim.mark(PERP));
+  expect(pnl).toBeCloseTo(equity, 6);
+}

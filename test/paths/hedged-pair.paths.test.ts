@@ -4,6 +4,7 @@ import { type HedgedPairInput, hedgedPairMachine, type LegSpec } from '../../mac
 import type { OrderOutput } from '../../machines/order.ts';
 import type { Order, OrderRequest } from '../../src/domain/index.ts';
 import { coverage } from './coverage.ts';
+import { filledOrder } from './fixtures.ts';
 
 const legA: LegSpec = {
   venue: 'a',
@@ -153,6 +154,17 @@ function events(s: AnyMachineSnapshot) {
     receivedAt: 0,
   });
   if (!s.matches('sending') && c.legs[1].touch.bidSize !== 5) ev.push({ type: 'QUOTES', quotes: [q(5)] });
+  // The venue liquidates the perp between rounds: the pair plans from what the venue left.
+  const perp = c.legs[1].position;
+  if (s.status === 'active' && c.rounds === 1 && !s.matches('sending') && Math.abs(perp) > 1e-9) {
+    const close = filledOrder(legB.symbol, perp < 0 ? 'buy' : 'sell', Math.abs(perp), 101.5, 'liq');
+    ev.push({
+      type: 'ATTENTION',
+      reason: 'b closed the perp itself (liquidation)',
+      legs: [{ venue: 'b', symbol: legB.symbol, position: 0 }],
+      closed: { venue: 'b', fill: close.trades[0] },
+    });
+  }
   for (const size of [0.3, 5])
     if (c.legs[1].touch.bidSize !== size && !s.matches('sending'))
       ev.push({

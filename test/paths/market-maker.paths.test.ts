@@ -57,6 +57,22 @@ function events(s: AnyMachineSnapshot) {
     ev.push({ type: `xstate.done.actor.${slot}`, output: orderOutput(undefined, 'lost') });
     ev.push({ type: 'ORDER.PROGRESS', order: { ...fill, status: 'open', remaining: 0 } });
   }
+  // The venue deleverages the maker's inventory: booked, and the maker stops (flattening the rest).
+  if (!c.stopRequested && c.leg.position !== 0) {
+    const close = filledOrder(
+      SPOT,
+      c.leg.position > 0 ? 'sell' : 'buy',
+      Math.abs(c.leg.position),
+      60_000,
+      'adl',
+    );
+    ev.push({
+      type: 'ATTENTION',
+      reason: 'sim closed the position itself (auto-deleveraging)',
+      legs: [{ venue: 'sim', symbol: SPOT, position: 0 }],
+      closed: { venue: 'sim', fill: close.trades[0] },
+    });
+  }
   if (!c.stopRequested && !c.paused && !c.riskBlocked)
     ev.push(
       { type: 'STOP', flatten: true },

@@ -84,6 +84,24 @@ function events(s: AnyMachineSnapshot) {
             },
           ]
         : []),
+      // The venue liquidates the held perp: its close is booked, the naked spot named. (Once per
+      // path, before any control intervention or completed cycle: the books it changes multiply
+      // the explored graph.)
+      ...(s.matches('holding') &&
+      perpPos === -1 &&
+      !c.stopRequested &&
+      !c.paused &&
+      !c.riskBlocked &&
+      c.completedCycles === 0
+        ? [
+            {
+              type: 'ATTENTION',
+              reason: 'sim closed -1 PERP itself (liquidation) at 70000',
+              legs: [{ venue: 'sim', symbol: PERP, position: 0 }],
+              closed: { venue: 'sim', fill: filledOrder(PERP, 'buy', 1, 70_000, 'liq').trades[0] },
+            },
+          ]
+        : []),
     ];
   if (s.matches('needsAttention'))
     return [

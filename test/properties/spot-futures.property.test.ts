@@ -15,8 +15,12 @@ describe('spot–futures strategy under random markets, faults and crashes', () 
         kind: 'spot-futures',
         machine: spotFuturesMachine,
         // Variant 1: the perp's minimum order (0.01) is ten times the delta tolerance, so residuals
-        // between the two can only be traded on the spot leg, or are dust.
-        variants: 2,
+        // between the two can only be traded on the spot leg, or are dust. Variant 2: a thin
+        // account at 20× whose spot does not back the perp (separate wallets), so a shock step
+        // liquidates the perp and leaves the spot naked.
+        variants: 3,
+        account: (variant) =>
+          variant === 2 ? { balances: { USDT: 33_000 }, leverage: 20, collateralHaircuts: false } : undefined,
         instruments: (variant) => [
           { venue: 'sim', symbol: SPOT, mid: 60_000, halfSpread: 0.5, size: 2 },
           {
@@ -59,7 +63,14 @@ describe('spot–futures strategy under random markets, faults and crashes', () 
         legPositions: (c) => [c.legs.spot, c.legs.perp],
         tolerance: (c, w) => sharedTolerance(w, [c.params.spot, c.params.perp], c.params.deltaToleranceBase),
         interesting: (v, c) => (v === 'holding' ? 'holding' : c.completedCycles > 0 ? 'cycled' : undefined),
-        minimums: { funded: 1 / 20, holding: 1 / 10, cycled: 0, crashesInFlight: 1 / 20 },
+        minimums: {
+          funded: 1 / 20,
+          holding: 1 / 10,
+          cycled: 0,
+          crashesInFlight: 1 / 20,
+          liquidated: 1 / 200,
+          deleveraged: 1 / 40,
+        },
         moveBps: { min: -40, max: 60 },
       },
       RUNS,

@@ -38,6 +38,10 @@ export interface WorldOptions {
   faults: FaultConfig;
   /** What every spot market charges its fees in (default: the quote). */
   spotFeeCurrency?: FeeCurrency;
+  /** Derivatives' leverage (default 5). */
+  leverage?: number;
+  /** Unified-account collateral (default: the venue's); `false`: only the settle wallet counts. */
+  collateralHaircuts?: false;
 }
 
 /** The price of BNB, the third fee asset of the `{ asset: 'BNB' }` fee mode (no market for it). */
@@ -52,10 +56,15 @@ export class StrategyWorld {
   /** Per venue: create attempts per client order id, and limit violations the venue refused. */
   readonly attempts = new Map<string, number>();
   readonly limitRejects: string[] = [];
+  private readonly firstSentAt = new Map<string, number>();
+  /** When every price last jumped at once (a shock step). */
+  jumpedAt = Number.NEGATIVE_INFINITY;
   /** The request each client order id was first sent with (any venue), and ids sent with another. */
   private readonly requestOf = new Map<string, string>();
   readonly reusedIds: string[] = [];
   readonly errors: unknown[] = [];
+  /** Positions the venues closed themselves (liquidations, auto-deleveraging). */
+  readonly venueCloses: string[] = [];
   actor: AnyActorRef | undefined;
   private machine: AnyStateMachine | undefined;
   private dispose: (() => void) | undefined;
@@ -80,8 +89,9 @@ export class StrategyWorld {
         clock: this.clock,
         markets,
         balances: opts.balances,
-        defaultLeverage: 5,
+        defaultLeverage: opts.leverage ?? 5,
         assetPrices: { BNB: BNB_PRICE },
+        ...(opts.collateralHaircuts === false ? { collateralHaircuts: false } : {}),
       });
       const place = sim.placeOrder.bind(sim);
       sim.placeOrder = (req: OrderRequest) => {
@@ -97,17 +107,37 @@ export class StrategyWorld {
         try {
           return place(req);
         } catch (e) {
-          if (e instanceof InvalidOrder && (e.field === 'amount' || e.field === 'notional'))
+          // Sized below a limit — unless a price jump (a shock step) landed between the quote it
+          // was sized on and its arrival (a resend is the same request, first sent before the
+          // jump): that reject is the venue's to make, not a sizing defect.
+          const sizedOnOldPrice = (this.firstSentAt.get(req.clientOrderId) ?? 0) < this.jumpedAt;
+          if (
+            e instanceof InvalidOrder &&
+            (e.field === 'amount' || e.field === 'notional') &&
+            !sizedOnOldPrice
+          )
             this.limitRejects.push(`${req.clientOrderId}: ${e.message}`);
           throw e;
         }
       };
+      sim.subscribeEvents((e) => {
+        if (e.type === 'liquidation' || e.type === 'adl')
+          this.venueCloses.push(`${name} ${e.type} ${e.symbol}`);
+      });
       this.sims[name] = sim;
       this.clients[name] = new SimExchangeClient(sim, {
         latency: { requestMs: 5, jitterMs: 5, streamMs: 2 },
         faults: new FaultInjector({ ...opts.faults, seed: (opts.faults.seed ?? 1) + vi }),
         requestTimeoutMs: 1_000,
       });
+      // When each request first left (a request lost on its way never reaches the venue).
+      const client = this.clients[name];
+      const create = client.createOrder.bind(client);
+      client.createOrder = (req: OrderRequest) => {
+        if (!this.firstSentAt.has(req.clientOrderId))
+          this.firstSentAt.set(req.clientOrderId, this.clock.now());
+        return create(req);
+      };
     });
     this.feed();
   }

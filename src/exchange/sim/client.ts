@@ -19,7 +19,7 @@ import {
 } from '../../domain/index.ts';
 import type { ExchangeClient, StreamSink, Subscription } from '../port.ts';
 import { FaultInjector, type RequestMethod, type StreamKind } from './faults.ts';
-import type { SimVenue } from './venue.ts';
+import type { SimVenue, VenueCloseRecord } from './venue.ts';
 
 export interface LatencyConfig {
   /** One-way latency of a REST request, ms (the venue sees it after this, the answer takes as long). */
@@ -202,6 +202,10 @@ export class SimExchangeClient implements ExchangeClient {
     return this.request('fetchFundingRate', () => this.sim.fundingRate(symbol));
   }
 
+  fetchVenueCloses(symbol: string, since?: number): Promise<VenueCloseRecord[]> {
+    return this.request('fetchVenueCloses', () => this.sim.venueCloses(symbol, since));
+  }
+
   fetchFundingHistory(symbol: string, since?: number): Promise<FundingPayment[]> {
     return this.request('fetchFundingHistory', () => this.sim.fundingPayments(symbol, since));
   }
@@ -258,7 +262,14 @@ export class SimExchangeClient implements ExchangeClient {
           );
         else if (e.type === 'liquidation' || e.type === 'adl')
           deliver(
-            { type: e.type, symbol: e.symbol, size: e.size, price: e.price, timestamp: e.timestamp },
+            {
+              type: e.type,
+              symbol: e.symbol,
+              size: e.size,
+              price: e.price,
+              fill: e.fill,
+              timestamp: e.timestamp,
+            },
             this.streamMs,
           );
       }),

@@ -29,6 +29,7 @@ export type RequestMethod =
   | 'fetchPositions'
   | 'fetchFundingRate'
   | 'fetchFundingHistory'
+  | 'fetchVenueCloses'
   | 'setLeverage'
   | 'loadMarkets';
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock/clock.ts';
 import {
+  type AccountEvent,
   assertOrderLimits,
   type Balances,
   type BookTicker,
@@ -19,6 +20,7 @@ import {
   type OrderRef,
   type OrderRequest,
   type Position,
+  roundToStep,
   type Side,
   type TimeInForce,
 } from '../../domain/index.ts';
@@ -85,7 +87,16 @@ export type VenueEvent =
       received: number;
       timestamp: number;
     }
-  | { type: 'liquidation' | 'adl'; symbol: string; size: number; price: number; timestamp: number }
+  | {
+      type: 'liquidation' | 'adl';
+      symbol: string;
+      /** The position closed (signed, contracts) and the price it was closed at. */
+      size: number;
+      price: number;
+      /** The venue's own close, as a trade of the account (its fee included): books take it. */
+      fill: Fill;
+      timestamp: number;
+    }
   | { type: 'settlement'; symbol: string; price: number; realizedPnl: number; timestamp: number };
 
 export interface SimVenueState {
@@ -100,7 +111,11 @@ export interface SimVenueState {
   books: BookTicker[];
   funding: FundingRate[];
   fundingHistory?: FundingPayment[];
+  venueCloses?: VenueCloseRecord[];
 }
+
+/** A liquidation or auto-deleveraging of this account, as its history keeps it. */
+export type VenueCloseRecord = Extract<AccountEvent, { type: 'liquidation' | 'adl' }> & { fill: Fill };
 
 const DAY_MS = 86_400_000;
 const EPS = 1e-12;
@@ -124,6 +139,8 @@ export class SimVenue {
   /** Rates announced for a settlement, by symbol and settlement time (the file's next_funding_ts). */
   private readonly ratesForSettlement = new Map<string, Map<number, number>>();
   private readonly fundingHistory: FundingPayment[] = [];
+  /** Positions the venue closed itself, as the account's history reports them. */
+  private readonly closesByVenue: VenueCloseRecord[] = [];
   private readonly scheduled = new Set<string>();
   private readonly timers = new Set<unknown>();
   private readonly bookListeners = new Map<string, Set<(t: BookTicker) => void>>();
@@ -754,19 +771,61 @@ export class SimVenue {
         this.unrest(o);
         this.emitOrder(o);
       }
-      const size = p.size;
       const book = this.books.get(p.symbol)!;
-      const price = size > 0 ? book.bid : book.ask;
-      const px = price > 0 ? price : this.mark(p.symbol);
-      this.account.applyDerivativeFill(
-        m,
-        size > 0 ? 'sell' : 'buy',
-        Math.abs(size),
-        px,
-        Math.abs(size) * m.contractSize * px * m.taker,
-      );
-      this.emitEvent({ type: 'liquidation', symbol: p.symbol, size, price: px, timestamp: now });
+      const price = p.size > 0 ? book.bid : book.ask;
+      // The liquidation fee: the taker rate on the closed notional, in the settle currency.
+      this.closeByVenue('liquidation', m, p.size, price > 0 ? price : this.mark(p.symbol), m.taker);
     }
+  }
+
+  /**
+   * Auto-deleveraging: the venue closes (part of) a profitable position against a liquidated
+   * counterparty its insurance fund could not cover — at the mark, without a fee. Nothing in a
+   * single account's own numbers triggers it, so a test (or a scenario) calls it. `fraction` of
+   * the position (on the amount step); returns the size closed (0: no position).
+   */
+  autoDeleverage(symbol: string, fraction = 1): number {
+    const m = this.marketOrThrow(symbol);
+    const p = this.account.positions.get(symbol);
+    if (!isDerivativeMarket(m) || !p || p.size === 0) return 0;
+    const part = Math.abs(p.size) * Math.min(1, Math.max(0, fraction));
+    const size = Math.sign(p.size) * roundToStep(part, m.precision.amount, 'floor');
+    if (size === 0) return 0;
+    this.closeByVenue('adl', m, size, this.mark(symbol) || p.entryPrice, 0);
+    return size;
+  }
+
+  /** A position the venue closes itself: booked as a trade of the account and pushed. */
+  private closeByVenue(
+    type: 'liquidation' | 'adl',
+    m: Market,
+    size: number,
+    price: number,
+    feeRate: number,
+  ): void {
+    const now = this.clock.now();
+    const amount = Math.abs(size);
+    const side = size > 0 ? 'sell' : 'buy';
+    const cost = amount * m.contractSize * price;
+    const fee = { currency: m.settle ?? m.quote, cost: cost * feeRate };
+    this.account.applyDerivativeFill(m, side, amount, price, fee.cost);
+    const id = `${this.name}-${this.nextTradeId++}`;
+    const fill: Fill = {
+      id,
+      orderId: `${type}-${id}`,
+      clientOrderId: '',
+      symbol: m.symbol,
+      side,
+      price,
+      amount,
+      cost,
+      fee,
+      takerOrMaker: 'taker',
+      timestamp: now,
+    };
+    this.closesByVenue.push({ type, symbol: m.symbol, size, price, fill, timestamp: now });
+    if (this.closesByVenue.length > 10_000) this.closesByVenue.splice(0, 5_000);
+    this.emitEvent({ type, symbol: m.symbol, size, price, fill, timestamp: now });
   }
 
   // ---------------------------------------------------------------- queries
@@ -824,6 +883,13 @@ export class SimVenue {
       markPrice: this.mark(symbol),
       timestamp: f?.timestamp ?? now,
     };
+  }
+
+  /** The liquidations and auto-deleveragings of `symbol` since `since`, oldest first. */
+  venueCloses(symbol: string, since = 0): VenueCloseRecord[] {
+    return this.closesByVenue
+      .filter((c) => c.symbol === symbol && c.timestamp >= since)
+      .map((c) => ({ ...c, fill: { ...c.fill, fee: { ...c.fill.fee } } }));
   }
 
   fundingPayments(symbol: string, since = 0): FundingPayment[] {
@@ -948,6 +1014,7 @@ export class SimVenue {
       books: [...this.books.values()].filter((b) => b.hasQuote()).map((b) => b.ticker()),
       funding: [...this.fundingRates.values()],
       fundingHistory: this.fundingHistory.map((p) => ({ ...p })),
+      venueCloses: this.closesByVenue.map((c) => ({ ...c })),
     };
   }
 
@@ -962,6 +1029,7 @@ export class SimVenue {
     for (const b of s.books) this.books.get(b.symbol)?.applyTicker(b);
     for (const f of s.funding) this.fundingRates.set(f.symbol, f);
     for (const p of s.fundingHistory ?? []) this.fundingHistory.push({ ...p });
+    for (const c of s.venueCloses ?? []) this.closesByVenue.push({ ...c });
     for (const saved of s.orders) {
       const m = this.markets.get(saved.symbol);
       if (!m) throw new Error(`venue state has an order on unknown market ${saved.symbol}`);
