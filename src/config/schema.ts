@@ -81,6 +81,15 @@ const simulatedVenueSchema = z.strictObject({
     .describe(
       'fee tiers and fee currency (default: the venue’s public base tier, e.g. Binance spot 0.1 %, perp 0.02/0.05 %)',
     ),
+  collateral: z
+    .union([
+      z.literal('settle-only'),
+      z.record(z.string().regex(/^([A-Z0-9]+|default)$/), z.number().min(0).max(1)),
+    ])
+    .optional()
+    .describe(
+      'what margins the derivatives: "settle-only" (the settle wallet, as Binance’s separate futures wallet), or a haircut per asset (and "default") at which spot holdings count (a unified account). Default: the venue’s preset — binance settle-only; bybit, okx and others BTC/ETH 5 %, other assets 10 %',
+    ),
   faults: z
     .strictObject({
       seed: z.number().int().nonnegative().default(1).describe('seed of the fault stream'),

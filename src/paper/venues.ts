@@ -2,7 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Clock } from '../clock/clock.ts';
 import { type LatencyConfig, SimExchangeClient } from '../exchange/sim/client.ts';
 import { type FaultConfig, FaultInjector } from '../exchange/sim/faults.ts';
-import { type FeeTiers, feeOverrides, simMarket, standardSymbols } from '../exchange/sim/markets.ts';
+import {
+  type FeeTiers,
+  feeOverrides,
+  simMarket,
+  standardSymbols,
+  venueCollateralHaircuts,
+} from '../exchange/sim/markets.ts';
 import { SimVenue, type SimVenueState } from '../exchange/sim/venue.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 
@@ -17,6 +23,8 @@ export interface PaperVenueSpec {
   liquidity?: 'persistent' | 'refresh';
   /** Fee tiers and fee currency (default: the venue's public base tier). */
   fees?: FeeTiers;
+  /** What backs the derivatives (default: the venue's preset, venueCollateralHaircuts). */
+  collateralHaircuts?: Record<string, number> | false;
 }
 
 export interface PaperVenuesOptions {
@@ -60,6 +68,7 @@ export function createPaperVenues(opts: PaperVenuesOptions): PaperVenues {
         ...(spec.fees?.assetPrices ? { assetPrices: spec.fees.assetPrices } : {}),
         ...(spec.queueModel ? { queueModel: spec.queueModel } : {}),
         ...(spec.liquidity ? { liquidity: spec.liquidity } : {}),
+        collateralHaircuts: spec.collateralHaircuts ?? venueCollateralHaircuts(spec.name),
       }),
   );
   const restoredMids = new Map<string, number>();

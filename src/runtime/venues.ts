@@ -36,6 +36,9 @@ export function paperVenueSpec(name: string, v: SimulatedVenueConfig): PaperVenu
     queueModel: v.queueModel,
     liquidity: v.liquidity,
     ...(v.fees ? { fees: v.fees } : {}),
+    ...(v.collateral !== undefined
+      ? { collateralHaircuts: v.collateral === 'settle-only' ? (false as const) : v.collateral }
+      : {}),
     faults: {
       seed,
       rates: {

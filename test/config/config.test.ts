@@ -10,6 +10,7 @@ import {
   withReference,
 } from '../../src/config/reference.ts';
 import { effectiveStrategies } from '../../src/runtime/strategies.ts';
+import { paperVenueSpec } from '../../src/runtime/venues.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'statearb-config-'));
 const ROOT = join(import.meta.dirname, '../..');
@@ -95,6 +96,34 @@ describe('config', () => {
     expect(reason('strategies[3].params.spot')).toMatch(/already traded by strategy "basis"/);
     expect(reason('marketData.quotes')).toMatch(/required/);
     expect(reason('store')).toMatch(/memory, sqlite:PATH or postgres/);
+  });
+
+  it('takes what margins a simulated venue’s derivatives, and refuses a haircut outside 0…1 by path', async () => {
+    const settleOnly = validateConfig(
+      {
+        ...minimal,
+        venues: { binance: { type: 'simulated' }, bybit: { type: 'simulated', collateral: 'settle-only' } },
+      },
+      't.yaml',
+    );
+    expect(paperVenueSpec('bybit', settleOnly.venues.bybit as never).collateralHaircuts).toBe(false);
+    const unified = validateConfig(
+      { ...minimal, venues: { binance: { type: 'simulated', collateral: { BTC: 0.1, default: 0.2 } } } },
+      't.yaml',
+    );
+    expect(paperVenueSpec('binance', unified.venues.binance as never).collateralHaircuts).toEqual({
+      BTC: 0.1,
+      default: 0.2,
+    });
+    // Not given: the venue's preset (createPaperVenues asks venueCollateralHaircuts).
+    expect(
+      paperVenueSpec('binance', validateConfig(minimal, 't.yaml').venues.binance as never),
+    ).not.toHaveProperty('collateralHaircuts');
+    expect(
+      issues({ ...minimal, venues: { binance: { type: 'simulated', collateral: { BTC: 1.5 } } } }).map(
+        (i) => i.path,
+      ),
+    ).toEqual(['venues.binance.collateral.BTC']);
   });
 
   it('refuses credentials anywhere in the file, naming the field', () => {

@@ -9,7 +9,7 @@ import { type LegBook, legPnl } from '../../machines/accounting.ts';
 import { type MarketMakerParams, marketMakerMachine } from '../../machines/strategies/market-maker.ts';
 import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
-import { simMarket } from '../../src/exchange/sim/markets.ts';
+import { simMarket, venueCollateralHaircuts } from '../../src/exchange/sim/markets.ts';
 import { SimVenue, type VenueEvent } from '../../src/exchange/sim/venue.ts';
 import { quote } from '../helpers.ts';
 import { feedBasis, makeWorld, spotFuturesParams } from '../machines/harness.ts';
@@ -18,14 +18,16 @@ const SPOT = 'BTC/USDT';
 const PERP = 'BTC/USDT:USDT';
 
 /** Long 1 BTC spot, short 1 BTC perp at 20×, with little USDT left: then BTC rallies `pct`. */
-function basisAccount(pct: number, collateralHaircuts?: false) {
+function basisAccount(pct: number, collateralHaircuts?: false, venue = 'v') {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1, 10));
   const v = new SimVenue({
-    name: 'v',
+    name: venue,
     clock,
-    markets: [simMarket('v', SPOT), simMarket('v', PERP)],
+    markets: [simMarket(venue, SPOT), simMarket(venue, PERP)],
     balances: { USDT: 64_000 },
-    ...(collateralHaircuts === false ? { collateralHaircuts } : {}),
+    ...(collateralHaircuts === false
+      ? { collateralHaircuts }
+      : { collateralHaircuts: venueCollateralHaircuts(venue) }),
   });
   const events: VenueEvent[] = [];
   v.subscribeEvents((e) => events.push(e));
@@ -52,6 +54,17 @@ describe('liquidations', () => {
     const { v, events } = basisAccount(6.7, false);
     expect(events.filter((e) => e.type === 'liquidation')).toHaveLength(1);
     expect(v.positions([PERP])[0]?.size ?? 0).toBe(0);
+  });
+
+  it('the venue presets: Binance margins the perp from its futures wallet only, Bybit and OKX count the spot', () => {
+    expect(venueCollateralHaircuts('binance')).toBe(false);
+    expect(
+      basisAccount(6.7, undefined, 'binance').events.filter((e) => e.type === 'liquidation'),
+    ).toHaveLength(1);
+    for (const venue of ['bybit', 'okx']) {
+      expect(venueCollateralHaircuts(venue)).toMatchObject({ BTC: 0.05 });
+      expect(basisAccount(6.7, undefined, venue).events.filter((e) => e.type === 'liquidation')).toEqual([]);
+    }
   });
 
   it('a strategy whose perp the venue liquidates goes to needs attention, naming the liquidation', async () => {

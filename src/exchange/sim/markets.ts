@@ -60,6 +60,28 @@ const VENUE_FEES: Record<string, FeeSchedule> = {
   },
 };
 
+/**
+ * What backs a venue's derivatives (SimVenueOptions.collateralHaircuts), per preset: Binance's
+ * regular account keeps spot and USDⓈ-M futures in separate wallets, so only the futures wallet
+ * margins the perp (`false`); Bybit's unified trading account and OKX's multi-currency margin
+ * count spot holdings at a haircut, close to their base-tier collateral ratios (BTC and ETH 5 %,
+ * other assets 10 %). A venue without a preset is unified, with those haircuts.
+ */
+const VENUE_COLLATERAL: Record<string, Record<string, number> | false> = {
+  binance: false,
+  bybit: { BTC: 0.05, ETH: 0.05, default: 0.1 },
+  okx: { BTC: 0.05, ETH: 0.05, default: 0.1 },
+};
+
+export function venueCollateralHaircuts(venue: string): Record<string, number> | false {
+  const preset = VENUE_COLLATERAL[venue];
+  return preset === undefined
+    ? { BTC: 0.05, ETH: 0.05, default: 0.1 }
+    : preset === false
+      ? false
+      : { ...preset };
+}
+
 /** A venue without a preset: Binance's rates, fees in the quote (the simplest books to read). */
 const DEFAULT_FEES: FeeSchedule = { ...VENUE_FEES.binance!, spotFeeCurrency: 'quote' };
 

@@ -61,6 +61,7 @@ export interface SimVenueOptions {
    * mark less this haircut (by asset; `default` for the rest). Default: BTC and ETH 5 %, other
    * assets 10 %, the settle currency 0 — close to the base-tier collateral ratios of Bybit's
    * unified account and OKX's multi-currency margin. `false`: only the settle wallet counts.
+   * The venue presets (markets.ts: venueCollateralHaircuts) say which each named venue is.
    */
   collateralHaircuts?: Record<string, number> | false;
 }
