@@ -286,6 +286,11 @@ export class Engine {
   private readonly quotePersistMs: number;
   private readonly migrations: Record<string, Record<number, (snapshot: unknown) => unknown>>;
   private readonly running = new Map<string, Running>();
+  /**
+   * Strategies that ended before this process started, as the store keeps them: the risk check
+   * still counts what they hold and what they lost today (`running` has the ones that end here).
+   */
+  private readonly endedBefore = new Map<string, { kind: StrategyKind; context: never }>();
   private readonly tagToId = new Map<string, string>();
   private readonly markets = new Map<string, Market>();
   private exchange: ReturnType<typeof createExchangeActors> | undefined;
@@ -383,6 +388,7 @@ export class Engine {
     });
     this.actors = bindActors(this.exchange.actors);
     const report = emptyReport();
+    this.loadEndedForRisk();
     // Risk is evaluated on the strategies' shared ticker: at the default period the evaluation and
     // every strategy's TIME.TICK come from one timer. stop() disposes the ticker.
     this.ticker.subscribe(this.riskIntervalMs, () => this.evaluateRisk());
@@ -1108,16 +1114,49 @@ export class Engine {
     }
   }
 
+  /**
+   * The ended strategies in the store that can still matter to the day's limits: those that hold
+   * positions (a stopped or failed strategy keeps what it had) and those that ended today.
+   * Shared store: every node counts them (they belong to no node any more) — the conservative side.
+   */
+  private loadEndedForRisk(): void {
+    let records: StrategyRecord[];
+    try {
+      records = this.store.listAll().records;
+    } catch (e) {
+      this.log.warn({ err: String(e) }, 'risk: could not list ended strategies');
+      return;
+    }
+    const dayStart = Math.floor(this.clock.now() / 86_400_000) * 86_400_000;
+    for (const rec of records) {
+      if (rec.status === 'active' || this.running.has(rec.id)) continue;
+      const kind = STRATEGY_KINDS[rec.kind];
+      const context = (rec.snapshot as { context?: never } | undefined)?.context;
+      if (!kind || context === undefined || rec.machineVersion !== kind.version) continue;
+      try {
+        const holds = kind.legs(context).some((l) => l.position !== 0);
+        if (holds || rec.updatedAt >= dayStart) this.endedBefore.set(rec.id, { kind, context });
+      } catch {
+        // A snapshot this version cannot read is not a figure the limits can use.
+      }
+    }
+  }
+
   private evaluateRisk(): void {
     const live = [...this.running.values()].filter((r) => !r.done);
-    // Ended strategies count too: their losses today, and positions a failed or stopped one still holds.
-    const inputs = [...this.running.values()].map((r) => {
-      const ctx = (r.actor.getSnapshot() as { context: never }).context;
-      const legs = r.kind.legs(ctx);
-      const marks = r.kind.marks(ctx);
+    // Ended strategies count too: their losses today, and positions a failed or stopped one still
+    // holds — those that ended here and those that had ended before this process started.
+    const figures = (id: string, kind: StrategyKind, ctx: never, done: boolean) => {
+      const legs = kind.legs(ctx);
+      const marks = kind.marks(ctx);
       const exposure = legs.reduce((x, l, i) => x + Math.abs(l.position) * (marks[i] || l.entryPrice), 0);
-      return { id: r.id, netPnl: strategyFigures(r.kind, ctx).netPnl, exposure, done: r.done };
-    });
+      return { id, netPnl: strategyFigures(kind, ctx).netPnl, exposure, done };
+    };
+    const inputs = [...this.running.values()].map((r) =>
+      figures(r.id, r.kind, (r.actor.getSnapshot() as { context: never }).context, r.done),
+    );
+    for (const [id, e] of this.endedBefore)
+      if (!this.running.has(id)) inputs.push(figures(id, e.kind, e.context, true));
     for (const a of this.risk.evaluate(this.clock.now(), inputs)) {
       if (a.type === 'breach') {
         this.log.error({ risk: a.name, reason: a.reason, flatten: a.flatten }, 'portfolio risk breach');

@@ -327,6 +327,33 @@ describe('engine', () => {
     await e.stop();
   });
 
+  it('after a restart, a stopped strategy that still holds positions counts toward the exposure limit', async () => {
+    const w = world();
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params({ maxCycles: 0 }) });
+    await w.drive(2_000, 60_000, 60_000);
+    await w.drive(2_000, 60_000, 60_300);
+    expect(e1.status().strategies[0]!.state).toBe('holding');
+    // Stopped without flattening: 0.5 BTC spot and 0.5 BTC short perp stay with it (≈ 60,000).
+    await w.settle(e1.stopStrategy('basis-1', { flatten: false }));
+    expect(e1.status().strategies[0]!.state).toBe('stopped');
+    await e1.stop();
+
+    const e2 = createEngine({
+      store: new SqliteStore(w.file),
+      venues: { sim: w.client },
+      clock: w.clock,
+      risk: { maxTotalExposure: 10_000 },
+    });
+    await w.settle(e2.start({ recover: true }));
+    await w.drive(2_000, 60_000, 60_300);
+    expect(e2.status().risk.breaches).toHaveProperty('exposure');
+    expect(e2.status().risk.breaches.exposure).toMatch(/total exposure 6\d{4}/);
+    await e2.stop();
+  });
+
   it('graceful shutdown lets an entry in flight settle, persists, and the next start resumes it', async () => {
     const w = world();
     const store = new SqliteStore(w.file);
