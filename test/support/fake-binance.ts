@@ -28,7 +28,7 @@ import type {
   TimeInForce,
 } from '../../src/domain/index.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
-import { SimVenue } from '../../src/exchange/sim/venue.ts';
+import { SimVenue, type VenueEvent } from '../../src/exchange/sim/venue.ts';
 
 export interface FakeBinanceOptions {
   clock: Clock;
@@ -122,6 +122,10 @@ export class FakeBinance {
     // Order updates of both wallets go to the user streams.
     this.spot.subscribeOrders((o) => this.pushOrder('spot', o));
     this.futures.subscribeOrders((o) => this.pushOrder('futures', o));
+    // Positions the venue closes itself reach the user stream as Binance sends them.
+    this.futures.subscribeEvents((e) => {
+      if (e.type === 'liquidation' || e.type === 'adl') this.pushVenueClose(e);
+    });
     for (const v of [this.spot, this.futures])
       for (const m of v.listMarkets())
         v.subscribeBook(m.symbol, (t) => this.pushBook(v === this.spot ? 'spot' : 'futures', m, t));
@@ -970,6 +974,58 @@ export class FakeBinance {
         R: o.reduceOnly,
         wt: 'CONTRACT_PRICE',
         ot: f.origType,
+        ps: 'BOTH',
+        cp: false,
+        rp: '0',
+        pP: false,
+        si: 0,
+        ss: 0,
+        V: 'NONE',
+        pm: 'NONE',
+        gtd: 0,
+      },
+    });
+  }
+  /**
+   * A liquidation or auto-deleveraging as Binance's USDⓈ-M user stream reports it: an
+   * ORDER_TRADE_UPDATE of an order the venue placed itself — client id `autoclose-<ts>` and
+   * order type LIQUIDATION with execution type CALCULATED for a liquidation, `adl_autoclose` for
+   * ADL — filled at once.
+   */
+  private pushVenueClose(e: Extract<VenueEvent, { type: 'liquidation' | 'adl' }>): void {
+    const m = this.futures.market(e.symbol);
+    const f = e.fill;
+    const liquidation = e.type === 'liquidation';
+    this.send('user', (h) => h === 'fstream.binance.com', undefined, {
+      e: 'ORDER_TRADE_UPDATE',
+      E: f.timestamp,
+      T: f.timestamp,
+      o: {
+        s: m.id,
+        c: liquidation ? `autoclose-${f.timestamp}` : 'adl_autoclose',
+        S: f.side.toUpperCase(),
+        o: liquidation ? 'LIQUIDATION' : 'MARKET',
+        f: 'IOC',
+        q: str(f.amount),
+        p: str(f.price),
+        ap: str(f.price),
+        sp: '0',
+        x: liquidation ? 'CALCULATED' : 'TRADE',
+        X: 'FILLED',
+        i: 9_000_000 + tradeNo(f.id),
+        l: str(f.amount),
+        z: str(f.amount),
+        L: str(f.price),
+        N: f.fee.currency,
+        n: str(f.fee.cost),
+        T: f.timestamp,
+        t: tradeNo(f.id),
+        b: '0',
+        a: '0',
+        m: false,
+        R: true,
+        wt: 'CONTRACT_PRICE',
+        ot: liquidation ? 'LIQUIDATION' : 'MARKET',
         ps: 'BOTH',
         cp: false,
         rp: '0',

@@ -7,6 +7,7 @@
  */
 import type { Order as CcxtOrder, Exchange, Trade } from 'ccxt';
 import {
+  type AccountEvent,
   type Balances,
   type BookTicker,
   type ExchangeError,
@@ -27,6 +28,7 @@ import type { ExchangeClient, StreamSink, Subscription } from '../port.ts';
 import { toBalances, toFill, toMarket, toOrder, toPosition } from './convert.ts';
 import { fromCcxtError } from './errors.ts';
 import type { RateBudget } from './rate-budget.ts';
+import { venueCloseEvent, venueCloseKind } from './venue-closes.ts';
 
 export interface CcxtClientLogger {
   warn(obj: object, msg: string): void;
@@ -500,6 +502,44 @@ export class CcxtExchangeClient implements ExchangeClient {
           }
         } catch (e) {
           fail(fromCcxtError(e, this.venue));
+        }
+      })();
+    return {
+      close: () => {
+        closed = true;
+      },
+    };
+  }
+
+  /**
+   * Positions the venue closed itself, seen in the derivatives' order streams by each venue's
+   * marker (venue-closes.ts). Funding is not pushed through ccxt: the strategies poll it. A close
+   * missed while the stream is down is the engine's position check's to find.
+   */
+  watchAccountEvents(sink: StreamSink<AccountEvent>): Subscription {
+    let closed = false;
+    const types = [...this.types].filter((t) => t !== 'spot');
+    const seen = new Set<string>();
+    const id = this.ex.id;
+    for (const type of types)
+      void (async () => {
+        try {
+          while (!closed) {
+            const updates = await this.ex.watchOrders(undefined, undefined, undefined, { type });
+            if (closed) return;
+            for (const o of updates) {
+              const m = o.symbol ? this.markets.get(o.symbol) : undefined;
+              const kind = m && venueCloseKind(id, o);
+              const e = kind && venueCloseEvent(kind, o, m);
+              if (!e || seen.has(e.fill!.id)) continue;
+              seen.add(e.fill!.id);
+              sink.data(e);
+            }
+          }
+        } catch (e) {
+          if (closed) return;
+          closed = true;
+          sink.error?.(fromCcxtError(e, this.venue));
         }
       })();
     return {
