@@ -47,6 +47,9 @@ export interface WorldOptions {
 /** The price of BNB, the third fee asset of the `{ asset: 'BNB' }` fee mode (no market for it). */
 export const BNB_PRICE = 600;
 
+/** How long a quote takes to reach the strategy at most (stream latency 2 ms, with margin). */
+const QUOTE_DELIVERY_MS = 20;
+
 export class StrategyWorld {
   /** Twenty seconds before the 08:00 settlement: funding is paid inside most runs, at the edge or just before the end of others. */
   readonly clock = new VirtualClock(Date.UTC(2026, 0, 1, 7, 59, 40));
@@ -108,9 +111,11 @@ export class StrategyWorld {
           return place(req);
         } catch (e) {
           // Sized below a limit — unless a price jump (a shock step) landed between the quote it
-          // was sized on and its arrival (a resend is the same request, first sent before the
-          // jump): that reject is the venue's to make, not a sizing defect.
-          const sizedOnOldPrice = (this.firstSentAt.get(req.clientOrderId) ?? 0) < this.jumpedAt;
+          // was sized on and its arrival: first sent before the jump's quotes could reach the
+          // strategy (stream latency), a resend being the same request. That reject is the
+          // venue's to make, not a sizing defect.
+          const firstSent = this.firstSentAt.get(req.clientOrderId) ?? Number.POSITIVE_INFINITY;
+          const sizedOnOldPrice = firstSent < this.jumpedAt + QUOTE_DELIVERY_MS;
           if (
             e instanceof InvalidOrder &&
             (e.field === 'amount' || e.field === 'notional') &&
