@@ -61,6 +61,9 @@ describe('venue closes through ccxt', () => {
   it('an auto-deleveraging and a liquidation on the user stream reach the account stream once each, as fills', async () => {
     const events: AccountEvent[] = [];
     const sub = perp.watchAccountEvents({ data: (e) => events.push(e) });
+    // The order stream's subscribers share its one reader: our own orders still reach them.
+    const ours: string[] = [];
+    const orders = perp.watchOrders({ data: (o) => ours.push(`${o.clientOrderId} ${o.status}`) });
     // Let the user stream connect before the venue acts.
     await new Promise((r) => setTimeout(r, 500));
     await perp.createOrder({
@@ -99,7 +102,10 @@ describe('venue closes through ccxt', () => {
     // Nothing twice, and our own orders are not venue closes.
     await new Promise((r) => setTimeout(r, 300));
     expect(events).toHaveLength(2);
+    expect(ours).toContain('Sclose1 closed');
+    expect(ours.some((o) => o.includes('autoclose'))).toBe(false);
     sub.close();
+    orders.close();
   });
 
   it('reads the markers of Bybit, OKX, Gate and MEXC from the raw orders ccxt keeps', () => {
@@ -131,6 +137,9 @@ describe('venue closes through ccxt', () => {
     expect(venueCloseKind('gate', order({ text: 'liq-123' }, 'liq-123'))).toBe('liquidation');
     expect(venueCloseKind('gate', order({ text: 'auto_deleveraging' }, 'auto_deleveraging'))).toBe('adl');
     expect(venueCloseKind('gate', order({ text: 't-Sabc' }, 't-Sabc'))).toBeUndefined();
+    // Our own order, whatever the venue says it finished as, is never its close.
+    const own = 't-Sevjaki433w000006e00a02';
+    expect(venueCloseKind('gate', order({ text: own, finish_as: 'auto_deleveraged' }, own))).toBeUndefined();
     expect(venueCloseKind('mexc', order({ category: 2 }))).toBe('liquidation');
     expect(venueCloseKind('mexc', order({ category: 4 }))).toBe('adl');
     expect(venueCloseKind('mexc', order({ category: 1 }))).toBeUndefined();

@@ -83,6 +83,11 @@ export class CcxtExchangeClient implements ExchangeClient {
   /** Market types present (spot, swap, future): user streams and open orders are per type. */
   private readonly types = new Set<string>();
   private agentLoaded = false;
+  /** Subscribers of the order stream and of the venue's own closes (one reader per type serves both). */
+  private readonly orderSinks = new Set<StreamSink<Order>>();
+  private readonly closeSinks = new Set<StreamSink<AccountEvent>>();
+  private readonly orderReaders = new Set<string>();
+  private readonly closesSeen = new Set<string>();
 
   constructor(private readonly opts: CcxtClientOptions) {
     this.venue = opts.venue;
@@ -474,41 +479,7 @@ export class CcxtExchangeClient implements ExchangeClient {
    * stream is down and after it returns (see OrderUpdateHub), so nothing is lost.
    */
   watchOrders(sink: StreamSink<Order>): Subscription {
-    let closed = false;
-    const types = this.types.size > 0 ? [...this.types] : [undefined];
-    const fail = (e: ExchangeError) => {
-      if (closed) return;
-      closed = true;
-      sink.error?.(e);
-    };
-    for (const type of types)
-      void (async () => {
-        try {
-          while (!closed) {
-            const updates = await this.ex.watchOrders(undefined, undefined, undefined, type ? { type } : {});
-            if (closed) return;
-            for (const o of updates) {
-              const m = o.symbol ? this.markets.get(o.symbol) : undefined;
-              if (!m || !o.clientOrderId) continue;
-              try {
-                sink.data(await this.withFills(o, m, o.clientOrderId));
-              } catch (e) {
-                this.log.warn(
-                  { venue: this.venue, clientOrderId: o.clientOrderId, err: String(e) },
-                  'order update without its fills yet',
-                );
-              }
-            }
-          }
-        } catch (e) {
-          fail(fromCcxtError(e, this.venue));
-        }
-      })();
-    return {
-      close: () => {
-        closed = true;
-      },
-    };
+    return this.subscribeOrderStream(this.orderSinks, sink);
   }
 
   /**
@@ -517,36 +488,74 @@ export class CcxtExchangeClient implements ExchangeClient {
    * missed while the stream is down is the engine's position check's to find.
    */
   watchAccountEvents(sink: StreamSink<AccountEvent>): Subscription {
-    let closed = false;
-    const types = [...this.types].filter((t) => t !== 'spot');
-    const seen = new Set<string>();
-    const id = this.ex.id;
-    for (const type of types)
-      void (async () => {
-        try {
-          while (!closed) {
-            const updates = await this.ex.watchOrders(undefined, undefined, undefined, { type });
-            if (closed) return;
-            for (const o of updates) {
-              const m = o.symbol ? this.markets.get(o.symbol) : undefined;
-              const kind = m && venueCloseKind(id, o);
-              const e = kind && venueCloseEvent(kind, o, m);
-              if (!e || seen.has(e.fill!.id)) continue;
-              seen.add(e.fill!.id);
-              sink.data(e);
-            }
-          }
-        } catch (e) {
-          if (closed) return;
-          closed = true;
-          sink.error?.(fromCcxtError(e, this.venue));
-        }
-      })();
+    return this.subscribeOrderStream(this.closeSinks, sink);
+  }
+
+  private subscribeOrderStream<T>(sinks: Set<StreamSink<T>>, sink: StreamSink<T>): Subscription {
+    sinks.add(sink);
+    this.runOrderStreams();
     return {
       close: () => {
-        closed = true;
+        sinks.delete(sink);
       },
     };
+  }
+
+  /**
+   * One reader per market type of ccxt's order stream, for every subscriber: ccxt keeps one
+   * order cache per exchange and counts what is new per read, so two readers of one stream would
+   * each miss what the other read while it was busy (fetching fills). A venue's own close goes to
+   * the account subscribers (once, by its order id), every other order of ours to the order
+   * subscribers. A reader stops when nobody listens; an error ends every subscription (they
+   * resubscribe, and the next subscriber starts the readers again).
+   */
+  private runOrderStreams(): void {
+    const types = this.types.size > 0 ? [...this.types] : [undefined];
+    const listening = () => this.orderSinks.size + this.closeSinks.size > 0;
+    for (const type of types) {
+      const key = type ?? '';
+      if (this.orderReaders.has(key)) continue;
+      this.orderReaders.add(key);
+      void (async () => {
+        try {
+          while (listening()) {
+            const updates = await this.ex.watchOrders(undefined, undefined, undefined, type ? { type } : {});
+            for (const o of updates) {
+              const m = o.symbol ? this.markets.get(o.symbol) : undefined;
+              if (!m) continue;
+              const kind = m.type !== 'spot' ? venueCloseKind(this.ex.id, o) : undefined;
+              if (kind) {
+                const e = venueCloseEvent(kind, o, m);
+                if (!e || this.closesSeen.has(e.fill!.id)) continue;
+                this.closesSeen.add(e.fill!.id);
+                if (this.closesSeen.size > 10_000) this.closesSeen.clear();
+                for (const s of this.closeSinks) s.data(e);
+                continue;
+              }
+              if (!o.clientOrderId || this.orderSinks.size === 0) continue;
+              try {
+                const order = await this.withFills(o, m, o.clientOrderId);
+                for (const s of this.orderSinks) s.data(order);
+              } catch (e) {
+                this.log.warn(
+                  { venue: this.venue, clientOrderId: o.clientOrderId, err: String(e) },
+                  'order update without its fills yet',
+                );
+              }
+            }
+          }
+          this.orderReaders.delete(key);
+        } catch (e) {
+          // Free the type first: a subscriber that resubscribes from its error handler starts a reader.
+          this.orderReaders.delete(key);
+          const err = fromCcxtError(e, this.venue);
+          const sinks = [...this.orderSinks, ...this.closeSinks];
+          this.orderSinks.clear();
+          this.closeSinks.clear();
+          for (const s of sinks) s.error?.(err);
+        }
+      })();
+    }
   }
 
   /** Close the websockets (ccxt opens new ones on the next watch). */

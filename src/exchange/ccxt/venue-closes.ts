@@ -13,7 +13,7 @@
  * - MEXC contract: `info.category` 2 (system take-over: liquidation), 4 (ADL reduction).
  */
 import type { Order as CcxtOrder } from 'ccxt';
-import type { AccountEvent, Fill, Market } from '../../domain/index.ts';
+import { type AccountEvent, type Fill, isPortableClientOrderId, type Market } from '../../domain/index.ts';
 
 export type VenueCloseKind = 'liquidation' | 'adl';
 
@@ -22,6 +22,8 @@ const GATE_LIQUIDATION = /^(liquidation|liq-|hedge-liq-|pm_liquidate|comb_margin
 export function venueCloseKind(exchangeId: string, o: CcxtOrder): VenueCloseKind | undefined {
   const info = (o.info ?? {}) as Record<string, unknown>;
   const cid = String(o.clientOrderId ?? '');
+  // One of ours (Gate prefixes its text with t-) is never the venue's own, whatever it finished as.
+  if (isPortableClientOrderId(cid.replace(/^t-/, ''))) return undefined;
   switch (exchangeId) {
     case 'binance':
     case 'binanceusdm':
