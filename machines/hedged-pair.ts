@@ -152,6 +152,8 @@ interface PairContext {
   idleRounds: number;
   /** Targets shrunk to the hedge already held (open mode, once). */
   shrunk: boolean;
+  /** Fill ids of the venue's own closes already taken into the legs' positions. */
+  venueCloses?: string[];
   errors: string[];
 }
 
@@ -438,16 +440,23 @@ function legResult(l: LegState): LegResult {
  */
 function withVenueClose(ctx: PairContext, e: VenueClosedPositionEvent): Partial<PairContext> {
   const closed = e.closed;
-  if (!closed) return {};
+  if (!closed || ctx.venueCloses?.includes(closed.fill.id)) return {};
   const i = ctx.legs.findIndex((l) => l.spec.venue === closed.venue && l.spec.symbol === closed.fill.symbol);
   if (i < 0) return {};
   const legs: [LegState, LegState] = [ctx.legs[0], ctx.legs[1]];
   const leg = legs[i]!;
-  const signed = closed.fill.amount * leg.spec.contractSize * (closed.fill.side === 'buy' ? 1 : -1);
+  const toward = closed.fill.side === 'buy' ? 1 : -1;
+  // As the strategy's books take it (applyVenueClose): up to flat, never flipping the leg.
+  if (leg.position === 0 || toward === Math.sign(leg.position)) return {};
+  const signed = toward * Math.min(closed.fill.amount * leg.spec.contractSize, Math.abs(leg.position));
   legs[i] = { ...leg, position: leg.position + signed, closedByVenue: (leg.closedByVenue ?? 0) + signed };
   if (ctx.input.mode !== 'close')
     for (const n of [0, 1] as const) legs[n] = { ...legs[n], target: legs[n].position };
-  return { legs, shrunk: ctx.input.mode !== 'close' || ctx.shrunk };
+  return {
+    legs,
+    shrunk: ctx.input.mode !== 'close' || ctx.shrunk,
+    venueCloses: [...(ctx.venueCloses ?? []), closed.fill.id],
+  };
 }
 
 function newLegState(spec: LegSpec): LegState {

@@ -3,7 +3,7 @@
  * markets, applying execution results and funding to the books. Pure functions only.
  */
 import { type AnyActorRef, assign, enqueueActions } from 'xstate';
-import type { Market } from '../../src/domain/index.ts';
+import type { Fill, Market } from '../../src/domain/index.ts';
 import { amountToPrecision } from '../../src/domain/index.ts';
 import { applyFill, applyOrderFills, type LegBook, legPnl } from '../accounting.ts';
 import type {
@@ -535,20 +535,26 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
        * books say what the venue did), the notice kept for the attention the execution's end raises.
        */
       noteVenueNotice: enqueueActions(({ context, event, self, enqueue }) => {
-        enqueue.assign({
-          ...bookVenueClose(h, context as C, event),
-          venueNotice: [(context as C).venueNotice, (event as unknown as { reason: string }).reason]
-            .filter(Boolean)
-            .join('; '),
-        } as never);
         // The running execution plans from positions: it learns of the close too.
         const children = (self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> })
           .children;
-        for (const child of Object.values(children ?? {})) {
+        const executions = Object.values(children ?? {}).filter((child) => {
           const snap = child?.getSnapshot() as { status?: string; machine?: { id?: string } } | undefined;
-          if (snap?.status === 'active' && snap.machine?.id === 'hedgedPair')
-            enqueue.sendTo(child!, event as VenueClosedPositionEvent);
-        }
+          return snap?.status === 'active' && snap.machine?.id === 'hedgedPair';
+        });
+        // Kept for the execution's end only while one runs: a notice left over would send a later,
+        // clean execution to needs attention.
+        enqueue.assign({
+          ...bookVenueClose(h, context as C, event, executions.length > 0),
+          ...(executions.length > 0
+            ? {
+                venueNotice: [(context as C).venueNotice, (event as unknown as { reason: string }).reason]
+                  .filter(Boolean)
+                  .join('; '),
+              }
+            : {}),
+        } as never);
+        for (const child of executions) enqueue.sendTo(child!, event as VenueClosedPositionEvent);
       }) as never,
       /**
        * The engine's position check (the venue's legs as it saw them), or the venue's push of a
@@ -587,15 +593,45 @@ type AttentionActionName =
  * (fee included), booked once by its fill id, so the books equal the venue's position and the
  * PnL carries the loss the venue realised.
  */
-export function bookVenueClose<C>(h: TwoLegBooks<C>, c: C, event: unknown): Partial<C> {
+export function bookVenueClose<C>(
+  h: TwoLegBooks<C>,
+  c: C,
+  event: unknown,
+  /** An execution is running: its fills are not in the books yet, so the close is taken whole. */
+  executing = false,
+): Partial<C> {
   const closed = (event as Partial<VenueClosedPositionEvent>).closed;
   if (!closed) return {};
   const books = h.books(c);
   const i = books.findIndex((b) => b.venue === closed.venue && b.symbol === closed.fill.symbol);
   if (i < 0) return {};
   const next: [LegBook, LegBook] = [books[0], books[1]];
-  next[i] = applyFill(books[i]!, closed.fill);
+  next[i] = executing ? applyFill(books[i]!, closed.fill) : applyVenueClose(books[i]!, closed.fill);
   return h.withBooks(c, next);
+}
+
+/**
+ * A venue's close booked on a leg — only what closes the leg's own position: a close larger than
+ * the leg (the account also held a position nobody's books own, a predecessor's leftover) is
+ * booked up to flat, fee in proportion, never flipping the leg; one that would add to it is not
+ * the leg's. The position check names whatever is left.
+ */
+export function applyVenueClose(leg: LegBook, fill: Fill): LegBook {
+  const q = fill.amount * leg.contractSize * (fill.side === 'buy' ? 1 : -1);
+  if (leg.position === 0 || Math.sign(q) === Math.sign(leg.position)) return leg;
+  const amount = Math.min(fill.amount, Math.abs(leg.position) / leg.contractSize);
+  if (amount === fill.amount) return applyFill(leg, fill);
+  const part = amount / fill.amount;
+  return applyFill(leg, {
+    ...fill,
+    amount,
+    cost: fill.cost * part,
+    fee: {
+      ...fill.fee,
+      cost: fill.fee.cost * part,
+      ...(fill.fee.quoteCost !== undefined ? { quoteCost: fill.fee.quoteCost * part } : {}),
+    },
+  });
 }
 
 /** An attention that also names what the venue said meanwhile (a liquidation during an exit). */

@@ -13,7 +13,7 @@
 import { assign, sendTo, setup } from 'xstate';
 import type { Instrument, Market, Order, Side } from '../../src/domain/index.ts';
 import { amountToPrecision, microPrice, priceToPrecision } from '../../src/domain/index.ts';
-import { applyFill, applyNewFills, applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
+import { applyNewFills, applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
 import { actorContracts } from '../contract-actors.ts';
 import type {
   ClockTickInput,
@@ -29,7 +29,16 @@ import { failure } from '../contracts.ts';
 import { clientOrderId, strategyTag } from '../ids.ts';
 import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
 import { ParamChecker } from '../params.ts';
-import { applyFunding, isFresh, mid, type Quote, riskBreachUpdate, toQuote, totalPnl } from './common.ts';
+import {
+  applyFunding,
+  applyVenueClose,
+  isFresh,
+  mid,
+  type Quote,
+  riskBreachUpdate,
+  toQuote,
+  totalPnl,
+} from './common.ts';
 import type { StrategyControlEvent } from './spot-futures.ts';
 
 export const MAX_LEVELS = 3;
@@ -434,9 +443,10 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
         const e = event as VenueClosedPositionEvent;
         const own = e.closed?.venue === context.leg.venue && e.closed.fill.symbol === context.leg.symbol;
         return {
-          ...(own ? { leg: applyFill(context.leg, e.closed!.fill) } : {}),
+          ...(own ? { leg: applyVenueClose(context.leg, e.closed!.fill) } : {}),
           lastError: failure(e.closed ? 'VenueClosedPosition' : 'PositionMismatch', e.reason),
-          stopRequested: { flatten: e.closed !== undefined },
+          // Never weaker than a stop already asked for (a risk flatten stays a flatten).
+          stopRequested: { flatten: (context.stopRequested?.flatten ?? false) || e.closed !== undefined },
         };
       }),
       requestStop: assign({

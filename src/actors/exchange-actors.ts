@@ -308,15 +308,19 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
             });
             since = Math.max(since, p.timestamp);
           }
-          // What a dropped push missed (a push and a poll of one close carry one fill id).
-          if (c.fetchVenueCloses) {
-            const closes = await c.fetchVenueCloses(input.symbol, closesSince);
-            if (stopped) return;
-            for (const e of closes) sendVenueClose(e);
-          }
         } catch (e) {
           deps.onError?.(`watchFunding ${input.venue} ${input.symbol}`, e);
         }
+        // What a dropped push missed (a push and a poll of one close carry one fill id): asked
+        // on its own, so a funding endpoint that fails does not hide a liquidation.
+        if (c.fetchVenueCloses && !stopped)
+          try {
+            const closes = await c.fetchVenueCloses(input.symbol, closesSince);
+            if (stopped) return;
+            for (const e of closes) sendVenueClose(e);
+          } catch (e) {
+            deps.onError?.(`fetchVenueCloses ${input.venue} ${input.symbol}`, e);
+          }
         if (!stopped) timer = clock.setTimeout(() => void poll(), every);
       };
       // The venue's push: a payment reaches the strategy when it settles, a position the venue

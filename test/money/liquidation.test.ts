@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
-import { type LegBook, legPnl } from '../../machines/accounting.ts';
+import { type LegBook, legPnl, newLeg } from '../../machines/accounting.ts';
+import { applyVenueClose } from '../../machines/strategies/common.ts';
 import { type MarketMakerParams, marketMakerMachine } from '../../machines/strategies/market-maker.ts';
 import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
@@ -65,6 +66,29 @@ describe('liquidations', () => {
       expect(venueCollateralHaircuts(venue)).toMatchObject({ BTC: 0.05 });
       expect(basisAccount(6.7, undefined, venue).events.filter((e) => e.type === 'liquidation')).toEqual([]);
     }
+  });
+
+  it('a close is booked on a leg only up to flat: a larger one never flips it, one that would add is not the leg’s', () => {
+    const short = { ...newLeg('v', PERP), position: -0.3, entryPrice: 60_000 };
+    const close = {
+      id: 'v-liq-1',
+      orderId: 'liquidation-v-1',
+      clientOrderId: '',
+      symbol: PERP,
+      side: 'buy' as const,
+      price: 70_000,
+      amount: 0.5,
+      cost: 35_000,
+      fee: { currency: 'USDT', cost: 17.5 },
+      takerOrMaker: 'taker' as const,
+      timestamp: 1,
+    };
+    const booked = applyVenueClose(short, close);
+    expect(booked.position).toBe(0);
+    expect(booked.fees).toBeCloseTo(17.5 * 0.6, 9);
+    expect(booked.realizedPnl).toBeCloseTo(-0.3 * 10_000, 6);
+    expect(applyVenueClose({ ...short, position: 0.3 }, close).position).toBe(0.3);
+    expect(applyVenueClose(booked, close)).toBe(booked);
   });
 
   it('a strategy whose perp the venue liquidates goes to needs attention, naming the liquidation', async () => {
