@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load.ts';
 import { CsvFormatError } from '../marketdata/csv.ts';
 import { StoreUrlError } from '../runtime/store.ts';
 import { VenueSetupError } from '../runtime/venues.ts';
+import { StoreInUseError } from '../store/sqlite-owner.ts';
 import { UsageError } from './args.ts';
 import { backtestCommand, backtestHelp } from './commands/backtest.ts';
 import { cleanupCommand, cleanupHelp } from './commands/cleanup.ts';
@@ -93,6 +94,7 @@ function isBadInput(e: unknown): boolean {
     e instanceof InvalidParamsError ||
     e instanceof VenueSetupError ||
     e instanceof StoreUrlError ||
+    e instanceof StoreInUseError ||
     e instanceof CsvFormatError ||
     e instanceof BacktestSetupError ||
     (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))

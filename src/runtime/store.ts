@@ -30,6 +30,8 @@ export interface OpenStoreOptions {
   nodeId?: string | undefined;
   /** PostgreSQL: lease duration, ms. */
   leaseMs?: number | undefined;
+  /** SQLite: open as the store's one engine (a second engine is refused, StoreInUseError). */
+  exclusive?: boolean;
 }
 
 export function openStore(url: string, opts: OpenStoreOptions = {}): SnapshotStore & { close(): void } {
@@ -37,7 +39,7 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): SnapshotSto
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    return new SqliteStore(file);
+    return new SqliteStore(file, { exclusive: opts.exclusive ?? false, name: url });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     try {

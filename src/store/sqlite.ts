@@ -8,6 +8,7 @@ import {
   type StrategyRow,
   strategyRowValues,
 } from './rows.ts';
+import { SqliteOwner } from './sqlite-owner.ts';
 import {
   type LoadResult,
   type OperatorCommand,
@@ -30,6 +31,13 @@ export interface SqliteStoreOptions {
    * (kill -9) but the last commits may be lost on power loss or an OS crash; faster.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Open as the store's one engine (src/store/sqlite-owner.ts): refused with StoreInUseError
+   * while another live engine has it. Readers (status, cleanup, commands) leave it off.
+   */
+  exclusive?: boolean;
+  /** The store's name in messages (default `sqlite:<file>`). */
+  name?: string;
 }
 
 /**
@@ -40,6 +48,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements SnapshotStore {
   private readonly db: Database.Database;
   private readonly stmts;
+  private owner: SqliteOwner | undefined;
 
   constructor(
     readonly file: string,
@@ -131,6 +140,15 @@ export class SqliteStore implements SnapshotStore {
       ),
       command: this.db.prepare('SELECT * FROM commands WHERE seq = ?'),
     };
+    if (opts.exclusive) {
+      this.owner = new SqliteOwner(this.db, opts.name ?? `sqlite:${file}`);
+      try {
+        this.owner.claim();
+      } catch (e) {
+        this.db.close();
+        throw e;
+      }
+    }
   }
 
   createStrategy(rec: StrategyRecord): void {
@@ -291,6 +309,7 @@ export class SqliteStore implements SnapshotStore {
   }
 
   close(): void {
+    if (this.db.open) this.owner?.release();
     this.db.close();
   }
 

@@ -160,7 +160,12 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
   const log = createLogger(config.logging);
   const clock = new WallClock();
   const url = storeUrl(config.store, config.dataDir);
-  const store = openStore(url, { nodeId: config.engine.nodeId, leaseMs: config.engine.leaseMs });
+  // Before anything else is built: a store another engine runs is refused here (exit 2).
+  const store = openStore(url, {
+    nodeId: config.engine.nodeId,
+    leaseMs: config.engine.leaseMs,
+    exclusive: true,
+  });
   const venues = buildVenues(config, {
     clock,
     live: Boolean(values.live),
