@@ -197,7 +197,10 @@ function tradableAmount(l: LegState, base: number, side: Side): number {
   const s = l.spec;
   const amount = roundToStep(base / s.contractSize + EPS, s.amountStep, 'floor');
   if (amount < s.minAmount - EPS || amount <= 0) return 0;
-  const price = touchPrice(l.touch, side) || markOf(l.touch);
+  // The venue values an order at its own price: a paired leg goes at its limit, which a sell
+  // may carry below the touch (the market rallied since the execution began).
+  const touch = touchPrice(l.touch, side) || markOf(l.touch);
+  const price = s.limitPrice !== undefined ? Math.min(touch, s.limitPrice) : touch;
   if (amount * s.contractSize * price < s.minNotional - 1e-9) return 0;
   return amount;
 }
