@@ -337,6 +337,12 @@ export const configSchema = z.strictObject({
         .positive()
         .default(10_000)
         .describe('Ctrl-C waits this long for in-flight orders to settle, ms'),
+      onShutdown: z
+        .enum(['cancel-quotes', 'leave-quotes'])
+        .default('cancel-quotes')
+        .describe(
+          "a graceful stop cancels market makers' resting quotes (a quote left behind fills while nothing runs), or leaves them for the next start to adopt",
+        ),
       positionCheckMs: z
         .number()
         .int()

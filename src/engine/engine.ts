@@ -88,6 +88,12 @@ export interface EngineOptions {
   capacity?: number;
   /** With a shared store: how often leases are renewed and lapsed ones claimed, ms (default leaseMs / 3). */
   leaseCheckMs?: number;
+  /**
+   * A graceful shutdown cancels the quotes that makers leave resting on the book
+   * ('cancel-quotes', the default: a quote left behind fills while nothing runs) or leaves them
+   * ('leave-quotes'; the next start adopts them).
+   */
+  onShutdown?: 'cancel-quotes' | 'leave-quotes';
 }
 
 /**
@@ -135,6 +141,13 @@ interface Running {
   done: boolean;
   /** Its lease went to another node: stopped here without another write. */
   dropped: boolean;
+  /**
+   * Paused by a graceful shutdown (not by an operator): it persists as not paused, so the next
+   * start trades on, whether this process ends cleanly or is killed while it settles.
+   */
+  shutdownPaused: boolean;
+  /** Its orders working when the engine stopped (a stopped actor no longer lists its children). */
+  ordersAtStop?: string[];
 }
 
 /** One leg's position as a check saw it at the venue. */
@@ -219,6 +232,18 @@ export function liveOrders(snapshot: unknown, out: string[] = []): string[] {
     out.push(s.context.request.clientOrderId);
   for (const c of Object.values(s.children ?? {})) if (c?.snapshot) liveOrders(c.snapshot, out);
   return out;
+}
+
+/** The strategy's own pause flag (every bundled kind has one; a kind without it is never paused). */
+function isPaused(snapshot: unknown): boolean {
+  return (snapshot as { context?: { paused?: unknown } }).context?.paused === true;
+}
+
+/** The persisted snapshot as it would be had the shutdown's pause not happened. */
+function withPauseLifted<T>(snapshot: T): T {
+  const s = snapshot as { context?: Record<string, unknown> };
+  if (s.context?.paused !== true) return snapshot;
+  return { ...s, context: { ...s.context, paused: false } } as T;
 }
 
 /**
@@ -328,6 +353,9 @@ export class Engine {
   private lastRenewal = 0;
   private takenOver = 0;
   private lost = 0;
+  private readonly onShutdown: 'cancel-quotes' | 'leave-quotes';
+  /** A graceful shutdown has begun: nothing new is claimed, added, resumed or decided. */
+  private shuttingDown = false;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -348,6 +376,7 @@ export class Engine {
     this.leased = isLeasedStore(opts.store) ? opts.store : undefined;
     this.capacity = opts.capacity ?? Number.POSITIVE_INFINITY;
     this.leaseCheckMs = opts.leaseCheckMs ?? Math.max(50, Math.floor((this.leased?.leaseMs ?? 15_000) / 3));
+    this.onShutdown = opts.onShutdown ?? 'cancel-quotes';
   }
 
   private liveCount(): number {
@@ -501,7 +530,7 @@ export class Engine {
         return;
       }
       const free = this.capacity - this.liveCount();
-      if (free <= 0) return;
+      if (free <= 0 || this.shuttingDown) return;
       const claimed = leased.claim(free);
       if (claimed.records.length === 0 && claimed.quarantined.length === 0) return;
       const report = emptyReport();
@@ -873,6 +902,7 @@ export class Engine {
 
   async addStrategy(spec: StrategySpec): Promise<string> {
     if (!this.started) throw new Error('start the engine before adding strategies');
+    if (this.shuttingDown) throw new Error('the engine is shutting down: no strategy can be added');
     const kind = this.kindOf(spec);
     const id = spec.id ?? `${spec.kind}-${this.clock.now().toString(36)}-${this.nextId++}`;
     this.refuseTagCollision(id);
@@ -968,6 +998,7 @@ export class Engine {
       writeFailed: false,
       done: false,
       dropped: false,
+      shutdownPaused: false,
     };
     this.tagToId.set((actor.getSnapshot() as { context: { tag: string } }).context.tag, id);
     this.running.set(id, run);
@@ -1049,7 +1080,9 @@ export class Engine {
     if (status === 'active' && sameRefs(refs, run.lastRefs) && now - run.lastPersistAt < this.quotePersistMs)
       return;
     run.lastRefs = refs;
-    const snapshot = run.actor.getPersistedSnapshot();
+    const snapshot = run.shutdownPaused
+      ? withPauseLifted(run.actor.getPersistedSnapshot())
+      : run.actor.getPersistedSnapshot();
     const signature = withoutVolatile(snapshot, run.kind.volatile);
     const quoteOnly = signature === run.lastSignature;
     if (status === 'active' && quoteOnly && now - run.lastPersistAt < this.quotePersistMs) return;
@@ -1097,10 +1130,13 @@ export class Engine {
   }
 
   pause(id: string): void {
-    this.get(id).actor.send({ type: 'PAUSE' });
+    const run = this.get(id);
+    run.shutdownPaused = false; // the operator's pause outlives a shutdown's
+    run.actor.send({ type: 'PAUSE' });
   }
 
   resume(id: string): void {
+    if (this.shuttingDown) throw new Error('the engine is shutting down: nothing resumes');
     this.get(id).actor.send({ type: 'RESUME' });
   }
 
@@ -1171,23 +1207,38 @@ export class Engine {
   }
 
   /**
-   * Graceful stop (SIGINT/SIGTERM): no new entries, let what is in flight settle within
-   * `timeoutMs`, persist everything, stop. Strategies stay active in the store and resume on
-   * the next start with recovery.
+   * Graceful stop (SIGINT/SIGTERM): no new decisions (every strategy is paused, nothing is
+   * claimed or added), what is in flight settles within `timeoutMs` (a hedge finishes its legs;
+   * a maker's quotes are cancelled unless `onShutdown` leaves them), everything is persisted,
+   * and the actors stop. Nothing new is sent after the shutdown starts. Strategies stay active
+   * in the store, paused only if an operator paused them, and resume on the next start.
    */
   async shutdown(opts: { timeoutMs?: number } = {}): Promise<{ settled: boolean }> {
+    this.shuttingDown = true;
     const live = [...this.running.values()].filter((r) => !r.done);
-    for (const r of live) r.actor.send({ type: 'PAUSE' });
+    const leaveQuotes = this.onShutdown === 'leave-quotes';
+    const paused = new Set<Running>();
+    for (const r of live) {
+      if (leaveQuotes && r.kind.restsQuotes) continue;
+      if (!isPaused(r.actor.getSnapshot())) r.shutdownPaused = true;
+      r.actor.send({ type: 'PAUSE' });
+      paused.add(r);
+    }
     const deadline = this.clock.now() + (opts.timeoutMs ?? 10_000);
+    // A paused strategy is at rest once it is in a rest state with no order working: a maker's
+    // cancels have been answered, not merely sent.
     const atRest = () =>
-      live.every((r) => r.done || r.kind.rest.includes(stateName(r.actor.getSnapshot().value)));
+      live.every(
+        (r) =>
+          r.done ||
+          (r.kind.rest.includes(stateName(r.actor.getSnapshot().value)) &&
+            (!paused.has(r) || liveOrders(r.actor.getPersistedSnapshot()).length === 0)),
+      );
     while (!atRest() && this.clock.now() < deadline)
       await new Promise<void>((res) => this.clock.setTimeout(res, 50));
     const settled = atRest();
     if (!settled)
       this.log.warn({ timeoutMs: opts.timeoutMs }, 'shutdown: not every strategy settled in time');
-    // Paused is part of the snapshot: resume before the final write so a restart trades again.
-    for (const r of live) if (!r.done) r.actor.send({ type: 'RESUME' });
     await this.stop();
     return { settled };
   }
@@ -1213,7 +1264,7 @@ export class Engine {
         state,
         instruments: run.instruments,
         ...f,
-        openOrders: run.done ? [] : liveOrders(run.actor.getPersistedSnapshot()),
+        openOrders: run.done ? [] : (run.ordersAtStop ?? liveOrders(run.actor.getPersistedSnapshot())),
         lastError: s.context.lastError,
         halted: run.halted,
         ...(s.context.attention ? { attention: attentionView(s.context.attention) } : {}),
@@ -1262,6 +1313,7 @@ export class Engine {
       if (!run.done) {
         run.lastSignature = '';
         this.persist(run, 'active');
+        run.ordersAtStop = liveOrders(run.actor.getPersistedSnapshot());
       }
       run.actor.stop();
     }

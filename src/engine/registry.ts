@@ -75,6 +75,11 @@ export interface StrategyKind {
   valuation?: (legMarks: number[]) => number[];
   /** States with nothing in flight: a graceful shutdown waits for one of these. */
   rest: string[];
+  /**
+   * Leaves orders resting on the book between decisions (a maker's quotes), which its pause
+   * cancels: engine.onShutdown decides whether a graceful shutdown pauses it.
+   */
+  restsQuotes?: boolean;
   /** Context keys that change with every quote: a change only there is persisted lazily. */
   volatile: string[];
   terminal: string[];
@@ -146,6 +151,7 @@ const marketMaking: StrategyKind = {
   legs: (c: MarketMakerContext) => [c.leg],
   marks: (c: MarketMakerContext) => [mid(c.quote)],
   rest: ['quoting', 'stopped'],
+  restsQuotes: true,
   volatile: ['quote', 'now'],
   terminal: ['stopped'],
 } as unknown as StrategyKind;

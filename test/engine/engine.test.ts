@@ -374,6 +374,120 @@ describe('engine', () => {
     await e2.stop();
   });
 
+  it('graceful shutdown sends nothing new: an operator-paused strategy does not enter on the way out and stays paused after the restart', async () => {
+    const w = world();
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    await w.drive(2_000, 60_000, 60_000);
+    e1.pause('basis-1');
+    await w.drive(2_000, 60_000, 60_300); // wide enough to enter, but paused
+    expect(e1.status().strategies[0]!.state).toBe('watching');
+    await w.settle(e1.shutdown({ timeoutMs: 5_000 }));
+    await w.clock.advanceBy(1_000); // anything sent on the way out would reach the venue now
+    expect(w.venue.allOrders()).toEqual([]);
+
+    const e2 = w.engine(store);
+    await w.settle(e2.start({ recover: true }));
+    await w.drive(2_000, 60_000, 60_300);
+    expect(e2.status().strategies[0]!.state).toBe('watching'); // the operator's pause survived
+    expect(w.venue.allOrders()).toEqual([]);
+    e2.resume('basis-1');
+    await w.drive(2_000, 60_000, 60_300);
+    expect(e2.status().strategies[0]!.state).toBe('holding');
+    await e2.stop();
+  });
+
+  it("graceful shutdown cancels the maker's resting quotes, sends nothing after, and the next start quotes again", async () => {
+    const w = world();
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'market-making', id: 'mm-1', params: makerParams({ spreadBps: 50 }) });
+    const ethQuote = () =>
+      w.venue.onBookTicker({
+        symbol: 'ETH/USDT:USDT',
+        bid: 2_999.99,
+        ask: 3_000.01,
+        bidSize: 5,
+        askSize: 5,
+        timestamp: w.clock.now(),
+      });
+    for (let i = 0; i < 8; i++) {
+      ethQuote();
+      await w.clock.advanceBy(250);
+    }
+    expect(w.venue.fetchOpenOrders('ETH/USDT:USDT')).toHaveLength(2);
+    const shutdown = e1.shutdown({ timeoutMs: 5_000 });
+    let stopped = false;
+    // Stopped means cancelled at the venue, not cancels still on the wire when the process exits.
+    let restingWhenStopped: string[] = [];
+    let reportedWhenStopped: string[] = [];
+    shutdown.then(() => {
+      stopped = true;
+      restingWhenStopped = w.venue.fetchOpenOrders('ETH/USDT:USDT').map((o) => o.clientOrderId);
+      reportedWhenStopped = e1.status().strategies[0]!.openOrders;
+    });
+    while (!stopped) {
+      ethQuote(); // the market moves on while the engine stops
+      await w.clock.advanceBy(1);
+    }
+    expect(restingWhenStopped).toEqual([]);
+    expect(reportedWhenStopped).toEqual([]);
+    const sentBeforeStop = w.venue.allOrders().length;
+    await w.clock.advanceBy(1_000);
+    expect(w.venue.fetchOpenOrders('ETH/USDT:USDT')).toEqual([]);
+    expect(w.venue.allOrders()).toHaveLength(sentBeforeStop);
+    expect(w.venue.allOrders()).toHaveLength(2); // the two quotes, no re-quote on the way out
+    // Its pause was the shutdown's: stored as not paused (also if the process had died meanwhile).
+    expect((store.get('mm-1')!.snapshot as { context: { paused: boolean } }).context.paused).toBe(false);
+
+    const e2 = w.engine(store);
+    await w.settle(e2.start({ recover: true }));
+    expect(e2.status().strategies[0]!.halted).toBeUndefined();
+    for (let i = 0; i < 8; i++) {
+      ethQuote();
+      await w.clock.advanceBy(250);
+    }
+    expect(w.venue.fetchOpenOrders('ETH/USDT:USDT')).toHaveLength(2);
+    await e2.stop();
+  });
+
+  it("engine.onShutdown 'leave-quotes': the maker's quotes stay resting and the next start adopts them", async () => {
+    const w = world({ onShutdown: 'leave-quotes' });
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'market-making', id: 'mm-1', params: makerParams({ spreadBps: 50 }) });
+    const ethQuote = () =>
+      w.venue.onBookTicker({
+        symbol: 'ETH/USDT:USDT',
+        bid: 2_999.99,
+        ask: 3_000.01,
+        bidSize: 5,
+        askSize: 5,
+        timestamp: w.clock.now(),
+      });
+    for (let i = 0; i < 8; i++) {
+      ethQuote();
+      await w.clock.advanceBy(250);
+    }
+    const quotes = w.venue.fetchOpenOrders('ETH/USDT:USDT').map((o) => o.clientOrderId);
+    expect(quotes).toHaveLength(2);
+    await w.settle(e1.shutdown({ timeoutMs: 5_000 }));
+    expect(w.venue.fetchOpenOrders('ETH/USDT:USDT').map((o) => o.clientOrderId)).toEqual(quotes);
+    expect(e1.status().strategies[0]!.openOrders.sort()).toEqual([...quotes].sort());
+
+    const e2 = w.engine(store);
+    const report = await w.settle(e2.start({ recover: true }));
+    expect(report).toMatchObject({ halted: [], orphansCancelled: [] });
+    ethQuote();
+    await w.clock.advanceBy(250);
+    expect(w.venue.fetchOpenOrders('ETH/USDT:USDT').map((o) => o.clientOrderId)).toEqual(quotes);
+    await e2.stop();
+  });
+
   it('status shows states, positions, unrealized PnL, live orders, locks and persistence counts', async () => {
     const w = world();
     const e = w.engine();

@@ -192,6 +192,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     quotePersistMs: config.engine.quotePersistMs,
     positionCheckMs: config.engine.positionCheckMs,
     positionSettleMs: config.engine.positionSettleMs,
+    onShutdown: config.engine.onShutdown,
     ...(config.engine.capacity !== undefined ? { capacity: config.engine.capacity } : {}),
     risk: {
       ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
