@@ -1,6 +1,7 @@
 import { InvalidParamsError } from '../../machines/params.ts';
 import { BacktestSetupError } from '../backtest/run.ts';
 import { ConfigError } from '../config/load.ts';
+import { InspectorPortInUseError } from '../inspector/server.ts';
 import { CsvFormatError } from '../marketdata/csv.ts';
 import { StoreUrlError } from '../runtime/store.ts';
 import { VenueSetupError } from '../runtime/venues.ts';
@@ -101,6 +102,11 @@ function isBadInput(e: unknown): boolean {
   );
 }
 
+/** A failure of the surroundings the message fully explains (exit 1, one line, no stack). */
+function isKnownFailure(e: unknown): boolean {
+  return e instanceof InspectorPortInUseError;
+}
+
 /**
  * A command that has finished (engine shut down, stores and venues closed) exits even if a
  * handle lingers — a socket a library reopened, a timer someone forgot: a stopped engine must
@@ -126,9 +132,14 @@ main(process.argv.slice(2)).then(
     if (isBadInput(e)) {
       process.stderr.write(`statearb: ${(e as Error).message}\n`);
       process.exitCode = 2;
+    } else if (isKnownFailure(e)) {
+      process.stderr.write(`statearb: ${(e as Error).message}\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`statearb: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exitCode = 1;
     }
+    // A failed command ends too: whatever it left open must not keep the process alive.
+    exitAfterCompletion(process.exitCode);
   },
 );

@@ -6,6 +6,7 @@
 import { type AnyActorRef, type AnyStateMachine, createActor, type InspectionEvent } from 'xstate';
 import type { LegBook } from '../../machines/accounting.ts';
 import { strategyOfOrder, strategyTag } from '../../machines/ids.ts';
+import { InvalidParamsError } from '../../machines/params.ts';
 import type { Attention } from '../../machines/strategies/common.ts';
 import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
@@ -232,6 +233,18 @@ export function liveOrders(snapshot: unknown, out: string[] = []): string[] {
     out.push(s.context.request.clientOrderId);
   for (const c of Object.values(s.children ?? {})) if (c?.snapshot) liveOrders(c.snapshot, out);
   return out;
+}
+
+/** Where in a strategy's params an instrument is named ("market", "venueA"), for error messages. */
+function paramPathOf(params: unknown, i: Instrument, path = ''): string | undefined {
+  if (!params || typeof params !== 'object') return undefined;
+  const o = params as Record<string, unknown>;
+  if (o.venue === i.venue && o.symbol === i.symbol) return path || undefined;
+  for (const [k, v] of Object.entries(o)) {
+    const found = paramPathOf(v, i, path ? `${path}.${k}` : k);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The strategy's own pause flag (every bundled kind has one; a kind without it is never paused). */
@@ -824,7 +837,23 @@ export class Engine {
    */
   validateStrategy(spec: StrategySpec): void {
     if (!this.started) throw new Error('start the engine before validating strategies');
-    this.kindOf(spec).input(spec.id ?? 'validation', spec.params as never, this.market);
+    const kind = this.kindOf(spec);
+    const unlisted = kind
+      .instruments(spec.params as never)
+      .filter((i) => !this.markets.has(`${i.venue}|${i.symbol}`))
+      .map((i) => ({ path: paramPathOf(spec.params, i) ?? 'instrument', reason: this.unlistedReason(i) }));
+    if (unlisted.length > 0) throw new InvalidParamsError(spec.kind, unlisted);
+    kind.input(spec.id ?? 'validation', spec.params as never, this.market);
+  }
+
+  private unlistedReason(i: Instrument): string {
+    if (!(i.venue in this.venues))
+      return `no venue ${i.venue} is configured (venues: ${Object.keys(this.venues).join(', ')})`;
+    const listed = [...this.markets.keys()]
+      .filter((k) => k.startsWith(`${i.venue}|`))
+      .map((k) => k.slice(i.venue.length + 1));
+    const shown = listed.length > 12 ? `${listed.slice(0, 12).join(', ')}, …` : listed.join(', ');
+    return `${i.venue} does not list ${i.symbol} (it lists ${shown})`;
   }
 
   private kindOf(spec: StrategySpec): StrategyKind {

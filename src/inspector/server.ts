@@ -9,7 +9,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -22,6 +22,8 @@ export interface InspectorOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** A server already listening (listenInspector): host and port are its own. */
+  server?: Server;
   /** Required when binding outside loopback; sent as ?token=, x-statearb-token or Bearer. */
   token?: string;
   /** Allow pause/resume/stop from the page. */
@@ -129,10 +131,37 @@ function tokenOk(req: IncomingMessage, token: string | undefined): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The inspector's port is taken: the run ends with this one line (exit 1), before it stores anything. */
+export class InspectorPortInUseError extends Error {
+  constructor(host: string, port: number) {
+    super(
+      `inspector: port ${port} on ${host} is in use (another statearb run?); choose another with --inspect=PORT or inspector.port, or disable the inspector`,
+    );
+    this.name = 'InspectorPortInUseError';
+  }
+}
+
+/**
+ * Bind the inspector's port, nothing else: `statearb run` does this first, so a busy port ends
+ * the run before a store is opened or a venue is built.
+ */
+export async function listenInspector(host: string, port: number, token?: string): Promise<Server> {
+  if (!LOOPBACK.has(host) && !token)
+    throw new Error(`inspector: binding to ${host} (not loopback) needs a token (ARB_INSPECTOR_TOKEN)`);
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new InspectorPortInUseError(host, port) : e),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
 export async function startInspector(opts: InspectorOptions): Promise<Inspector> {
   const host = opts.host ?? '127.0.0.1';
-  if (!LOOPBACK.has(host) && !opts.token)
-    throw new Error(`inspector: binding to ${host} (not loopback) needs a token (ARB_INSPECTOR_TOKEN)`);
+  // Listening comes first: a port that cannot be had leaves no timer or tap behind.
+  const server = opts.server ?? (await listenInspector(host, opts.port ?? 0, opts.token));
   const engine = opts.engine;
   const now = opts.now ?? Date.now;
   const flushMs = opts.flushMs ?? 100;
@@ -286,7 +315,7 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
     res.end(JSON.stringify(body));
   };
 
-  const server = createServer((req, res) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!tokenOk(req, opts.token)) return json(res, 401, { error: 'token required' });
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
@@ -372,10 +401,6 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {

@@ -65,7 +65,7 @@ describe('statearb CLI', () => {
     const badFlag = await runCli(['status', '--bogus']);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/bogus/);
-  });
+  }, 120_000); // ~20 child processes, one after another: a budget for a loaded CI machine
 
   it('a bad config exits 2 listing every field at fault, before anything starts or is written', async () => {
     const dir = tmp();

@@ -222,5 +222,5 @@ describe('spot–futures path coverage', () => {
     });
     expect(report.states.missing).toEqual([]);
     expect(report.transitions.missing).toEqual([]);
-  });
+  }, 120_000); // an exhaustive exploration (~25 s alone on 2 cores): its budget, not a speed limit
 });

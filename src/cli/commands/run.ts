@@ -4,7 +4,7 @@ import { InvalidParamsError } from '../../../machines/params.ts';
 import { WallClock } from '../../clock/clock.ts';
 import type { Config } from '../../config/schema.ts';
 import { createEngine, type Engine, type EngineStatus } from '../../engine/engine.ts';
-import { startInspector } from '../../inspector/server.ts';
+import { listenInspector, startInspector } from '../../inspector/server.ts';
 import { statelyTap } from '../../inspector/stately.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { VenueRouter } from '../../marketdata/feed.ts';
@@ -110,6 +110,13 @@ async function addConfiguredStrategies(
   }
 }
 
+/** A started run: the engine, its paper venues (if any), and what closes everything. */
+interface Started {
+  engine: Engine;
+  cleanup: () => Promise<void>;
+  paper: ReturnType<typeof buildVenues>['paper'];
+}
+
 /** `--inspect` may come without a value; parseArgs needs one. */
 function normaliseInspectFlag(argv: string[]): string[] {
   return argv.map((a) => (a === '--inspect' ? '--inspect=local' : a));
@@ -159,77 +166,106 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     values['duration-s'] === undefined ? undefined : intFlag('duration-s', values['duration-s'], 0, 1);
   const log = createLogger(config.logging);
   const clock = new WallClock();
-  const url = storeUrl(config.store, config.dataDir);
-  // Before anything else is built: a store another engine runs is refused here (exit 2).
-  const store = openStore(url, {
-    nodeId: config.engine.nodeId,
-    leaseMs: config.engine.leaseMs,
-    exclusive: true,
-  });
-  const venues = buildVenues(config, {
-    clock,
-    live: Boolean(values.live),
-    logger: log,
-    statePath: paperStatePath(config),
-  });
-  const paper = venues.paper;
-  const market = paper
-    ? syntheticMarketFor(config, {
-        venues: paper.venues.map((v) => v.name),
-        markets: paper.venues.flatMap((v) => v.listMarkets()),
-        startTs: clock.now(),
-        resumeMids: paper.restoredMids,
-      })
-    : undefined;
-  const router = paper ? new VenueRouter(paper.venues) : undefined;
-  const feed = market && router ? startRealtimeFeed(market, (e) => router.route(e)) : undefined;
-  const { risk } = config;
-  const engine = createEngine({
-    store,
-    venues: venues.clients,
-    clock,
-    logger: log,
-    quotePersistMs: config.engine.quotePersistMs,
-    positionCheckMs: config.engine.positionCheckMs,
-    positionSettleMs: config.engine.positionSettleMs,
-    onShutdown: config.engine.onShutdown,
-    ...(config.engine.capacity !== undefined ? { capacity: config.engine.capacity } : {}),
-    risk: {
-      ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
-      ...(risk.maxDailyLossUsd !== undefined ? { maxDailyLoss: risk.maxDailyLossUsd } : {}),
-      flattenOnDailyLoss: risk.flattenOnDailyLoss,
-      ...(risk.enableCircuitBreakers ? { circuitBreaker: risk.circuitBreaker } : {}),
-    },
-  });
   const inspectCfg = inspectorSettings(values.inspect ?? (opts.inspect ? 'local' : undefined), config);
-  const stately = inspectCfg.stately ? statelyTap(config.inspector.statelyUrl) : undefined;
-  if (stately) engine.addInspectionTap(stately);
-  // Before start(): recovered strategies are inspected from their first event.
-  const inspector = inspectCfg.local
-    ? await startInspector({
-        engine,
-        host: config.inspector.host,
-        port: inspectCfg.port,
-        controls: config.inspector.controls,
-        ...(process.env.ARB_INSPECTOR_TOKEN ? { token: process.env.ARB_INSPECTOR_TOKEN } : {}),
-      }).catch((e: Error) => {
-        throw new UsageError(`inspector: ${e.message}`);
-      })
+  // The inspector's port first: a busy one ends the run here, before a store or a venue exists.
+  const inspectorServer = inspectCfg.local
+    ? await listenInspector(config.inspector.host, inspectCfg.port, process.env.ARB_INSPECTOR_TOKEN)
     : undefined;
-  if (inspector) {
-    const url = process.env.ARB_INSPECTOR_TOKEN ? `${inspector.url}?token=…` : inspector.url;
-    log.info({ url, stately: stately ? config.inspector.statelyUrl : undefined }, 'inspector listening');
-    process.stderr.write(`inspector: ${url}\n`);
-  }
-  const cleanup = async () => {
-    await inspector?.close();
-    stately?.stop();
-    feed?.stop();
-    paper?.save();
-    await venues.close();
-    store.close();
+  // Everything opened so far, closed in reverse if the start fails: a failed start ends the
+  // process with its one-line reason instead of hanging on a timer or a socket left behind.
+  const closers: (() => unknown)[] = [];
+  if (inspectorServer) closers.push(() => new Promise((r) => inspectorServer.close(r)));
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (e) {
+        log.warn({ err: String(e) }, 'close after a failed start');
+      }
+    }
   };
+  let started: Started;
   try {
+    started = await startRun();
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  const { engine, cleanup, paper } = started;
+
+  async function startRun(): Promise<Started> {
+    const url = storeUrl(config.store, config.dataDir);
+    // Before anything else is built: a store another engine runs is refused here (exit 2).
+    const store = openStore(url, {
+      nodeId: config.engine.nodeId,
+      leaseMs: config.engine.leaseMs,
+      exclusive: true,
+    });
+    closers.push(() => store.close());
+    const venues = buildVenues(config, {
+      clock,
+      live: Boolean(values.live),
+      logger: log,
+      statePath: paperStatePath(config),
+    });
+    closers.push(() => venues.close());
+    const paper = venues.paper;
+    const market = paper
+      ? syntheticMarketFor(config, {
+          venues: paper.venues.map((v) => v.name),
+          markets: paper.venues.flatMap((v) => v.listMarkets()),
+          startTs: clock.now(),
+          resumeMids: paper.restoredMids,
+        })
+      : undefined;
+    const router = paper ? new VenueRouter(paper.venues) : undefined;
+    const feed = market && router ? startRealtimeFeed(market, (e) => router.route(e)) : undefined;
+    if (feed) closers.push(() => feed.stop());
+    const { risk } = config;
+    const engine = createEngine({
+      store,
+      venues: venues.clients,
+      clock,
+      logger: log,
+      quotePersistMs: config.engine.quotePersistMs,
+      positionCheckMs: config.engine.positionCheckMs,
+      positionSettleMs: config.engine.positionSettleMs,
+      onShutdown: config.engine.onShutdown,
+      ...(config.engine.capacity !== undefined ? { capacity: config.engine.capacity } : {}),
+      risk: {
+        ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
+        ...(risk.maxDailyLossUsd !== undefined ? { maxDailyLoss: risk.maxDailyLossUsd } : {}),
+        flattenOnDailyLoss: risk.flattenOnDailyLoss,
+        ...(risk.enableCircuitBreakers ? { circuitBreaker: risk.circuitBreaker } : {}),
+      },
+    });
+    const stately = inspectCfg.stately ? statelyTap(config.inspector.statelyUrl) : undefined;
+    if (stately) {
+      engine.addInspectionTap(stately);
+      closers.push(() => stately.stop());
+    }
+    // Before start(): recovered strategies are inspected from their first event.
+    const inspector = inspectorServer
+      ? await startInspector({
+          engine,
+          host: config.inspector.host,
+          server: inspectorServer,
+          controls: config.inspector.controls,
+          ...(process.env.ARB_INSPECTOR_TOKEN ? { token: process.env.ARB_INSPECTOR_TOKEN } : {}),
+        })
+      : undefined;
+    if (inspector) {
+      closers.push(() => inspector.close());
+      const shown = process.env.ARB_INSPECTOR_TOKEN ? `${inspector.url}?token=…` : inspector.url;
+      log.info(
+        { url: shown, stately: stately ? config.inspector.statelyUrl : undefined },
+        'inspector listening',
+      );
+      process.stderr.write(`inspector: ${shown}\n`);
+    }
+    // Saved last on a failed start too: the paper venues' state is what their orders did.
+    if (paper) closers.push(() => paper.save());
+    closers.push(() => engine.stop());
     const report = await engine.start({ recover: true });
     log.info(
       {
@@ -249,10 +285,15 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     const { strategies, adjustments } = effectiveStrategies(config);
     for (const a of adjustments) log.warn(a, 'strategy param tightened by a portfolio risk limit');
     await addConfiguredStrategies(engine, strategies, log);
-  } catch (e) {
-    await engine.stop();
-    await cleanup();
-    throw e;
+    const cleanup = async () => {
+      await inspector?.close();
+      stately?.stop();
+      feed?.stop();
+      paper?.save();
+      await venues.close();
+      store.close();
+    };
+    return { engine, cleanup, paper };
   }
 
   const print = () => {
@@ -273,6 +314,13 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     if (duration !== undefined) setTimeout(() => resolve('duration'), duration * 1000).unref();
   });
   clearInterval(timer);
+  // The stop always ends the process: a venue or store that never answers cannot hold it.
+  const graceMs = config.engine.shutdownTimeoutMs + 15_000;
+  setTimeout(() => {
+    log.error({ graceMs }, 'shutdown did not finish: exiting');
+    process.stderr.write(`statearb: the shutdown did not finish within ${graceMs} ms; exiting\n`);
+    process.exit(1);
+  }, graceMs).unref();
   log.info({ reason: signal }, 'shutting down: no new entries, waiting for in-flight orders');
   const { settled } = await engine.shutdown({ timeoutMs: config.engine.shutdownTimeoutMs });
   print();
