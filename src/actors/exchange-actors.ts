@@ -23,6 +23,7 @@ import { Ticker } from '../clock/ticker.ts';
 import {
   type AccountEvent,
   type Balances,
+  ClientIdRetired,
   DuplicateClientOrderId,
   type Order,
   OrderNotFound,
@@ -33,20 +34,23 @@ import type { ExchangeClient } from '../exchange/port.ts';
 import { backoff } from '../util/backoff.ts';
 import { OrderUpdateHub } from './order-hub.ts';
 
-/**
- * Where order intents become durable before a request leaves the process. `record` must not
- * resolve until the intent is on disk; `has` says whether an intent for the id was ever written
- * (then the order may exist at the venue, and placement asks before sending).
- */
 /** Hands a quote to the machine (`toMachine`) or holds it back: see src/actors/quote-gate.ts. */
 export type QuoteDelivery = (quote: QuoteEvent, toMachine: (e: QuoteEvent | QuoteBatchEvent) => void) => void;
 
 /** Hands a tick to the machine (`send`) or holds it back: see QuoteGate.offerTick. */
 export type TickDelivery = (now: number, send: () => void) => void;
 
+/**
+ * Where order intents become durable before a request leaves the process. `record` must not
+ * resolve until the intent is on disk; `has` says whether an intent for the id was ever written
+ * (then the order may exist at the venue, and placement asks before sending).
+ */
 export interface IntentJournal {
   record(venue: string, req: OrderRequest): Promise<void> | void;
+  /** On every placement's path: cheap. */
   has(clientOrderId: string): boolean;
+  /** The request journalled under the id (asked only when `has` says there is one). */
+  request(clientOrderId: string): OrderRequest | undefined;
 }
 
 /**
@@ -54,13 +58,29 @@ export interface IntentJournal {
  * not a process crash. The engine passes a durable journal; this is the default for direct use.
  */
 export class InMemoryIntentJournal implements IntentJournal {
-  private readonly ids = new Set<string>();
+  private readonly requests = new Map<string, OrderRequest>();
   record(_venue: string, req: OrderRequest): void {
-    this.ids.add(req.clientOrderId);
+    if (!this.requests.has(req.clientOrderId)) this.requests.set(req.clientOrderId, { ...req });
   }
   has(clientOrderId: string): boolean {
-    return this.ids.has(clientOrderId);
+    return this.requests.has(clientOrderId);
   }
+  request(clientOrderId: string): OrderRequest | undefined {
+    return this.requests.get(clientOrderId);
+  }
+}
+
+/** The same order: what the venue is asked to do, field by field (the id aside). */
+function sameOrder(a: OrderRequest, b: OrderRequest): boolean {
+  return (
+    a.symbol === b.symbol &&
+    a.side === b.side &&
+    a.type === b.type &&
+    a.amount === b.amount &&
+    a.price === b.price &&
+    a.timeInForce === b.timeInForce &&
+    Boolean(a.reduceOnly) === Boolean(b.reduceOnly)
+  );
 }
 
 export interface ExchangeActorDeps {
@@ -204,6 +224,12 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
       // journalled before, the first request may have reached the venue: ask before sending.
       const resend = journal.has(req.clientOrderId);
       if (resend) {
+        // An id is bound to the request journalled under it. A different one under the same id
+        // (a strategy that died between journalling and sending, then decided again) is never
+        // sent, and an order the venue has under the id is not this one's: the id is retired,
+        // and the strategy's next attempt takes a new one.
+        const journalled = journal.request(req.clientOrderId);
+        if (journalled && !sameOrder(journalled, req)) throw new ClientIdRetired(req.clientOrderId);
         const existing = await findByClientId(c, req);
         if (existing) return existing;
       } else {

@@ -64,6 +64,19 @@ export class DuplicateClientOrderId extends InvalidOrder {
   }
 }
 
+/**
+ * The client order id was journalled for a different request: nothing was sent under it now
+ * (the engine's own refusal, before the venue). Retry with a new id.
+ */
+export class ClientIdRetired extends InvalidOrder {
+  constructor(readonly clientOrderId: string) {
+    super(
+      `client order id ${clientOrderId} was journalled for a different request; it is retired, not reused`,
+      'clientOrderId',
+    );
+  }
+}
+
 /** The venue knows no such order (or no longer knows it as open, for cancels). */
 export class OrderNotFound extends ExchangeError {}
 

@@ -13,7 +13,13 @@ import { createExchangeActors } from '../actors/exchange-actors.ts';
 import { QuoteGate } from '../actors/quote-gate.ts';
 import type { Clock } from '../clock/clock.ts';
 import { Ticker } from '../clock/ticker.ts';
-import { type Instrument, type Market, type Order, OrderNotFound } from '../domain/index.ts';
+import {
+  type Instrument,
+  type Market,
+  type Order,
+  OrderNotFound,
+  RateLimitExceeded,
+} from '../domain/index.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { StoreIntentJournal } from '../store/journal.ts';
 import { FencedError, isLeasedStore, type LeasedStore } from '../store/leases.ts';
@@ -25,6 +31,7 @@ import type {
   StrategyRecord,
   StrategyStatus,
 } from '../store/types.ts';
+import { backoff } from '../util/backoff.ts';
 import { stateName } from '../util/state-name.ts';
 import { type StrategyFigures, strategyFigures } from './figures.ts';
 import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
@@ -594,9 +601,8 @@ export class Engine {
       let order: Order;
       report.checked.orders++;
       try {
-        order = await client.fetchOrder(
-          { clientOrderId: intent.request.clientOrderId },
-          intent.request.symbol,
+        order = await this.patiently(() =>
+          client.fetchOrder({ clientOrderId: intent.request.clientOrderId }, intent.request.symbol),
         );
       } catch (e) {
         if (e instanceof OrderNotFound || (e as Error).name === 'OrderNotFound') continue;
@@ -611,7 +617,9 @@ export class Engine {
       if (order.trades.length > 0 && order.trades.every((t) => snapshotText.includes(`"${t.id}"`))) continue;
       if (order.status === 'open') {
         try {
-          await client.cancelOrder({ clientOrderId: order.clientOrderId }, order.symbol);
+          await this.patiently(() =>
+            client.cancelOrder({ clientOrderId: order.clientOrderId }, order.symbol),
+          );
           report.orphansCancelled.push(order.clientOrderId);
           this.log.warn({ strategy: id, clientOrderId: order.clientOrderId }, 'orphan order cancelled');
         } catch (e) {
@@ -632,6 +640,29 @@ export class Engine {
   }
 
   /**
+   * A venue read at recovery: a rate limit is waited out however often it answers (recovery
+   * spends the account's budget at its worst moment, and a halt for it would be false); other
+   * transient failures are retried a few times with back-off before they count.
+   */
+  private async patiently<T>(request: () => Promise<T>): Promise<T> {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await request();
+      } catch (e) {
+        const x = e as { retryable?: boolean; retryAfterMs?: number; name?: string };
+        const rateLimited = e instanceof RateLimitExceeded || x.name === 'RateLimitExceeded';
+        if (!rateLimited && (!x.retryable || failures >= 4)) throw e;
+        const waitMs = rateLimited
+          ? Math.min(10_000, Math.max(x.retryAfterMs ?? 0, backoff(250, failures, 5_000)))
+          : backoff(250, failures, 5_000);
+        if (failures === 0)
+          this.log.warn({ err: String(e), waitMs }, 'recovery: venue read refused, waiting');
+        await new Promise<void>((r) => this.clock.setTimeout(r, waitMs));
+      }
+    }
+  }
+
+  /**
    * Derivative positions belong to one strategy per instrument (locks): the venue's must equal
    * the strategy's books. Right after a restore they may not yet: an order that filled while the
    * engine was down is only booked once its restored order machine has asked the venue. So a
@@ -641,7 +672,14 @@ export class Engine {
     const deadline = this.clock.now() + this.positionSettleMs;
     let counted = false;
     for (;;) {
-      const mismatch = await this.positionMismatch(run);
+      let mismatch: { compared: number; reason: string | undefined };
+      try {
+        mismatch = await this.positionMismatch(run);
+      } catch (e) {
+        // Unread is not equal: trading on books nobody compared would be a guess.
+        this.halt(run, `could not compare positions with the venue: ${(e as Error).message}`, report);
+        return;
+      }
       if (!counted) {
         report.checked.positions += mismatch.compared;
         counted = true;
@@ -676,7 +714,8 @@ export class Engine {
     leg: LegBook,
     m: Market,
   ): Promise<{ venueSize: number; reason: string } | undefined> {
-    const positions = await this.venues[leg.venue]!.fetchPositions([leg.symbol]);
+    const client = this.venues[leg.venue]!;
+    const positions = await this.patiently(() => client.fetchPositions([leg.symbol]));
     const venueSize = (positions[0]?.size ?? 0) * m.contractSize;
     if (Math.abs(venueSize - leg.position) <= (m.precision.amount * m.contractSize) / 2) return undefined;
     return {

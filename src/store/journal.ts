@@ -21,4 +21,8 @@ export class StoreIntentJournal implements IntentJournal {
   has(clientOrderId: string): boolean {
     return this.store.hasIntent(clientOrderId);
   }
+
+  request(clientOrderId: string): OrderRequest | undefined {
+    return this.store.intentRequest(clientOrderId);
+  }
 }

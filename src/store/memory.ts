@@ -1,3 +1,4 @@
+import type { OrderRequest } from '../domain/index.ts';
 import {
   type LoadResult,
   type OperatorCommand,
@@ -113,6 +114,13 @@ export class MemoryStore implements SnapshotStore {
 
   hasIntent(clientOrderId: string): boolean {
     return this.intentIds.has(clientOrderId);
+  }
+
+  intentRequest(clientOrderId: string): OrderRequest | undefined {
+    if (!this.intentIds.has(clientOrderId)) return undefined;
+    for (const i of this.intents.values())
+      if (i.request.clientOrderId === clientOrderId) return structuredClone(i.request);
+    return undefined;
   }
 
   intentsFor(strategyId: string): OrderIntent[] {

@@ -128,6 +128,7 @@ export class SqliteStore implements SnapshotStore {
         'INSERT OR IGNORE INTO intents (venue, client_order_id, strategy_id, request, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
       hasIntent: this.db.prepare('SELECT 1 FROM intents WHERE client_order_id = ? LIMIT 1'),
+      intentRequest: this.db.prepare('SELECT request FROM intents WHERE client_order_id = ? LIMIT 1'),
       intentsFor: this.db.prepare('SELECT * FROM intents WHERE strategy_id = ? ORDER BY created_at'),
       terminalBefore: this.db.prepare(
         "SELECT id FROM strategies WHERE status != 'active' AND updated_at < ?",
@@ -245,6 +246,11 @@ export class SqliteStore implements SnapshotStore {
 
   hasIntent(clientOrderId: string): boolean {
     return this.stmts.hasIntent.get(clientOrderId) !== undefined;
+  }
+
+  intentRequest(clientOrderId: string): OrderRequest | undefined {
+    const r = this.stmts.intentRequest.get(clientOrderId) as { request: string } | undefined;
+    return r ? (JSON.parse(r.request) as OrderRequest) : undefined;
   }
 
   intentsFor(strategyId: string): OrderIntent[] {

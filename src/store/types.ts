@@ -103,6 +103,8 @@ export interface SnapshotStore {
   /** Durable before it returns: the order intent journal. */
   appendIntent(intent: OrderIntent): void;
   hasIntent(clientOrderId: string): boolean;
+  /** The request journalled under this client order id (the first, if several venues have one). */
+  intentRequest(clientOrderId: string): OrderRequest | undefined;
   intentsFor(strategyId: string): OrderIntent[];
   /** Delete terminal strategies (and their intents) last updated before `before`; returns their ids. */
   cleanup(before: number): string[];

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { RateLimitExceeded } from '../../src/domain/errors.ts';
 import { createEngine, type Engine } from '../../src/engine/engine.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -303,6 +304,58 @@ describe('engine', () => {
     expect(e2.status().strategies[0]!.halted).toBeDefined();
     await w.drive(3_000, 60_000, 60_300); // even a wide basis does not make a halted strategy enter
     expect(e2.status().strategies[0]!.state).toBe('watching');
+    await e2.stop();
+  });
+
+  it('recovery that meets rate limits waits for the budget and reconciles, never halting on a 429', async () => {
+    const w = world();
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    await w.drive(1_000, 60_000, 60_000);
+    await e1.stop();
+    // Sent just before dying and never filled: the snapshot does not know it, the venue does.
+    const tag = JSON.stringify(store.get('basis-1')!.snapshot).match(/"tag":"(\w+)"/)![1]!;
+    const req = {
+      symbol: PERP,
+      side: 'sell' as const,
+      type: 'limit' as const,
+      price: 70_000,
+      amount: 0.5,
+      clientOrderId: `S${tag}9ea0`,
+    };
+    store.appendIntent({ strategyId: 'basis-1', venue: 'sim', request: req, createdAt: w.clock.now() });
+    w.venue.placeOrder(req);
+    // The account's budget is spent: the first five lookups are answered 429.
+    const fetchOrder = w.client.fetchOrder.bind(w.client);
+    let refused = 0;
+    w.client.fetchOrder = async (...args) => {
+      if (refused < 5) {
+        refused++;
+        throw new RateLimitExceeded('sim: too many requests', 200);
+      }
+      return fetchOrder(...args);
+    };
+    const fetchPositions = w.client.fetchPositions.bind(w.client);
+    let positionsRefused = 0;
+    w.client.fetchPositions = async (...args) => {
+      if (positionsRefused < 3) {
+        positionsRefused++;
+        throw new RateLimitExceeded('sim: too many requests', 200);
+      }
+      return fetchPositions(...args);
+    };
+    const e2 = w.engine(store);
+    const report = await w.settle(e2.start({ recover: true }));
+    w.client.fetchOrder = fetchOrder;
+    w.client.fetchPositions = fetchPositions;
+    expect(refused).toBe(5);
+    expect(positionsRefused).toBe(3);
+    expect(report.halted).toEqual([]);
+    expect(report.orphansCancelled).toEqual([req.clientOrderId]);
+    expect(w.venue.fetchOpenOrders(PERP)).toEqual([]);
+    expect(e2.status().strategies[0]!.halted).toBeUndefined();
     await e2.stop();
   });
 

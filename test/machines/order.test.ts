@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, waitFor } from 'xstate';
 import { type OrderOutput, orderMachine } from '../../machines/order.ts';
-import { createExchangeActors } from '../../src/actors/exchange-actors.ts';
+import { createExchangeActors, InMemoryIntentJournal } from '../../src/actors/exchange-actors.ts';
 import type { OrderRequest } from '../../src/domain/index.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { FaultInjector, type ScriptedFault } from '../../src/exchange/sim/faults.ts';
 import { makeVenue, quote, SPOT } from '../helpers.ts';
 
-function setup(script: ScriptedFault[] = [], latencyMs = 5) {
+function setup(script: ScriptedFault[] = [], latencyMs = 5, journal = new InMemoryIntentJournal()) {
   const { venue, clock } = makeVenue();
   const client = new SimExchangeClient(venue, {
     faults: new FaultInjector({ script }),
     latency: { requestMs: latencyMs, streamMs: 1 },
     requestTimeoutMs: 200,
   });
-  const { actors } = createExchangeActors({ venues: { sim: client }, clock, orderPollMs: 100 });
+  const { actors } = createExchangeActors({ venues: { sim: client }, clock, orderPollMs: 100, journal });
   const machine = orderMachine.provide({ actors });
   venue.onBookTicker(quote(SPOT, 60_000, 60_010, 5, 5));
   return { venue, clock, machine };
@@ -40,6 +40,32 @@ async function run(s: ReturnType<typeof setup>, request: OrderRequest, ms = 10_0
 }
 
 describe('order machine against the simulated venue', () => {
+  it('an id journalled for another request is retired: nothing else is sent under it, nothing at the venue is adopted for it', async () => {
+    // A kill between journalling an intent and sending it: the restored strategy, deciding
+    // again, names the same id for a different order (another price).
+    const journal = new InMemoryIntentJournal();
+    const s = setup([], 5, journal);
+    journal.record('sim', buy('o10', { type: 'limit', price: 50_000 }));
+    const never = await run(s, buy('o10'));
+    expect(never.outcome).toBe('rejected');
+    expect(never.error?.name).toBe('ClientIdRetired');
+    expect(s.venue.allOrders().filter((o) => o.clientOrderId === 'o10')).toEqual([]);
+    // The first request did reach the venue: its order is not this one's.
+    const first = buy('o11', { type: 'limit', price: 60_010 }); // marketable: it fills
+    journal.record('sim', first);
+    s.venue.placeOrder(first);
+    const other = await run(s, buy('o11', { type: 'limit', price: 59_000 }));
+    expect(other.outcome).toBe('rejected');
+    expect(other.order).toBeUndefined();
+    const atVenue = s.venue.allOrders().filter((o) => o.clientOrderId === 'o11');
+    expect(atVenue.map((o) => o.price)).toEqual([60_010]);
+    // The same request again is a re-send, as after any restore: asked first, never doubled.
+    const same = await run(s, first, 1_000);
+    expect(same.outcome).toBe('filled');
+    expect(same.order?.price).toBe(60_010);
+    expect(s.venue.allOrders().filter((o) => o.clientOrderId === 'o11')).toHaveLength(1);
+  });
+
   it('a market order fills', async () => {
     const s = setup();
     const out = await run(s, buy('o1'));

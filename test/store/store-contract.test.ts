@@ -94,6 +94,8 @@ describe.each(stores)('%s store contract', (_name, make) => {
     s.appendIntent({ strategyId: 'a', venue: 'binance', request: req, createdAt: 1 });
     s.appendIntent({ strategyId: 'a', venue: 'binance', request: req, createdAt: 2 });
     expect(s.hasIntent('Sa1ea0')).toBe(true);
+    expect(s.intentRequest('Sa1ea0')).toEqual(req); // the id stays bound to the first request
+    expect(s.intentRequest('Sb9')).toBeUndefined();
     expect(s.intentsFor('a')).toEqual([{ strategyId: 'a', venue: 'binance', request: req, createdAt: 1 }]);
     s.close();
   });

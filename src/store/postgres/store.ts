@@ -323,6 +323,14 @@ export class PostgresStore implements LeasedStore {
     if (current.length === 0) this.fenced(id, token);
   }
 
+  intentRequest(clientOrderId: string): OrderRequest | undefined {
+    const rows = this.pg.query<{ request: string }>(
+      'SELECT request FROM intents WHERE client_order_id = $1 LIMIT 1',
+      [clientOrderId],
+    );
+    return rows[0] ? (JSON.parse(rows[0].request) as OrderRequest) : undefined;
+  }
+
   hasIntent(clientOrderId: string): boolean {
     return (
       this.pg.query('SELECT 1 FROM intents WHERE client_order_id = $1 LIMIT 1', [clientOrderId]).length > 0
