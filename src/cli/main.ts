@@ -10,6 +10,7 @@ import { UsageError } from './args.ts';
 import { backtestCommand, backtestHelp } from './commands/backtest.ts';
 import { cleanupCommand, cleanupHelp } from './commands/cleanup.ts';
 import { inspectCommand, inspectHelp } from './commands/inspect.ts';
+import { killCommand, killHelp } from './commands/kill.ts';
 import { runCommand, runHelp } from './commands/run.ts';
 import { statusCommand, statusHelp } from './commands/status.ts';
 import { strategiesCommand, strategiesHelp } from './commands/strategies.ts';
@@ -46,7 +47,12 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
     strategy: {
       run: strategyCommand,
       help: strategyHelp,
-      summary: 'flatten, stop or resolve one strategy of a running engine or a stopped store',
+      summary: 'flatten, stop, pause, resume or resolve one strategy of a running engine or a stopped store',
+    },
+    kill: {
+      run: killCommand,
+      help: killHelp,
+      summary: 'the kill switch: stop every strategy of a running engine, with --flatten closing positions',
     },
     cleanup: {
       run: cleanupCommand,

@@ -839,6 +839,22 @@ export class Engine {
     if (run.done) return `refused: the strategy has ended (${stateName(run.actor.getSnapshot().value)})`;
     const snap = run.actor.getSnapshot() as { value: unknown; can(e: unknown): boolean };
     const state = stateName(snap.value);
+    if (command === 'kill' || command === 'kill-flatten') {
+      const flatten = command === 'kill-flatten';
+      this.log.error({ strategy: run.id, flatten }, 'kill switch (operator)');
+      this.kill(run, 'operator (statearb kill)', flatten);
+      return 'applied';
+    }
+    if (command === 'pause') {
+      run.shutdownPaused = false; // the operator's pause outlives a shutdown's
+      run.actor.send({ type: 'PAUSE' });
+      return 'applied';
+    }
+    if (command === 'resume') {
+      if (this.shuttingDown) return 'refused: the engine is shutting down';
+      run.actor.send({ type: 'RESUME' });
+      return 'applied';
+    }
     if (command === 'stop' && state === 'needsAttention')
       return 'refused: it needs attention and holds exposure — stop with --flatten, or resolve after fixing it by hand';
     const event =
@@ -1197,25 +1213,25 @@ export class Engine {
     }
   }
 
-  pause(id: string): void {
-    const run = this.get(id);
-    run.shutdownPaused = false; // the operator's pause outlives a shutdown's
-    run.actor.send({ type: 'PAUSE' });
+  /** Pause one strategy (no new entries or quotes; what is in flight completes): 'applied' or why not. */
+  pause(id: string): string {
+    return this.operate(this.get(id), 'pause');
   }
 
-  resume(id: string): void {
-    if (this.shuttingDown) throw new Error('the engine is shutting down: nothing resumes');
-    this.get(id).actor.send({ type: 'RESUME' });
+  resume(id: string): string {
+    return this.operate(this.get(id), 'resume');
   }
 
   /** Stop every strategy: flatten (close positions) or cancel (hold them), as configured. */
   killSwitch(reason: string, opts: { flatten: boolean }): void {
     this.log.error({ reason, flatten: opts.flatten }, 'kill switch');
-    for (const run of this.running.values()) {
-      if (run.done) continue;
-      run.actor.send({ type: 'RISK.BREACH', reason: `kill switch: ${reason}`, flatten: opts.flatten });
-      run.actor.send({ type: 'STOP', flatten: opts.flatten });
-    }
+    for (const run of this.running.values()) if (!run.done) this.kill(run, reason, opts.flatten);
+  }
+
+  /** One strategy's part of the kill switch: no new entries, stop (flattening or holding). */
+  private kill(run: Running, reason: string, flatten: boolean): void {
+    run.actor.send({ type: 'RISK.BREACH', reason: `kill switch: ${reason}`, flatten });
+    run.actor.send({ type: 'STOP', flatten });
   }
 
   /**

@@ -65,7 +65,19 @@ export interface LoadResult {
 }
 
 /** What an operator asks of one strategy (from `statearb strategy …` or the inspector). */
-export type OperatorCommandName = 'flatten' | 'stop' | 'stop-flatten' | 'resolve';
+/**
+ * flatten / stop / stop-flatten / resolve / pause / resume act on one strategy; kill and
+ * kill-flatten are the kill switch, queued for every strategy by `statearb kill`.
+ */
+export type OperatorCommandName =
+  | 'flatten'
+  | 'stop'
+  | 'stop-flatten'
+  | 'resolve'
+  | 'pause'
+  | 'resume'
+  | 'kill'
+  | 'kill-flatten';
 
 /**
  * An operator's command, queued in the store: a running engine applies it within a second; one

@@ -5,12 +5,15 @@ import { openExistingStore, storeFlags, storeFlagsHelp } from './store-flags.ts'
 
 export const strategyHelp = `statearb strategy — act on one strategy of a running engine or of a stopped store
 
-Usage: statearb strategy <flatten | stop | resolve> ID [--flatten] [--wait-s N] [--store URL | --config FILE] [--json]
+Usage: statearb strategy <flatten | stop | pause | resume | resolve> ID [--flatten] [--wait-s N] [--store URL | --config FILE] [--json]
 
   flatten ID              close both legs (a strategy in needs attention: its exposure), then trade on
   stop ID [--flatten]     stop it; with --flatten close its positions first. A strategy in needs
                           attention only stops with --flatten or after resolve: it never drops its
                           exposure quietly
+  pause ID                no new entries or quotes (a maker cancels its quotes); what is in flight
+                          completes. The pause is kept in the strategy's snapshot: it survives restarts
+  resume ID               trade again after a pause
   resolve ID              acknowledge a strategy in needs attention after fixing its positions by hand:
                           it stops and releases its locks, its books as they were are kept in its record
 ${storeFlagsHelp}
@@ -21,7 +24,7 @@ The command is queued in the store: a running engine applies it within a second,
 it next starts. Exit 0 when applied (or queued with --wait-s 0), 1 when the engine refused it, 3 when
 no engine applied it in time (it stays queued).`;
 
-const COMMANDS = new Set(['flatten', 'stop', 'resolve']);
+const COMMANDS = new Set(['flatten', 'stop', 'pause', 'resume', 'resolve']);
 
 export async function strategyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -38,7 +41,7 @@ export async function strategyCommand(argv: string[]): Promise<number> {
   const [what, id, ...extra] = positionals;
   if (!what || !COMMANDS.has(what))
     throw new UsageError(
-      `strategy: the first argument must be flatten, stop or resolve, got ${what ?? 'nothing'}`,
+      `strategy: the first argument must be flatten, stop, pause, resume or resolve, got ${what ?? 'nothing'}`,
     );
   if (!id) throw new UsageError(`strategy ${what}: name the strategy id`);
   if (extra.length > 0) throw new UsageError(`strategy ${what}: unexpected argument ${extra[0]}`);
@@ -75,7 +78,7 @@ export async function strategyCommand(argv: string[]): Promise<number> {
   }
 }
 
-async function waitForEngine(
+export async function waitForEngine(
   store: SnapshotStore,
   seq: number,
   ms: number,
