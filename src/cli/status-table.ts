@@ -10,6 +10,8 @@ export interface StatusRow {
   openOrders: number;
   cycles: number | undefined;
   note?: string | undefined;
+  /** Halted (no new entries until an operator resolves it): the reason. */
+  halted?: string | undefined;
   /** Needs attention: why, and what each leg holds (a column of the table when any row has one). */
   attention?: { reason: string; legs: { venue: string; symbol: string; position: number }[] } | undefined;
 }
@@ -38,7 +40,7 @@ export function renderStatusTable(rows: StatusRow[]): string {
     const cells = [
       r.id,
       r.kind,
-      r.attention ? 'NEEDS ATTENTION' : r.state,
+      r.attention ? 'NEEDS ATTENTION' : r.halted ? `HALTED (${r.state})` : r.state,
       fmtPosition(r.legs),
       money(r.netPnl),
       money(r.fees),

@@ -855,6 +855,12 @@ export class Engine {
       run.actor.send({ type: 'RESUME' });
       return 'applied';
     }
+    // A halt (recovery found what the snapshot did not know) is resolved by the operator;
+    // a strategy that also needs attention takes the resolve as its own as well.
+    if (command === 'resolve' && run.halted) {
+      this.clearHalt(run);
+      if (state !== 'needsAttention') return 'applied';
+    }
     if (command === 'stop' && state === 'needsAttention')
       return 'refused: it needs attention and holds exposure — stop with --flatten, or resolve after fixing it by hand';
     const event =
@@ -878,12 +884,34 @@ export class Engine {
     return this.operate(this.get(id), command);
   }
 
+  /**
+   * Halt a strategy: no new entries until an operator resolves it. The halt is stored beside the
+   * strategy (meta `halt/<id>`), so it outlives restarts and shows in `statearb status`.
+   */
   private halt(run: Running, reason: string, report?: RecoveryReport): void {
     if (run.halted) return;
     run.halted = reason;
     run.actor.send({ type: 'RISK.BREACH', reason });
     report?.halted.push({ id: run.id, reason });
     this.log.error({ strategy: run.id, reason }, 'strategy halted');
+    try {
+      this.store.setMeta(`${HALT_PREFIX}${run.id}`, JSON.stringify({ reason, at: this.clock.now() }));
+    } catch (e) {
+      this.log.error(
+        { strategy: run.id, err: String(e) },
+        'could not store the halt: it lasts while this process runs',
+      );
+    }
+  }
+
+  /** The operator has dealt with a halt: the strategy trades again (unless a risk limit still holds). */
+  private clearHalt(run: Running): void {
+    if (!run.halted) return;
+    this.log.warn({ strategy: run.id, halted: run.halted }, 'halt resolved by the operator');
+    run.halted = undefined;
+    this.store.setMeta(`${HALT_PREFIX}${run.id}`, '');
+    if (Object.keys(this.risk.view().breaches).length === 0 && !run.writeFailed)
+      run.actor.send({ type: 'RISK.CLEAR' });
   }
 
   /**
@@ -1099,6 +1127,11 @@ export class Engine {
     });
     actor.start();
     if (snapshot) redeliverFinishedChildren(actor);
+    const halt = storedHalt(this.store, id);
+    if (halt && !run.done) {
+      run.halted = halt;
+      actor.send({ type: 'RISK.BREACH', reason: halt });
+    }
   }
 
   private providedMachine(kind: StrategyKind): AnyStateMachine {
@@ -1471,6 +1504,17 @@ export function installSignalHandlers(
 }
 
 const RISK_DAY_PREFIX = 'risk.day/';
+const HALT_PREFIX = 'halt/';
+
+/** A strategy's stored halt reason (see Engine.halt), if it has one. */
+export function storedHalt(store: SnapshotStore, id: string): string | undefined {
+  try {
+    const raw = store.metaWithPrefix(`${HALT_PREFIX}${id}`)[`${HALT_PREFIX}${id}`];
+    return raw ? (JSON.parse(raw) as { reason: string }).reason : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The risk day's books in the store's meta records, one per strategy (engines sharing a store never clash). */
 function riskDayBooks(store: SnapshotStore): RiskDayBooks {

@@ -53,7 +53,8 @@ export function statusRows(status: EngineStatus): StatusRow[] {
     fees: s.fees,
     openOrders: s.openOrders.length,
     cycles: s.cycles,
-    note: s.halted ? `halted: ${s.halted}` : undefined,
+    halted: s.halted,
+    note: s.halted ? `halted: ${s.halted} (statearb strategy resolve ${s.id} once dealt with)` : undefined,
     attention: s.attention,
   }));
 }

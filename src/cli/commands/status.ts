@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Attention } from '../../../machines/strategies/common.ts';
-import { attentionView, liveOrders } from '../../engine/engine.ts';
+import { attentionView, liveOrders, storedHalt } from '../../engine/engine.ts';
 import { strategyFigures } from '../../engine/figures.ts';
 import { STRATEGY_KINDS } from '../../engine/registry.ts';
 import { isLeasedStore } from '../../store/leases.ts';
@@ -48,6 +48,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
           ...(owners?.[r.id] ? { node: owners[r.id]!.node, leaseUntil: owners[r.id]!.leaseUntil } : {}),
           ...(figures ?? {}),
           ...(snap?.context?.attention ? { attention: attentionView(snap.context.attention) } : {}),
+          ...(r.status === 'active' && storedHalt(store, r.id) ? { halted: storedHalt(store, r.id) } : {}),
         };
       });
     const out = {
@@ -65,6 +66,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       id: s.id,
       kind: s.kind,
       state: s.status === 'active' ? s.state : `${s.state} (${s.status})`,
+      halted: s.halted,
       legs: s.legs ?? [],
       netPnl: s.netPnl ?? 0,
       fees: s.fees ?? 0,
@@ -72,6 +74,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       cycles: s.cycles,
       attention: s.attention,
       note:
+        (s.halted ? `halted: ${s.halted} (statearb strategy resolve ${s.id} once dealt with); ` : '') +
         `last saved ${new Date(s.updatedAt).toISOString()}` +
         (s.node !== undefined
           ? s.node === null || (s.leaseUntil ?? 0) < Date.now()
