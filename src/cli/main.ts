@@ -3,6 +3,7 @@ import { BacktestSetupError } from '../backtest/run.ts';
 import { ConfigError } from '../config/load.ts';
 import { InspectorPortInUseError } from '../inspector/server.ts';
 import { CsvFormatError } from '../marketdata/csv.ts';
+import { MetricsPortInUseError } from '../ops/server.ts';
 import { StoreUrlError } from '../runtime/store.ts';
 import { VenueSetupError } from '../runtime/venues.ts';
 import { StoreInUseError } from '../store/sqlite-owner.ts';
@@ -110,7 +111,7 @@ function isBadInput(e: unknown): boolean {
 
 /** A failure of the surroundings the message fully explains (exit 1, one line, no stack). */
 function isKnownFailure(e: unknown): boolean {
-  return e instanceof InspectorPortInUseError;
+  return e instanceof InspectorPortInUseError || e instanceof MetricsPortInUseError;
 }
 
 /**

@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { InspectionEvent } from 'xstate';
 import type { Engine, InspectionTap, StrategyStatusView } from '../engine/engine.ts';
+import type { OpsMetrics } from '../ops/metrics.ts';
+import { handleOps } from '../ops/server.ts';
 import { type MachineGraph, machineGraph } from './graph.ts';
 
 export interface InspectorOptions {
@@ -24,6 +26,8 @@ export interface InspectorOptions {
   port?: number;
   /** A server already listening (listenInspector): host and port are its own. */
   server?: Server;
+  /** Serve /healthz and /metrics too. */
+  ops?: OpsMetrics;
   /** Required when binding outside loopback; sent as ?token=, x-statearb-token or Bearer. */
   token?: string;
   /** Allow pause/resume/stop from the page. */
@@ -317,6 +321,7 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!tokenOk(req, opts.token)) return json(res, 401, { error: 'token required' });
+    if (opts.ops && handleOps(req, res, opts.ops)) return;
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
     const file = STATIC[path];

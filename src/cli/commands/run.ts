@@ -9,6 +9,9 @@ import { statelyTap } from '../../inspector/stately.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { VenueRouter } from '../../marketdata/feed.ts';
 import { startRealtimeFeed } from '../../marketdata/realtime.ts';
+import { meteredClient } from '../../ops/metered-client.ts';
+import { OpsMetrics } from '../../ops/metrics.ts';
+import { startOpsServer } from '../../ops/server.ts';
 import { syntheticMarketFor } from '../../runtime/market.ts';
 import { openStore, storeUrl } from '../../runtime/store.ts';
 import { effectiveStrategies } from '../../runtime/strategies.ts';
@@ -23,7 +26,7 @@ import { renderStatusTable, type StatusRow } from '../status-table.ts';
 export const runHelp = `statearb run — run the engine from a config file (paper trading unless --live)
 
 Usage: statearb run [--config FILE] [--live] [--store URL] [--data-dir DIR] [--json]
-                    [--inspect[=PORT|stately]] [--status-every-ms N] [--duration-s N]
+                    [--inspect[=PORT|stately]] [--metrics-port N] [--status-every-ms N] [--duration-s N]
 
   --config FILE           JSON or YAML config (default: the bundled config/paper.yaml: all four
                           strategies on two simulated venues fed by the synthetic market)
@@ -35,6 +38,8 @@ Usage: statearb run [--config FILE] [--live] [--store URL] [--data-dir DIR] [--j
                           default; 0 picks a free one); the URL is logged and printed
   --inspect=stately       also forward every inspection event to @statelyai/inspect
                           (inspector.statelyUrl)
+  --metrics-port N        serve /healthz and /metrics (Prometheus) on 127.0.0.1:N (0 picks a free
+                          port) — the inspector's server serves both too when it runs
   --json                  status as one JSON line per tick on stdout instead of a table
   --status-every-ms N     status period (default: engine.statusEveryMs of the config, 3000)
   --duration-s N          shut down by itself after N seconds (default: until Ctrl-C)
@@ -151,6 +156,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
       'status-every-ms': { type: 'string' },
       'duration-s': { type: 'string' },
       inspect: { type: 'string' },
+      'metrics-port': { type: 'string' },
     },
     strict: true,
   });
@@ -165,17 +171,36 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
   const every = intFlag('status-every-ms', values['status-every-ms'], config.engine.statusEveryMs, 100);
   const duration =
     values['duration-s'] === undefined ? undefined : intFlag('duration-s', values['duration-s'], 0, 1);
+  const metricsPort =
+    values['metrics-port'] === undefined
+      ? undefined
+      : intFlag('metrics-port', values['metrics-port'], 0, 0, 65_535);
   const log = createLogger(config.logging);
   const clock = new WallClock();
+  const startedAt = performance.now();
+  const metrics = new OpsMetrics();
   const inspectCfg = inspectorSettings(values.inspect ?? (opts.inspect ? 'local' : undefined), config);
   // The inspector's port first: a busy one ends the run here, before a store or a venue exists.
   const inspectorServer = inspectCfg.local
     ? await listenInspector(config.inspector.host, inspectCfg.port, process.env.ARB_INSPECTOR_TOKEN)
     : undefined;
+  let opsServer: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+  try {
+    opsServer =
+      metricsPort === undefined ? undefined : await startOpsServer('127.0.0.1', metricsPort, metrics);
+  } catch (e) {
+    inspectorServer?.close();
+    throw e;
+  }
+  if (opsServer) {
+    log.info({ url: opsServer.url }, 'metrics listening (/healthz, /metrics)');
+    process.stderr.write(`metrics: ${opsServer.url}\n`);
+  }
   // Everything opened so far, closed in reverse if the start fails: a failed start ends the
   // process with its one-line reason instead of hanging on a timer or a socket left behind.
   const closers: (() => unknown)[] = [];
   if (inspectorServer) closers.push(() => new Promise((r) => inspectorServer.close(r)));
+  if (opsServer) closers.push(() => opsServer.close());
   const closeAll = async () => {
     for (const close of closers.reverse()) {
       try {
@@ -223,9 +248,13 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     const feed = market && router ? startRealtimeFeed(market, (e) => router.route(e)) : undefined;
     if (feed) closers.push(() => feed.stop());
     const { risk } = config;
+    // Measured for /metrics: every request's latency, rate limits, stream failures, quote age.
+    const clients = Object.fromEntries(
+      Object.entries(venues.clients).map(([name, c]) => [name, meteredClient(name, c, metrics)]),
+    );
     const engine = createEngine({
       store,
-      venues: venues.clients,
+      venues: clients,
       clock,
       logger: log,
       quotePersistMs: config.engine.quotePersistMs,
@@ -251,6 +280,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
           engine,
           host: config.inspector.host,
           server: inspectorServer,
+          ops: metrics,
           controls: config.inspector.controls,
           ...(process.env.ARB_INSPECTOR_TOKEN ? { token: process.env.ARB_INSPECTOR_TOKEN } : {}),
         })
@@ -267,7 +297,13 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     // Saved last on a failed start too: the paper venues' state is what their orders did.
     if (paper) closers.push(() => paper.save());
     closers.push(() => engine.stop());
+    metrics.attach({
+      status: () => engine.status(),
+      checkStore: () => void store.locks(),
+      venues: Object.keys(clients),
+    });
     const report = await engine.start({ recover: true });
+    metrics.recovered((performance.now() - startedAt) / 1000);
     log.info(
       {
         config: file,
@@ -288,6 +324,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     await addConfiguredStrategies(engine, strategies, log);
     const cleanup = async () => {
       await inspector?.close();
+      await opsServer?.close();
       stately?.stop();
       feed?.stop();
       paper?.save();
