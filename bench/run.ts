@@ -7,6 +7,7 @@ import { inspectorBench } from './inspector.bench.ts';
 import type { Figure } from './lib.ts';
 import { machinesBench } from './machines.bench.ts';
 import { marketDataBench } from './marketdata.bench.ts';
+import { recoveryBench } from './recovery.bench.ts';
 import { orderPathBench, scaleBench } from './scale.bench.ts';
 import { storeBench } from './store.bench.ts';
 import { venueBench } from './venue.bench.ts';
@@ -26,6 +27,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   // The decision-to-wire path alone (a subset of scale): XState's floor and tick-to-order, 1 and 100.
   'order-path': orderPathBench,
   cluster: clusterBench,
+  recovery: recoveryBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

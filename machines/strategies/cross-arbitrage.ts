@@ -299,6 +299,25 @@ export const crossArbitrageMachine = setup({
   },
   actions: {
     ...attentionKit.actions,
+    /**
+     * What a stop leaves behind, said plainly: an arbitrage's flatten brings the net inventory to
+     * zero, but the asset it bought on one venue and sold on the other stays where it is (only a
+     * transfer between the venues moves it back).
+     */
+    noteInventoryOnStop: assign(({ context }) => {
+      const { A, B } = context.legs;
+      const moved = Math.abs(A.position) > 1e-12 || Math.abs(B.position) > 1e-12;
+      // An operator's resolve already said what the books held.
+      if (!moved || context.lastError?.name === 'ResolvedByOperator') return {};
+      const fmt = (x: number) => `${x > 0 ? '+' : ''}${+x.toFixed(8)}`;
+      const { venueA, venueB } = context.params;
+      return {
+        lastError: failure(
+          'InventoryMovedBetweenVenues',
+          `stopped with ${venueA.venue} ${fmt(A.position)} ${venueA.symbol}, ${venueB.venue} ${fmt(B.position)} ${venueB.symbol} (net ${fmt(A.position + B.position)}): the arbitrage is hedged across the venues; a transfer between them rebalances it`,
+        ),
+      };
+    }),
     recordUnbalanced: assign(({ context }) => ({
       attention: attention(
         `inventory is off by ${context.legs.A.position + context.legs.B.position} base after recovery${context.lastError ? `; ${context.lastError.message}` : ''}`,
@@ -451,7 +470,7 @@ export const crossArbitrageMachine = setup({
     detecting: {
       on: { ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' } },
       always: [
-        { guard: 'stopRequested', target: 'completed' },
+        { guard: 'stopRequested', target: 'stopped', actions: 'noteInventoryOnStop' },
         { guard: 'feedIsDown', target: 'recovering' },
         { guard: 'profitableCrossExists', target: 'opportunity', actions: 'captureOpportunity' },
       ],
@@ -486,7 +505,7 @@ export const crossArbitrageMachine = setup({
       invoke: loadBalances('#crossArbitrage.recovering'),
       always: [
         { guard: 'maxExecutionsReached', target: 'completed' },
-        { guard: 'stopRequested', target: 'completed' },
+        { guard: 'stopRequested', target: 'stopped', actions: 'noteInventoryOnStop' },
         { guard: 'balancesKnown', target: 'cooldown' },
       ],
     },
@@ -508,7 +527,7 @@ export const crossArbitrageMachine = setup({
       always: [
         // Told to stop with inventory off: say so and keep it, never stop quietly.
         { guard: 'stopRequestedWhileUnbalanced', target: 'needsAttention', actions: 'recordUnbalanced' },
-        { guard: 'stopRequested', target: 'stopped' },
+        { guard: 'stopRequested', target: 'stopped', actions: 'noteInventoryOnStop' },
       ],
       initial: 'waitingForFeeds',
       states: {

@@ -582,9 +582,13 @@ export class Engine {
   }
 
   /**
-   * Orders journalled around the last snapshot that the snapshot does not mention were sent
-   * (or about to be) when the process died: open ones are cancelled, filled ones halt the
-   * strategy with the reason, absent ones were never sent.
+   * Orders journalled after the last snapshot that the snapshot does not mention were sent (or
+   * about to be) when the process died: open ones are cancelled, filled ones halt the strategy
+   * with the reason, absent ones were never sent. Nothing earlier can be live and unknown: the
+   * strategy's snapshot is written after each intent is journalled and before its request leaves
+   * (beforeSend), so every older intent is in a snapshot — working, or finished and booked. So
+   * recovery asks the venue about the orders in flight at the crash only, however long the
+   * journal, and the restored order machines ask about the orders the snapshot names.
    */
   private async reconcile(
     id: string,
@@ -593,8 +597,7 @@ export class Engine {
     report: RecoveryReport,
   ): Promise<void> {
     const run = this.running.get(id)!;
-    for (const intent of this.store.intentsFor(id)) {
-      if (intent.createdAt < savedAt - 60_000) continue;
+    for (const intent of this.store.intentsFor(id, savedAt - RECONCILE_MARGIN_MS)) {
       if (snapshotText.includes(`"${intent.request.clientOrderId}"`)) continue;
       const client = this.venues[intent.venue];
       if (!client) continue;
@@ -1504,6 +1507,8 @@ export function installSignalHandlers(
 }
 
 const RISK_DAY_PREFIX = 'risk.day/';
+/** Intents this long before the last snapshot are looked at too (one clock, so a margin only). */
+const RECONCILE_MARGIN_MS = 1_000;
 const HALT_PREFIX = 'halt/';
 
 /** A strategy's stored halt reason (see Engine.halt), if it has one. */

@@ -123,9 +123,9 @@ export class MemoryStore implements SnapshotStore {
     return undefined;
   }
 
-  intentsFor(strategyId: string): OrderIntent[] {
+  intentsFor(strategyId: string, since = 0): OrderIntent[] {
     return [...this.intents.values()]
-      .filter((i) => i.strategyId === strategyId)
+      .filter((i) => i.strategyId === strategyId && i.createdAt >= since)
       .sort((a, b) => a.createdAt - b.createdAt);
   }
 

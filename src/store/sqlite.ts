@@ -84,6 +84,7 @@ export class SqliteStore implements SnapshotStore {
       );
       CREATE INDEX IF NOT EXISTS intents_client_id ON intents(client_order_id);
       CREATE INDEX IF NOT EXISTS intents_strategy ON intents(strategy_id);
+      CREATE INDEX IF NOT EXISTS intents_strategy_time ON intents(strategy_id, created_at);
       CREATE TABLE IF NOT EXISTS quarantine (id TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS commands (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -129,7 +130,9 @@ export class SqliteStore implements SnapshotStore {
       ),
       hasIntent: this.db.prepare('SELECT 1 FROM intents WHERE client_order_id = ? LIMIT 1'),
       intentRequest: this.db.prepare('SELECT request FROM intents WHERE client_order_id = ? LIMIT 1'),
-      intentsFor: this.db.prepare('SELECT * FROM intents WHERE strategy_id = ? ORDER BY created_at'),
+      intentsFor: this.db.prepare(
+        'SELECT * FROM intents WHERE strategy_id = ? AND created_at >= ? ORDER BY created_at',
+      ),
       terminalBefore: this.db.prepare(
         "SELECT id FROM strategies WHERE status != 'active' AND updated_at < ?",
       ),
@@ -253,9 +256,9 @@ export class SqliteStore implements SnapshotStore {
     return r ? (JSON.parse(r.request) as OrderRequest) : undefined;
   }
 
-  intentsFor(strategyId: string): OrderIntent[] {
+  intentsFor(strategyId: string, since = 0): OrderIntent[] {
     return (
-      this.stmts.intentsFor.all(strategyId) as {
+      this.stmts.intentsFor.all(strategyId, since) as {
         venue: string;
         strategy_id: string;
         request: string;

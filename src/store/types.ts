@@ -117,7 +117,11 @@ export interface SnapshotStore {
   hasIntent(clientOrderId: string): boolean;
   /** The request journalled under this client order id (the first, if several venues have one). */
   intentRequest(clientOrderId: string): OrderRequest | undefined;
-  intentsFor(strategyId: string): OrderIntent[];
+  /**
+   * A strategy's intents journalled at or after `since` (default: all), oldest first. Indexed on
+   * (strategy, time): recovery reads only the last moments, however long the journal.
+   */
+  intentsFor(strategyId: string, since?: number): OrderIntent[];
   /** Delete terminal strategies (and their intents) last updated before `before`; returns their ids. */
   cleanup(before: number): string[];
   /** Queue an operator command for a strategy; returns its sequence number. */

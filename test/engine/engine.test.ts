@@ -345,6 +345,50 @@ describe('engine', () => {
     await e3.stop();
   });
 
+  it('recovery asks the venue about what can still be live only: its calls do not grow with the journal', async () => {
+    const callsAtRecovery = async (journalled: number) => {
+      const w = world({ positionCheckMs: 0 });
+      const store = new SqliteStore(w.file);
+      const e1 = w.engine(store);
+      await w.settle(e1.start());
+      await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params({ maxCycles: 0 }) });
+      await w.drive(2_000, 60_000, 60_300); // holding
+      // A busy history: finished orders journalled over the last hour, a tenth in the last minute,
+      // all before the last snapshot (which no longer names them).
+      const tag = JSON.stringify(store.get('basis-1')!.snapshot).match(/"tag":"(\w+)"/)![1]!;
+      const now = w.clock.now();
+      for (let i = 0; i < journalled; i++)
+        store.appendIntent({
+          strategyId: 'basis-1',
+          venue: 'sim',
+          request: { symbol: PERP, side: 'sell', type: 'market', amount: 0.5, clientOrderId: `S${tag}h${i}` },
+          createdAt: now - (i % 10 === 0 ? 30_000 : 3_000_000) + i,
+        });
+      await w.drive(1_000, 60_000, 60_300);
+      for (const r of (
+        e1 as unknown as { running: Map<string, { actor: { stop(): void } }> }
+      ).running.values())
+        r.actor.stop(); // kill -9
+      let calls = 0;
+      for (const m of ['fetchOrder', 'fetchOpenOrders', 'fetchPositions', 'cancelOrder'] as const) {
+        const f = (w.client[m] as (...a: unknown[]) => Promise<unknown>).bind(w.client);
+        (w.client as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+          calls++;
+          return f(...a);
+        };
+      }
+      const e2 = w.engine(store);
+      const report = await w.settle(e2.start({ recover: true }));
+      expect(report.halted).toEqual([]);
+      expect(e2.status().strategies[0]!.state).toBe('holding');
+      await e2.stop();
+      return { calls, checked: report.checked.orders };
+    };
+    const empty = await callsAtRecovery(0);
+    const busy = await callsAtRecovery(2_000);
+    expect(busy).toEqual(empty);
+  });
+
   it('recovery that meets rate limits waits for the budget and reconciles, never halting on a 429', async () => {
     const w = world();
     const store = new SqliteStore(w.file);

@@ -98,6 +98,35 @@ describe('simple cross-exchange arbitrage', () => {
     expect(strategyFigures(kind, s.context, venueMids).netPnl).toBeCloseTo(venuePnl, 9);
   });
 
+  it('a stop with flatten ends stopped, naming the inventory it moved between venues (flatten means net zero, not a transfer)', async () => {
+    const w = world();
+    const actor = w.start(crossArbitrageMachine, input(w, { maxExecutions: 5 }));
+    for (let i = 0; i < 5; i++) {
+      w.feed([60_000, 60_001], [60_000.5, 60_001.5]);
+      await w.clock.advanceBy(200);
+    }
+    for (let i = 0; i < 3 && actor.getSnapshot().context.executions < 1; i++) {
+      w.feed([60_000, 60_001], [60_200, 60_201]);
+      await w.clock.advanceBy(300);
+    }
+    expect(actor.getSnapshot().context.executions).toBe(1);
+    actor.send({ type: 'STOP', flatten: true });
+    for (let i = 0; i < 10; i++) {
+      w.feed([60_000, 60_001], [60_000.5, 60_001.5]);
+      await w.clock.advanceBy(300);
+    }
+    const s = actor.getSnapshot();
+    // Stopped by the operator, not completed: it did not finish what it was set to do.
+    expect(s.value).toBe('stopped');
+    const { A, B } = s.context.legs;
+    expect(A.position).toBeGreaterThan(0.1);
+    expect(Math.abs(A.position + B.position)).toBeLessThanOrEqual(s.context.params.toleranceBase);
+    expect(s.context.lastError).toMatchObject({ name: 'InventoryMovedBetweenVenues' });
+    expect(s.context.lastError!.message).toMatch(
+      /binance \+0\.\d+ BTC\/USDT, bybit -0\.\d+ BTC\/USDT \(net [-+]?[\d.e-]+\)/,
+    );
+  });
+
   it('sizes by balances and maxNotional', async () => {
     const w = world();
     const actor = w.start(crossArbitrageMachine, input(w, { maxNotional: 3_000, maxExecutions: 1 }));

@@ -250,11 +250,11 @@ describe.runIf(available)('postgres leases and fencing', () => {
       pg: { query(sql: string, p?: unknown[]): Record<string, unknown>[] };
       close(): void;
     };
-    expect(s.pg.query(`SELECT value FROM ${schema}.meta WHERE key = 'schema'`)).toEqual([{ value: '2' }]);
+    expect(s.pg.query(`SELECT value FROM ${schema}.meta WHERE key = 'schema'`)).toEqual([{ value: '3' }]);
     s.pg.query(`UPDATE ${schema}.meta SET value = '99' WHERE key = 'schema'`);
     s.close();
     expect(() => new PostgresStore({ url, nodeId: 'y' })).toThrow(
-      /store schema 99 is newer than this statearb \(2\); upgrade statearb/,
+      /store schema 99 is newer than this statearb \(3\); upgrade statearb/,
     );
   }, 30_000);
 

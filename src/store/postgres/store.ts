@@ -87,6 +87,8 @@ const MIGRATIONS: string[][] = [
       result TEXT)`,
     'CREATE INDEX commands_pending ON commands (applied_at, seq)',
   ],
+  // Recovery reads a strategy's last moments of the journal, however long it grew.
+  ['CREATE INDEX intents_strategy_time ON intents (strategy_id, created_at)'],
 ];
 /** Database time in ms: every lease comparison uses the server's clock. */
 const NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
@@ -337,11 +339,11 @@ export class PostgresStore implements LeasedStore {
     );
   }
 
-  intentsFor(strategyId: string): OrderIntent[] {
+  intentsFor(strategyId: string, since = 0): OrderIntent[] {
     return this.pg
       .query<{ venue: string; strategy_id: string; request: string; created_at: string }>(
-        'SELECT venue, strategy_id, request, created_at FROM intents WHERE strategy_id = $1 ORDER BY created_at',
-        [strategyId],
+        'SELECT venue, strategy_id, request, created_at FROM intents WHERE strategy_id = $1 AND created_at >= $2 ORDER BY created_at',
+        [strategyId, since],
       )
       .map((r) => ({
         venue: r.venue,
