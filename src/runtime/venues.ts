@@ -86,6 +86,8 @@ export function buildVenues(config: Config, opts: BuildVenuesOptions): Venues {
         url: v.url,
         venue: v.venue ?? name,
         requestTimeoutMs: v.requestTimeoutMs,
+        // A venue service bound beyond loopback asks for its token (secrets: environment only).
+        ...(env.ARB_VENUE_TOKEN ? { token: env.ARB_VENUE_TOKEN } : {}),
       });
       remote.push(c);
       clients[name] = c;

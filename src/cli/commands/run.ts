@@ -26,7 +26,8 @@ import { renderStatusTable, type StatusRow } from '../status-table.ts';
 export const runHelp = `statearb run — run the engine from a config file (paper trading unless --live)
 
 Usage: statearb run [--config FILE] [--live] [--store URL] [--data-dir DIR] [--json]
-                    [--inspect[=PORT|stately]] [--metrics-port N] [--status-every-ms N] [--duration-s N]
+                    [--inspect[=PORT|stately]] [--metrics-port N [--metrics-host H]]
+                    [--status-every-ms N] [--duration-s N]
 
   --config FILE           JSON or YAML config (default: the bundled config/paper.yaml: all four
                           strategies on two simulated venues fed by the synthetic market)
@@ -40,6 +41,7 @@ Usage: statearb run [--config FILE] [--live] [--store URL] [--data-dir DIR] [--j
                           (inspector.statelyUrl)
   --metrics-port N        serve /healthz and /metrics (Prometheus) on 127.0.0.1:N (0 picks a free
                           port) — the inspector's server serves both too when it runs
+  --metrics-host H        bind address for --metrics-port (default 127.0.0.1; 0.0.0.0 in a container)
   --json                  status as one JSON line per tick on stdout instead of a table
   --status-every-ms N     status period (default: engine.statusEveryMs of the config, 3000)
   --duration-s N          shut down by itself after N seconds (default: until Ctrl-C)
@@ -157,6 +159,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
       'duration-s': { type: 'string' },
       inspect: { type: 'string' },
       'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
     strict: true,
   });
@@ -187,7 +190,9 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
   let opsServer: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   try {
     opsServer =
-      metricsPort === undefined ? undefined : await startOpsServer('127.0.0.1', metricsPort, metrics);
+      metricsPort === undefined
+        ? undefined
+        : await startOpsServer(values['metrics-host'] ?? '127.0.0.1', metricsPort, metrics);
   } catch (e) {
     inspectorServer?.close();
     throw e;
