@@ -50,7 +50,14 @@ function venueWorld(clock: WallClock) {
   };
   const timer = setInterval(quote, 100);
   quote();
-  return { venue, client, stop: () => clearInterval(timer) };
+  return {
+    venue,
+    client,
+    stop: () => {
+      clearInterval(timer);
+      venue.dispose(); // its funding timers would keep the bench alive until the next settlement
+    },
+  };
 }
 
 const maker = (symbol: string) => ({
@@ -59,7 +66,13 @@ const maker = (symbol: string) => ({
   levels: 2,
   spreadBps: 20,
   levelSpacingBps: 10,
+  reference: 'mid',
+  inventorySkewBpsPerUnit: 0,
   maxInventoryBase: 1e6,
+  refreshToleranceBps: 5,
+  minOrderAgeMs: 500,
+  staleAfterMs: 5_000,
+  rejectBackoffMs: 500,
   maxPositionNotional: 1e9,
 });
 
@@ -89,7 +102,10 @@ function kill(engine: Engine): void {
     engine as unknown as { running: Map<string, { actor: { stop(): void } }> }
   ).running.values())
     r.actor.stop();
-  (engine as unknown as { ticker: { dispose(): void } }).ticker.dispose();
+  // The process is gone in a real crash: nothing of it keeps running (its order-poll timers).
+  const e = engine as unknown as { ticker: { dispose(): void }; exchange?: { dispose(): void } };
+  e.ticker.dispose();
+  e.exchange?.dispose();
 }
 
 /** Finished orders journalled before the last snapshot: `total`, `recent` of them in the last minute. */
