@@ -242,6 +242,22 @@ export function liveOrders(snapshot: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/**
+ * Every order machine still running under a snapshot — being placed, working, being cancelled,
+ * being asked about — by client id: what a graceful shutdown waits for (a quote still on its way
+ * to the venue would rest there with nothing running).
+ */
+export function ordersInFlight(snapshot: unknown, out: string[] = []): string[] {
+  const s = snapshot as {
+    status?: string;
+    context?: { request?: { clientOrderId?: string } };
+    children?: Record<string, { snapshot?: unknown }>;
+  };
+  if (s.context?.request?.clientOrderId && s.status === 'active') out.push(s.context.request.clientOrderId);
+  for (const c of Object.values(s.children ?? {})) if (c?.snapshot) ordersInFlight(c.snapshot, out);
+  return out;
+}
+
 /** Where in a strategy's params an instrument is named ("market", "venueA"), for error messages. */
 function paramPathOf(params: unknown, i: Instrument, path = ''): string | undefined {
   if (!params || typeof params !== 'object') return undefined;
@@ -444,6 +460,8 @@ export class Engine {
     if (this.positionCheckMs > 0)
       this.ticker.subscribe(this.positionCheckMs, () => void this.checkPositions());
     if (this.commandPollMs > 0) this.ticker.subscribe(this.commandPollMs, () => this.applyCommands());
+    // Finished orders leave the hot journal after an hour (still answered for from the archive).
+    if (this.persistSnapshots) this.ticker.subscribe(ARCHIVE_EVERY_MS, () => this.archiveJournal());
     if (this.leased) {
       // Shared store: this node runs what it can claim (always: a node that only watched would
       // leave a dead node's strategies unrun), and keeps claiming what other nodes leave behind.
@@ -597,7 +615,15 @@ export class Engine {
     report: RecoveryReport,
   ): Promise<void> {
     const run = this.running.get(id)!;
-    for (const intent of this.store.intentsFor(id, savedAt - RECONCILE_MARGIN_MS)) {
+    // The restored strategy writes its snapshot at once (a newer savedAt that does not name the
+    // crash window's orders either): until this reconcile has settled that window, its start is
+    // kept beside the strategy, so a restart that dies meanwhile is not forgotten by the next.
+    const key = `${RECOVERING_PREFIX}${id}`;
+    const pending = Number(this.store.metaWithPrefix(key)[key] || Number.NaN);
+    const since = Math.min(savedAt, Number.isFinite(pending) ? pending : savedAt);
+    this.store.setMeta(key, String(since));
+    let settled = true;
+    for (const intent of this.store.intentsFor(id, since - RECONCILE_MARGIN_MS)) {
       if (snapshotText.includes(`"${intent.request.clientOrderId}"`)) continue;
       const client = this.venues[intent.venue];
       if (!client) continue;
@@ -609,6 +635,7 @@ export class Engine {
         );
       } catch (e) {
         if (e instanceof OrderNotFound || (e as Error).name === 'OrderNotFound') continue;
+        settled = false;
         this.halt(
           run,
           `could not reconcile ${intent.request.clientOrderId}: ${(e as Error).message}`,
@@ -626,6 +653,7 @@ export class Engine {
           report.orphansCancelled.push(order.clientOrderId);
           this.log.warn({ strategy: id, clientOrderId: order.clientOrderId }, 'orphan order cancelled');
         } catch (e) {
+          settled = false; // the next start asks again
           this.log.warn(
             { strategy: id, clientOrderId: order.clientOrderId, err: String(e) },
             'orphan cancel failed',
@@ -640,6 +668,7 @@ export class Engine {
         );
       }
     }
+    if (settled) this.store.setMeta(key, '');
   }
 
   /**
@@ -648,6 +677,9 @@ export class Engine {
    * transient failures are retried a few times with back-off before they count.
    */
   private async patiently<T>(request: () => Promise<T>): Promise<T> {
+    // Bounded all the same: a venue that refuses for minutes is a reason to halt, and a node of
+    // a shared store must get back to renewing its leases.
+    const giveUpAt = this.clock.now() + (this.leased ? this.leased.leaseMs / 2 : RECOVERY_PATIENCE_MS);
     for (let failures = 0; ; failures++) {
       try {
         return await request();
@@ -655,6 +687,7 @@ export class Engine {
         const x = e as { retryable?: boolean; retryAfterMs?: number; name?: string };
         const rateLimited = e instanceof RateLimitExceeded || x.name === 'RateLimitExceeded';
         if (!rateLimited && (!x.retryable || failures >= 4)) throw e;
+        if (this.clock.now() >= giveUpAt) throw e;
         const waitMs = rateLimited
           ? Math.min(10_000, Math.max(x.retryAfterMs ?? 0, backoff(250, failures, 5_000)))
           : backoff(250, failures, 5_000);
@@ -831,7 +864,12 @@ export class Engine {
       const run = this.running.get(c.strategyId);
       // Not here (another node runs it, or not restored yet): it waits for whoever runs it.
       if (!run || run.dropped) continue;
-      const result = this.operate(run, c.command);
+      let result: string;
+      try {
+        result = this.operate(run, c.command);
+      } catch (e) {
+        result = `failed: ${(e as Error).message}`;
+      }
       this.store.markCommand(c.seq, this.clock.now(), result);
       this.log.info({ strategy: run.id, command: c.command, result }, 'operator command');
     }
@@ -842,6 +880,12 @@ export class Engine {
     if (run.done) return `refused: the strategy has ended (${stateName(run.actor.getSnapshot().value)})`;
     const snap = run.actor.getSnapshot() as { value: unknown; can(e: unknown): boolean };
     const state = stateName(snap.value);
+    // Orders a shutdown could cut off at its deadline are not started once it has begun.
+    if (
+      this.shuttingDown &&
+      (command === 'flatten' || command === 'stop-flatten' || command === 'kill-flatten')
+    )
+      return 'refused: the engine is shutting down (flatten after the next start)';
     if (command === 'kill' || command === 'kill-flatten') {
       const flatten = command === 'kill-flatten';
       this.log.error({ strategy: run.id, flatten }, 'kill switch (operator)');
@@ -910,9 +954,10 @@ export class Engine {
   /** The operator has dealt with a halt: the strategy trades again (unless a risk limit still holds). */
   private clearHalt(run: Running): void {
     if (!run.halted) return;
+    // Stored first: a halt that comes back after a restart is safer than one that is lost here.
+    this.store.setMeta(`${HALT_PREFIX}${run.id}`, '');
     this.log.warn({ strategy: run.id, halted: run.halted }, 'halt resolved by the operator');
     run.halted = undefined;
-    this.store.setMeta(`${HALT_PREFIX}${run.id}`, '');
     if (Object.keys(this.risk.view().breaches).length === 0 && !run.writeFailed)
       run.actor.send({ type: 'RISK.CLEAR' });
   }
@@ -1045,6 +1090,8 @@ export class Engine {
       return id;
     }
     this.store.createStrategy(rec);
+    // A strategy of this id cleaned up earlier may have left its halt behind: not this one's.
+    if (storedHalt(this.store, id)) this.store.setMeta(`${HALT_PREFIX}${id}`, '');
     try {
       this.launch(id, kind, instruments, undefined, input);
     } catch (e) {
@@ -1345,14 +1392,14 @@ export class Engine {
       paused.add(r);
     }
     const deadline = this.clock.now() + (opts.timeoutMs ?? 10_000);
-    // A paused strategy is at rest once it is in a rest state with no order working: a maker's
-    // cancels have been answered, not merely sent.
+    // A paused strategy is at rest once it is in a rest state with no order machine running: a
+    // maker's quotes on their way out have landed and been cancelled, and the cancels answered.
     const atRest = () =>
       live.every(
         (r) =>
           r.done ||
           (r.kind.rest.includes(stateName(r.actor.getSnapshot().value)) &&
-            (!paused.has(r) || liveOrders(r.actor.getPersistedSnapshot()).length === 0)),
+            (!paused.has(r) || ordersInFlight(r.actor.getPersistedSnapshot()).length === 0)),
       );
     while (!atRest() && this.clock.now() < deadline)
       await new Promise<void>((res) => this.clock.setTimeout(res, 50));
@@ -1431,9 +1478,11 @@ export class Engine {
     this.leaseTimer = undefined;
     for (const run of this.running.values()) {
       if (!run.done) {
+        // The final write always happens (an operator's pause changes nothing the throttle sees).
         run.lastSignature = '';
+        run.lastRefs = [];
         this.persist(run, 'active');
-        run.ordersAtStop = liveOrders(run.actor.getPersistedSnapshot());
+        run.ordersAtStop = ordersInFlight(run.actor.getPersistedSnapshot());
       }
       run.actor.stop();
     }
@@ -1450,6 +1499,18 @@ export class Engine {
     }
     // The stopped actors stay listed: status() after a shutdown shows where each strategy stopped.
     this.exchange?.dispose();
+  }
+
+  /** Move intents older than an hour out of the hot journal (see SnapshotStore.archiveIntents). */
+  archiveJournal(): number {
+    try {
+      const moved = this.store.archiveIntents(this.clock.now() - ARCHIVE_AFTER_MS);
+      if (moved > 0) this.log.info({ moved }, 'order journal archived');
+      return moved;
+    } catch (e) {
+      this.log.warn({ err: String(e) }, 'order journal archive failed');
+      return 0;
+    }
   }
 
   /** Remove terminal strategies (and their journals) not updated for `maxAgeHours`. */
@@ -1509,6 +1570,12 @@ export function installSignalHandlers(
 const RISK_DAY_PREFIX = 'risk.day/';
 /** Intents this long before the last snapshot are looked at too (one clock, so a margin only). */
 const RECONCILE_MARGIN_MS = 1_000;
+const ARCHIVE_AFTER_MS = 3_600_000;
+/** How long one recovery read waits out a venue's refusals before it counts (halts). */
+const RECOVERY_PATIENCE_MS = 120_000;
+/** meta recovering/<id>: the start of a crash window a reconcile has not settled yet. */
+const RECOVERING_PREFIX = 'recovering/';
+const ARCHIVE_EVERY_MS = 600_000;
 const HALT_PREFIX = 'halt/';
 
 /** A strategy's stored halt reason (see Engine.halt), if it has one. */

@@ -20,6 +20,8 @@ export class MemoryStore implements SnapshotStore {
   private readonly rows = new Map<string, string>();
   private readonly lockTable = new Map<string, string>();
   private readonly intents = new Map<string, OrderIntent>();
+  /** Intents moved out of the hot journal (archiveIntents); still answered for. */
+  private readonly archived = new Map<string, OrderIntent>();
   /** Client order id → how many venues journalled it (hasIntent is on every placement's path). */
   private readonly intentIds = new Map<string, number>();
   private readonly quarantined: QuarantinedRecord[] = [];
@@ -118,15 +120,29 @@ export class MemoryStore implements SnapshotStore {
 
   intentRequest(clientOrderId: string): OrderRequest | undefined {
     if (!this.intentIds.has(clientOrderId)) return undefined;
-    for (const i of this.intents.values())
-      if (i.request.clientOrderId === clientOrderId) return structuredClone(i.request);
-    return undefined;
+    const all = [...this.intents.values(), ...this.archived.values()]
+      .filter((i) => i.request.clientOrderId === clientOrderId)
+      .sort((a, b) => a.createdAt - b.createdAt);
+    return all[0] ? structuredClone(all[0].request) : undefined;
   }
 
   intentsFor(strategyId: string, since = 0): OrderIntent[] {
-    return [...this.intents.values()]
+    return [...this.intents.values(), ...this.archived.values()]
       .filter((i) => i.strategyId === strategyId && i.createdAt >= since)
       .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  archiveIntents(before: number): number {
+    let moved = 0;
+    for (const [k, i] of this.intents) {
+      const raw = this.rows.get(i.strategyId);
+      const savedAt = raw ? (JSON.parse(raw) as StrategyRecord).updatedAt : Number.POSITIVE_INFINITY;
+      if (i.createdAt >= before || i.createdAt >= savedAt - 60_000) continue;
+      this.archived.set(k, i);
+      this.intents.delete(k);
+      moved++;
+    }
+    return moved;
   }
 
   cleanup(before: number): string[] {
@@ -138,13 +154,14 @@ export class MemoryStore implements SnapshotStore {
     for (const id of ids) {
       this.rows.delete(id);
       this.releaseLocks(id);
-      for (const [k, i] of this.intents) {
-        if (i.strategyId !== id) continue;
-        this.intents.delete(k);
-        const n = (this.intentIds.get(i.request.clientOrderId) ?? 1) - 1;
-        if (n > 0) this.intentIds.set(i.request.clientOrderId, n);
-        else this.intentIds.delete(i.request.clientOrderId);
-      }
+      for (const journal of [this.intents, this.archived])
+        for (const [k, i] of journal) {
+          if (i.strategyId !== id) continue;
+          journal.delete(k);
+          const n = (this.intentIds.get(i.request.clientOrderId) ?? 1) - 1;
+          if (n > 0) this.intentIds.set(i.request.clientOrderId, n);
+          else this.intentIds.delete(i.request.clientOrderId);
+        }
     }
     return ids;
   }

@@ -85,6 +85,16 @@ export class SqliteStore implements SnapshotStore {
       CREATE INDEX IF NOT EXISTS intents_client_id ON intents(client_order_id);
       CREATE INDEX IF NOT EXISTS intents_strategy ON intents(strategy_id);
       CREATE INDEX IF NOT EXISTS intents_strategy_time ON intents(strategy_id, created_at);
+      CREATE TABLE IF NOT EXISTS intents_archive (
+        venue TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        strategy_id TEXT NOT NULL,
+        request TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (venue, client_order_id)
+      );
+      CREATE INDEX IF NOT EXISTS intents_archive_client_id ON intents_archive(client_order_id);
+      CREATE INDEX IF NOT EXISTS intents_archive_strategy_time ON intents_archive(strategy_id, created_at);
       CREATE TABLE IF NOT EXISTS quarantine (id TEXT NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS commands (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -129,10 +139,21 @@ export class SqliteStore implements SnapshotStore {
         'INSERT OR IGNORE INTO intents (venue, client_order_id, strategy_id, request, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
       hasIntent: this.db.prepare('SELECT 1 FROM intents WHERE client_order_id = ? LIMIT 1'),
-      intentRequest: this.db.prepare('SELECT request FROM intents WHERE client_order_id = ? LIMIT 1'),
-      intentsFor: this.db.prepare(
-        'SELECT * FROM intents WHERE strategy_id = ? AND created_at >= ? ORDER BY created_at',
+      hasArchivedIntent: this.db.prepare('SELECT 1 FROM intents_archive WHERE client_order_id = ? LIMIT 1'),
+      intentRequest: this.db.prepare(
+        'SELECT request, created_at FROM (SELECT request, created_at FROM intents WHERE client_order_id = ? UNION ALL SELECT request, created_at FROM intents_archive WHERE client_order_id = ?) ORDER BY created_at LIMIT 1',
       ),
+      intentsFor: this.db.prepare(
+        'SELECT * FROM (SELECT * FROM intents WHERE strategy_id = ? AND created_at >= ? UNION ALL SELECT * FROM intents_archive WHERE strategy_id = ? AND created_at >= ?) ORDER BY created_at',
+      ),
+      toArchive: this.db.prepare(
+        `INSERT OR IGNORE INTO intents_archive SELECT i.* FROM intents i
+         WHERE i.created_at < ? AND i.created_at < COALESCE((SELECT s.updated_at FROM strategies s WHERE s.id = i.strategy_id), 9e18) - 60000`,
+      ),
+      dropArchived: this.db.prepare(
+        'DELETE FROM intents WHERE EXISTS (SELECT 1 FROM intents_archive a WHERE a.venue = intents.venue AND a.client_order_id = intents.client_order_id)',
+      ),
+      deleteArchivedIntents: this.db.prepare('DELETE FROM intents_archive WHERE strategy_id = ?'),
       terminalBefore: this.db.prepare(
         "SELECT id FROM strategies WHERE status != 'active' AND updated_at < ?",
       ),
@@ -248,17 +269,28 @@ export class SqliteStore implements SnapshotStore {
   }
 
   hasIntent(clientOrderId: string): boolean {
-    return this.stmts.hasIntent.get(clientOrderId) !== undefined;
+    return (
+      this.stmts.hasIntent.get(clientOrderId) !== undefined ||
+      this.stmts.hasArchivedIntent.get(clientOrderId) !== undefined
+    );
+  }
+
+  archiveIntents(before: number): number {
+    return this.db.transaction(() => {
+      const moved = this.stmts.toArchive.run(before).changes;
+      if (moved > 0) this.stmts.dropArchived.run();
+      return moved;
+    })();
   }
 
   intentRequest(clientOrderId: string): OrderRequest | undefined {
-    const r = this.stmts.intentRequest.get(clientOrderId) as { request: string } | undefined;
+    const r = this.stmts.intentRequest.get(clientOrderId, clientOrderId) as { request: string } | undefined;
     return r ? (JSON.parse(r.request) as OrderRequest) : undefined;
   }
 
   intentsFor(strategyId: string, since = 0): OrderIntent[] {
     return (
-      this.stmts.intentsFor.all(strategyId, since) as {
+      this.stmts.intentsFor.all(strategyId, since, strategyId, since) as {
         venue: string;
         strategy_id: string;
         request: string;
@@ -277,6 +309,7 @@ export class SqliteStore implements SnapshotStore {
     this.db.transaction(() => {
       for (const id of ids) {
         this.stmts.deleteIntents.run(id);
+        this.stmts.deleteArchivedIntents.run(id);
         this.stmts.release.run(id);
         this.stmts.deleteStrategy.run(id);
       }

@@ -122,6 +122,13 @@ export interface SnapshotStore {
    * (strategy, time): recovery reads only the last moments, however long the journal.
    */
   intentsFor(strategyId: string, since?: number): OrderIntent[];
+  /**
+   * Move intents journalled before `before` out of the hot journal into the archive — never one
+   * recovery may still read (journalled within a minute of its strategy's last snapshot, or
+   * later). Archived intents still answer hasIntent, intentRequest and intentsFor. Returns how
+   * many moved.
+   */
+  archiveIntents(before: number): number;
   /** Delete terminal strategies (and their intents) last updated before `before`; returns their ids. */
   cleanup(before: number): string[];
   /** Queue an operator command for a strategy; returns its sequence number. */

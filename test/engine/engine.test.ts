@@ -362,9 +362,11 @@ describe('engine', () => {
           strategyId: 'basis-1',
           venue: 'sim',
           request: { symbol: PERP, side: 'sell', type: 'market', amount: 0.5, clientOrderId: `S${tag}h${i}` },
-          createdAt: now - (i % 10 === 0 ? 30_000 : 3_000_000) + i,
+          createdAt: now - (i % 10 === 0 ? 30_000 : 7_200_000) + i,
         });
       await w.drive(1_000, 60_000, 60_300);
+      // The hour-old ones leave the hot journal (the engine does this every 10 minutes).
+      expect(e1.archiveJournal()).toBe(journalled - journalled / 10);
       for (const r of (
         e1 as unknown as { running: Map<string, { actor: { stop(): void } }> }
       ).running.values())
@@ -387,6 +389,45 @@ describe('engine', () => {
     const empty = await callsAtRecovery(0);
     const busy = await callsAtRecovery(2_000);
     expect(busy).toEqual(empty);
+  });
+
+  it('a crash window a restart could not settle is looked at again by the next start, however long that restart ran', async () => {
+    const w = world({ positionCheckMs: 0 });
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    await w.drive(1_000, 60_000, 60_000);
+    await e1.stop();
+    // Sent just before dying, resting at the venue; the snapshot does not know it.
+    const tag = JSON.stringify(store.get('basis-1')!.snapshot).match(/"tag":"(\w+)"/)![1]!;
+    const req = {
+      symbol: PERP,
+      side: 'sell' as const,
+      type: 'limit' as const,
+      price: 70_000,
+      amount: 0.5,
+      clientOrderId: `S${tag}9ea0`,
+    };
+    store.appendIntent({ strategyId: 'basis-1', venue: 'sim', request: req, createdAt: w.clock.now() });
+    w.venue.placeOrder(req);
+    // The next start cannot cancel it (the venue refuses), runs two minutes, writing snapshots, and dies.
+    const cancel = w.client.cancelOrder.bind(w.client);
+    w.client.cancelOrder = async () => {
+      throw new Error('sim: cancel refused');
+    };
+    const e2 = w.engine(store);
+    expect((await w.settle(e2.start({ recover: true }))).orphansCancelled).toEqual([]);
+    await w.drive(120_000, 60_000, 60_000);
+    for (const r of (e2 as unknown as { running: Map<string, { actor: { stop(): void } }> }).running.values())
+      r.actor.stop();
+    (e2 as unknown as { ticker: { dispose(): void } }).ticker.dispose();
+    w.client.cancelOrder = cancel;
+    const e3 = w.engine(store);
+    const report = await w.settle(e3.start({ recover: true }));
+    expect(report.orphansCancelled).toEqual([req.clientOrderId]);
+    expect(w.venue.fetchOpenOrders(PERP)).toEqual([]);
+    await e3.stop();
   });
 
   it('recovery that meets rate limits waits for the budget and reconciles, never halting on a 429', async () => {
@@ -587,6 +628,33 @@ describe('engine', () => {
     }
     expect(w.venue.fetchOpenOrders('ETH/USDT:USDT')).toHaveLength(2);
     await e2.stop();
+  });
+
+  it('graceful shutdown while the maker is still placing its quotes waits for them and cancels them', async () => {
+    const w = world();
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'market-making', id: 'mm-1', params: makerParams({ spreadBps: 50 }) });
+    w.venue.onBookTicker({
+      symbol: 'ETH/USDT:USDT',
+      bid: 2_999.99,
+      ask: 3_000.01,
+      bidSize: 5,
+      askSize: 5,
+      timestamp: w.clock.now(),
+    });
+    await w.clock.advanceBy(2); // the quotes' requests are on the wire (5 ms out)
+    let restingWhenStopped: string[] | undefined;
+    const shutdown = e1.shutdown({ timeoutMs: 5_000 }).then((r) => {
+      restingWhenStopped = w.venue.fetchOpenOrders('ETH/USDT:USDT').map((o) => o.clientOrderId);
+      return r;
+    });
+    while (restingWhenStopped === undefined) await w.clock.advanceBy(1);
+    expect((await shutdown).settled).toBe(true);
+    expect(restingWhenStopped).toEqual([]);
+    await w.clock.advanceBy(1_000);
+    expect(w.venue.fetchOpenOrders('ETH/USDT:USDT')).toEqual([]);
   });
 
   it("engine.onShutdown 'leave-quotes': the maker's quotes stay resting and the next start adopts them", async () => {

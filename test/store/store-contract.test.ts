@@ -79,6 +79,28 @@ describe.each(stores)('%s store contract', (_name, make) => {
     s.close();
   });
 
+  it('archives finished intents out of the hot journal, never one recovery may still read; archived ones still answer', () => {
+    const s = make();
+    s.createStrategy(rec('a', ['binance|BTC/USDT'], { updatedAt: 10_000_000 }));
+    const req = (id: string) => ({
+      symbol: 'BTC/USDT',
+      side: 'buy' as const,
+      type: 'market' as const,
+      amount: 1,
+      clientOrderId: id,
+    });
+    const at = { Sold: 1_000_000, Snear: 9_950_000, Safter: 10_000_500 };
+    for (const [id, createdAt] of Object.entries(at))
+      s.appendIntent({ strategyId: 'a', venue: 'binance', request: req(id), createdAt });
+    expect(s.archiveIntents(20_000_000)).toBe(1); // only the one an hour before the snapshot
+    expect(s.archiveIntents(20_000_000)).toBe(0);
+    expect(s.hasIntent('Sold')).toBe(true); // an archived id is still never reused
+    expect(s.intentRequest('Sold')).toEqual(req('Sold'));
+    expect(s.intentsFor('a').map((i) => i.request.clientOrderId)).toEqual(['Sold', 'Snear', 'Safter']);
+    expect(s.intentsFor('a', 9_000_000).map((i) => i.request.clientOrderId)).toEqual(['Snear', 'Safter']);
+    s.close();
+  });
+
   it('journals order intents once per venue and client id', () => {
     const s = make();
     const req = {

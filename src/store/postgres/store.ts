@@ -88,7 +88,19 @@ const MIGRATIONS: string[][] = [
     'CREATE INDEX commands_pending ON commands (applied_at, seq)',
   ],
   // Recovery reads a strategy's last moments of the journal, however long it grew.
-  ['CREATE INDEX intents_strategy_time ON intents (strategy_id, created_at)'],
+  [
+    'CREATE INDEX intents_strategy_time ON intents (strategy_id, created_at)',
+    `CREATE TABLE intents_archive (
+      venue TEXT NOT NULL,
+      client_order_id TEXT NOT NULL,
+      strategy_id TEXT NOT NULL,
+      request TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      fence BIGINT NOT NULL,
+      PRIMARY KEY (venue, client_order_id))`,
+    'CREATE INDEX intents_archive_client_id ON intents_archive (client_order_id)',
+    'CREATE INDEX intents_archive_strategy_time ON intents_archive (strategy_id, created_at)',
+  ],
 ];
 /** Database time in ms: every lease comparison uses the server's clock. */
 const NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
@@ -327,7 +339,9 @@ export class PostgresStore implements LeasedStore {
 
   intentRequest(clientOrderId: string): OrderRequest | undefined {
     const rows = this.pg.query<{ request: string }>(
-      'SELECT request FROM intents WHERE client_order_id = $1 LIMIT 1',
+      `SELECT request FROM (SELECT request, created_at FROM intents WHERE client_order_id = $1
+         UNION ALL SELECT request, created_at FROM intents_archive WHERE client_order_id = $1) x
+       ORDER BY created_at LIMIT 1`,
       [clientOrderId],
     );
     return rows[0] ? (JSON.parse(rows[0].request) as OrderRequest) : undefined;
@@ -335,14 +349,20 @@ export class PostgresStore implements LeasedStore {
 
   hasIntent(clientOrderId: string): boolean {
     return (
-      this.pg.query('SELECT 1 FROM intents WHERE client_order_id = $1 LIMIT 1', [clientOrderId]).length > 0
+      this.pg.query(
+        `SELECT 1 FROM intents WHERE client_order_id = $1
+         UNION ALL SELECT 1 FROM intents_archive WHERE client_order_id = $1 LIMIT 1`,
+        [clientOrderId],
+      ).length > 0
     );
   }
 
   intentsFor(strategyId: string, since = 0): OrderIntent[] {
     return this.pg
       .query<{ venue: string; strategy_id: string; request: string; created_at: string }>(
-        'SELECT venue, strategy_id, request, created_at FROM intents WHERE strategy_id = $1 AND created_at >= $2 ORDER BY created_at',
+        `SELECT venue, strategy_id, request, created_at FROM intents WHERE strategy_id = $1 AND created_at >= $2
+         UNION ALL SELECT venue, strategy_id, request, created_at FROM intents_archive WHERE strategy_id = $1 AND created_at >= $2
+         ORDER BY created_at`,
         [strategyId, since],
       )
       .map((r) => ({
@@ -508,11 +528,25 @@ export class PostgresStore implements LeasedStore {
       .map((q) => ({ id: q.id, reason: q.reason, raw: q.raw, at: Number(q.at) }));
   }
 
+  archiveIntents(before: number): number {
+    const rows = this.pg.query<{ n: string }>(
+      `WITH moved AS (
+         DELETE FROM intents i WHERE i.created_at < $1
+           AND i.created_at < COALESCE((SELECT s.updated_at FROM strategies s WHERE s.id = i.strategy_id), 9e18) - 60000
+         RETURNING i.*),
+       kept AS (INSERT INTO intents_archive SELECT * FROM moved ON CONFLICT DO NOTHING)
+       SELECT count(*) AS n FROM moved`,
+      [before],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   cleanup(before: number): string[] {
     return this.pg
       .query<{ id: string }>(
         `WITH gone AS (DELETE FROM strategies WHERE status != 'active' AND updated_at < $1 RETURNING id),
          journal AS (DELETE FROM intents WHERE strategy_id IN (SELECT id FROM gone)),
+         archive AS (DELETE FROM intents_archive WHERE strategy_id IN (SELECT id FROM gone)),
          locks AS (DELETE FROM leases WHERE strategy_id IN (SELECT id FROM gone))
          SELECT id FROM gone ORDER BY id`,
         [before],
