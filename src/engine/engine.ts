@@ -229,17 +229,24 @@ export function attentionView(a: Attention): NonNullable<StrategyStatusView['att
   };
 }
 
-export function liveOrders(snapshot: unknown, out: string[] = []): string[] {
-  const s = snapshot as {
-    value?: unknown;
-    context?: { request?: { clientOrderId?: string } };
-    children?: Record<string, { snapshot?: unknown }>;
-  };
-  const v = s.value;
-  if (s.context?.request?.clientOrderId && v && typeof v === 'object' && 'live' in v)
-    out.push(s.context.request.clientOrderId);
-  for (const c of Object.values(s.children ?? {})) if (c?.snapshot) liveOrders(c.snapshot, out);
+interface OrderSnapshot {
+  status?: string;
+  value?: unknown;
+  context?: { request?: { clientOrderId?: string } };
+  children?: Record<string, { snapshot?: unknown }>;
+}
+
+/** Client ids of the order machines under a snapshot that `which` accepts, depth first. */
+function orderIds(snapshot: unknown, which: (s: OrderSnapshot) => boolean, out: string[] = []): string[] {
+  const s = snapshot as OrderSnapshot;
+  if (s.context?.request?.clientOrderId && which(s)) out.push(s.context.request.clientOrderId);
+  for (const c of Object.values(s.children ?? {})) if (c?.snapshot) orderIds(c.snapshot, which, out);
   return out;
+}
+
+/** The orders working at the venue (order machines in their `live` state). */
+export function liveOrders(snapshot: unknown): string[] {
+  return orderIds(snapshot, (s) => typeof s.value === 'object' && s.value !== null && 'live' in s.value);
 }
 
 /**
@@ -247,15 +254,8 @@ export function liveOrders(snapshot: unknown, out: string[] = []): string[] {
  * being asked about — by client id: what a graceful shutdown waits for (a quote still on its way
  * to the venue would rest there with nothing running).
  */
-export function ordersInFlight(snapshot: unknown, out: string[] = []): string[] {
-  const s = snapshot as {
-    status?: string;
-    context?: { request?: { clientOrderId?: string } };
-    children?: Record<string, { snapshot?: unknown }>;
-  };
-  if (s.context?.request?.clientOrderId && s.status === 'active') out.push(s.context.request.clientOrderId);
-  for (const c of Object.values(s.children ?? {})) if (c?.snapshot) ordersInFlight(c.snapshot, out);
-  return out;
+function ordersInFlight(snapshot: unknown): string[] {
+  return orderIds(snapshot, (s) => s.status === 'active');
 }
 
 /** Where in a strategy's params an instrument is named ("market", "venueA"), for error messages. */

@@ -7,12 +7,18 @@
 import type { BookTicker } from '../domain/index.ts';
 import type { ExchangeClient, StreamSink } from '../exchange/port.ts';
 
+/** What one stream subscription reports: made once per subscription, so a quote allocates nothing. */
+export interface StreamMeter {
+  /** A message at `at`; a book ticker also gives the exchange's timestamp of its quote. */
+  data(at: number, exchangeTs?: number): void;
+  error(): void;
+}
+
 /** Where a metered client reports; implemented by OpsMetrics. */
 export interface VenueMeter {
   request(venue: string, method: string, seconds: number, error: Error | undefined): void;
-  streamData(venue: string, stream: string, symbol: string, at: number): void;
-  streamError(venue: string, stream: string): void;
-  quote(venue: string, symbol: string, exchangeTs: number, at: number): void;
+  /** `symbol` is '' for the account streams; only book tickers carry a quote age. */
+  stream(venue: string, stream: string, symbol: string): StreamMeter;
 }
 
 const REQUESTS = new Set([
@@ -40,18 +46,20 @@ export function meteredClient(
   now: () => number = Date.now,
 ): ExchangeClient {
   const wrapped = new Map<PropertyKey, unknown>();
-  const sinkFor = <T>(stream: string, symbol: string, sink: StreamSink<T>): StreamSink<T> => ({
-    data(value: T) {
-      const at = now();
-      meter.streamData(venue, stream, symbol, at);
-      if (stream === 'watchBookTicker') meter.quote(venue, symbol, (value as BookTicker).timestamp, at);
-      sink.data(value);
-    },
-    error(e) {
-      meter.streamError(venue, stream);
-      sink.error?.(e);
-    },
-  });
+  const sinkFor = <T>(stream: string, symbol: string, sink: StreamSink<T>): StreamSink<T> => {
+    const m = meter.stream(venue, stream, symbol);
+    const quotes = stream === 'watchBookTicker';
+    return {
+      data(value: T) {
+        m.data(now(), quotes ? (value as BookTicker).timestamp : undefined);
+        sink.data(value);
+      },
+      error(e) {
+        m.error();
+        sink.error?.(e);
+      },
+    };
+  };
   return new Proxy(client, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);

@@ -11,7 +11,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineStatus } from '../engine/engine.ts';
-import type { VenueMeter } from './metered-client.ts';
+import type { StreamMeter, VenueMeter } from './metered-client.ts';
 
 export interface OpsSource {
   /** The engine's status (undefined before it exists). */
@@ -45,9 +45,13 @@ export class OpsMetrics implements VenueMeter {
   private source: OpsSource | undefined;
   /** The engine's status, read once per scrape for every collector. */
   private scraped: EngineStatus | undefined;
-  private readonly lastMessage = new Map<string, number>();
-  private readonly lastQuote = new Map<string, { venue: string; symbol: string; exchangeTs: number }>();
-  private readonly streamErrors = new Map<string, number>();
+  /** Per venue: its streams' last message and failures (mutated in place by every message). */
+  private readonly venueStreams = new Map<string, { lastAt: number | undefined; errors: number }>();
+  /** Per venue and symbol: the exchange timestamp of the last quote delivered. */
+  private readonly lastQuote = new Map<
+    string,
+    { venue: string; symbol: string; exchangeTs: number | undefined }
+  >();
   private readonly requestSeconds: Histogram<'venue' | 'method'>;
   private readonly rateLimited: Counter<'venue' | 'method'>;
   private readonly requestErrors: Counter<'venue' | 'method' | 'error'>;
@@ -99,7 +103,8 @@ export class OpsMetrics implements VenueMeter {
         this.reset();
         const now = self.now();
         for (const q of self.lastQuote.values())
-          this.set({ venue: q.venue, symbol: q.symbol }, Math.max(0, (now - q.exchangeTs) / 1000));
+          if (q.exchangeTs !== undefined)
+            this.set({ venue: q.venue, symbol: q.symbol }, Math.max(0, (now - q.exchangeTs) / 1000));
       },
     });
     new Gauge({
@@ -134,17 +139,23 @@ export class OpsMetrics implements VenueMeter {
     this.requestErrors.inc({ venue, method, error: error.name || 'Error' });
   }
 
-  streamData(venue: string, _stream: string, _symbol: string, at: number): void {
-    this.lastMessage.set(venue, at);
-  }
-
-  streamError(venue: string, stream: string): void {
-    this.reconnects.inc({ venue, stream });
-    this.streamErrors.set(venue, (this.streamErrors.get(venue) ?? 0) + 1);
-  }
-
-  quote(venue: string, symbol: string, exchangeTs: number, _at: number): void {
-    this.lastQuote.set(`${venue}|${symbol}`, { venue, symbol, exchangeTs });
+  stream(venue: string, stream: string, symbol: string): StreamMeter {
+    const streams = getOrAdd(this.venueStreams, venue, () => ({ lastAt: undefined, errors: 0 }));
+    const quote =
+      stream === 'watchBookTicker'
+        ? getOrAdd(this.lastQuote, `${venue}|${symbol}`, () => ({ venue, symbol, exchangeTs: undefined }))
+        : undefined;
+    const reconnects = this.reconnects;
+    return {
+      data(at, exchangeTs) {
+        streams.lastAt = at;
+        if (quote && exchangeTs !== undefined) quote.exchangeTs = exchangeTs;
+      },
+      error() {
+        reconnects.inc({ venue, stream });
+        streams.errors++;
+      },
+    };
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
@@ -182,7 +193,7 @@ export class OpsMetrics implements VenueMeter {
       venues[venue] = {
         status: age === null ? 'no data' : age > this.staleAfterMs ? 'stale' : 'ok',
         lastMessageAgeMs: age,
-        streamErrors: this.streamErrors.get(venue) ?? 0,
+        streamErrors: this.venueStreams.get(venue)?.errors ?? 0,
       };
     }
     const venueDown = Object.values(venues).some((v) => v.status !== 'ok');
@@ -196,7 +207,7 @@ export class OpsMetrics implements VenueMeter {
   }
 
   private messageAgeMs(venue: string): number | null {
-    const at = this.lastMessage.get(venue);
+    const at = this.venueStreams.get(venue)?.lastAt;
     return at === undefined ? null : Math.max(0, this.now() - at);
   }
 
@@ -270,4 +281,12 @@ export class OpsMetrics implements VenueMeter {
       },
     });
   }
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  const found = map.get(key);
+  if (found !== undefined) return found;
+  const made = make();
+  map.set(key, made);
+  return made;
 }

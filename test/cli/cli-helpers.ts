@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BIN = join(import.meta.dirname, '../../bin/statearb.mjs');
@@ -53,4 +54,23 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * A paper config in `dir` (config.json): one simulated venue (binance, 2 ms), the seeded
+ * synthetic market, its data under `dir/data`, warn-level JSON logs; `fields` add or replace.
+ */
+export function writePaperConfig(dir: string, fields: Record<string, unknown>): string {
+  const file = join(dir, 'config.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      dataDir: join(dir, 'data'),
+      venues: { binance: { type: 'simulated', latencyMs: 2 } },
+      marketData: { source: 'synthetic', seed: 3, stepMs: 100 },
+      logging: { level: 'warn', pretty: false },
+      ...fields,
+    }),
+  );
+  return file;
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonLines, runCli } from './cli-helpers.ts';
+import { jsonLines, runCli, writePaperConfig } from './cli-helpers.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'statearb-cli-'));
 
@@ -33,21 +33,8 @@ const basis = {
   },
 };
 
-function writeConfig(dir: string, over: Record<string, unknown> = {}): string {
-  const file = join(dir, 'config.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      dataDir: join(dir, 'data'),
-      venues: { binance: { type: 'simulated', latencyMs: 2 } },
-      marketData: { source: 'synthetic', seed: 3, stepMs: 100 },
-      logging: { level: 'info', pretty: false },
-      strategies: [basis, maker],
-      ...over,
-    }),
-  );
-  return file;
-}
+const writeConfig = (dir: string, over: Record<string, unknown> = {}) =>
+  writePaperConfig(dir, { logging: { level: 'info', pretty: false }, strategies: [basis, maker], ...over });
 
 describe('statearb CLI', () => {
   it('--help everywhere, exit 0; unknown commands and flags exit 2', async () => {

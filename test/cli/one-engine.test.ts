@@ -4,38 +4,30 @@
  * status keeps reading beside it; once the owner is gone (a clean stop, or kill -9) the next
  * engine starts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collect, runCli, startCli } from './cli-helpers.ts';
+import { collect, runCli, startCli, writePaperConfig } from './cli-helpers.ts';
 
 function config(dir: string): string {
-  const file = join(dir, 'config.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      dataDir: join(dir, 'data'),
-      venues: { binance: { type: 'simulated', latencyMs: 2 } },
-      marketData: { source: 'synthetic', seed: 3, stepMs: 100 },
-      logging: { level: 'info', pretty: false },
-      strategies: [
-        {
-          id: 'maker-eth',
-          kind: 'market-making',
-          params: {
-            market: { venue: 'binance', symbol: 'ETH/USDT:USDT' },
-            orderAmount: 0.05,
-            levels: 1,
-            spreadBps: 1,
-            maxInventoryBase: 0.5,
-            minOrderAgeMs: 100,
-          },
+  return writePaperConfig(dir, {
+    logging: { level: 'info', pretty: false },
+    strategies: [
+      {
+        id: 'maker-eth',
+        kind: 'market-making',
+        params: {
+          market: { venue: 'binance', symbol: 'ETH/USDT:USDT' },
+          orderAmount: 0.05,
+          levels: 1,
+          spreadBps: 1,
+          maxInventoryBase: 0.5,
+          minOrderAgeMs: 100,
         },
-      ],
-    }),
-  );
-  return file;
+      },
+    ],
+  });
 }
 
 /** Resolves once the child has printed `text` (on stdout or stderr). */

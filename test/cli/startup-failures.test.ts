@@ -3,13 +3,13 @@
  * port exits 1 before a store is created; a strategy on an instrument its venue does not list
  * exits 2 naming the field; --duration-s ends a run whatever it is doing.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli-helpers.ts';
+import { runCli, writePaperConfig } from './cli-helpers.ts';
 
 const maker = (symbol: string) => ({
   id: 'maker',
@@ -23,22 +23,8 @@ const maker = (symbol: string) => ({
   },
 });
 
-function config(dir: string, over: Record<string, unknown> = {}): string {
-  const file = join(dir, 'config.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      dataDir: join(dir, 'data'),
-      venues: { binance: { type: 'simulated', latencyMs: 2 } },
-      marketData: { source: 'synthetic', seed: 3, stepMs: 100 },
-      logging: { level: 'warn', pretty: false },
-      inspector: { enabled: false },
-      strategies: [maker('ETH/USDT:USDT')],
-      ...over,
-    }),
-  );
-  return file;
-}
+const config = (dir: string, over: Record<string, unknown> = {}) =>
+  writePaperConfig(dir, { inspector: { enabled: false }, strategies: [maker('ETH/USDT:USDT')], ...over });
 
 const servers: Server[] = [];
 afterAll(() => {

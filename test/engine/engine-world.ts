@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SpotFuturesParams } from '../../machines/strategies/spot-futures.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
-import { createEngine, type EngineOptions } from '../../src/engine/engine.ts';
+import type { OrderRequest } from '../../src/domain/index.ts';
+import { createEngine, type Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { SimVenue, type SimVenueOptions } from '../../src/exchange/sim/venue.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
+import type { SnapshotStore } from '../../src/store/types.ts';
 
 export const SPOT = 'BTC/USDT';
 export const PERP = 'BTC/USDT:USDT';
@@ -78,8 +80,67 @@ export function world(
     while (!done) await clock.advanceBy(5);
     return out;
   };
-  return { clock, venue, client, file, feed, drive, engine, settle };
+  /** A tight book on the ETH perp (the maker's market), stamped now. */
+  const feedEth = () =>
+    venue.onBookTicker({
+      symbol: ETH_PERP,
+      bid: 2_999.99,
+      ask: 3_000.01,
+      bidSize: 5,
+      askSize: 5,
+      timestamp: clock.now(),
+    });
+  return { clock, venue, client, file, feed, feedEth, drive, engine, settle };
 }
+
+export const ETH_PERP = 'ETH/USDT:USDT';
+
+/** kill -9: the engine's actors vanish without a final write. */
+export function crash(engine: Engine): void {
+  for (const r of (
+    engine as unknown as { running: Map<string, { actor: { stop(): void } }> }
+  ).running.values())
+    r.actor.stop();
+}
+
+/** The client-order tag of a stored strategy (its ids are `S<tag>…`). */
+export function storedTag(store: SnapshotStore, id: string): string {
+  return JSON.stringify(store.get(id)!.snapshot).match(/"tag":"(\w+)"/)![1]!;
+}
+
+/**
+ * An order the strategy sent just before dying: journalled and at the venue, unknown to its
+ * snapshot (id `S<tag>9ea0`). Returns the request.
+ */
+export function sentBeforeDying(
+  w: ReturnType<typeof world>,
+  store: SnapshotStore,
+  id: string,
+  order: Omit<OrderRequest, 'clientOrderId'>,
+): OrderRequest {
+  const req = { ...order, clientOrderId: `S${storedTag(store, id)}9ea0` };
+  store.appendIntent({ strategyId: id, venue: 'sim', request: req, createdAt: w.clock.now() });
+  w.venue.placeOrder(req);
+  return req;
+}
+
+/** A one-level maker on the ETH perp: a second kind of strategy with an instrument of its own. */
+export const makerParams = (over: Record<string, unknown> = {}) => ({
+  market: { venue: 'sim', symbol: ETH_PERP },
+  orderAmount: 0.01,
+  levels: 1,
+  spreadBps: 5,
+  levelSpacingBps: 0,
+  reference: 'mid',
+  inventorySkewBpsPerUnit: 0,
+  maxInventoryBase: 1,
+  refreshToleranceBps: 2,
+  minOrderAgeMs: 0,
+  staleAfterMs: 5_000,
+  rejectBackoffMs: 500,
+  maxPositionNotional: 10_000,
+  ...over,
+});
 
 export const params = (over: Partial<SpotFuturesParams> = {}): SpotFuturesParams => ({
   spot: { venue: 'sim', symbol: SPOT },

@@ -8,25 +8,7 @@ import { MemoryStore } from '../../src/store/memory.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { SymbolLockedError } from '../../src/store/types.ts';
 
-import { PERP, params, SPOT, world } from './engine-world.ts';
-
-/** A one-level maker on the ETH perp: a second kind of strategy with an instrument of its own. */
-const makerParams = (over: Record<string, unknown> = {}) => ({
-  market: { venue: 'sim', symbol: 'ETH/USDT:USDT' },
-  orderAmount: 0.01,
-  levels: 1,
-  spreadBps: 5,
-  levelSpacingBps: 0,
-  reference: 'mid',
-  inventorySkewBpsPerUnit: 0,
-  maxInventoryBase: 1,
-  refreshToleranceBps: 2,
-  minOrderAgeMs: 0,
-  staleAfterMs: 5_000,
-  rejectBackoffMs: 500,
-  maxPositionNotional: 10_000,
-  ...over,
-});
+import { crash, makerParams, PERP, params, SPOT, sentBeforeDying, storedTag, world } from './engine-world.ts';
 
 describe('engine', () => {
   it('takes symbol locks: a second strategy on a held instrument fails naming the holder; racing adds have one winner', async () => {
@@ -98,8 +80,7 @@ describe('engine', () => {
     w.feed(60_000, 60_300);
     await w.clock.advanceBy(3); // the entry's orders are on the wire
     // kill -9: the actors vanish without a final write
-    for (const r of (e1 as unknown as { running: Map<string, { actor: { stop(): void } }> }).running.values())
-      r.actor.stop();
+    crash(e1);
     const e2 = w.engine(store);
     await w.settle(e2.start({ recover: true }));
     await w.drive(3_000, 60_000, 60_300);
@@ -123,8 +104,7 @@ describe('engine', () => {
     w.feed(60_000, 60_300);
     await w.clock.advanceBy(7); // filled at the venue (5 ms out), the answers are still on the wire
     expect(w.venue.positions([PERP])[0]?.size).toBeCloseTo(-0.5, 12);
-    for (const r of (e1 as unknown as { running: Map<string, { actor: { stop(): void } }> }).running.values())
-      r.actor.stop();
+    crash(e1);
     const e2 = w.engine(store);
     // The restored snapshot books nothing yet while the venue holds the position: until the
     // re-run placements have asked the venue, that is not a mismatch.
@@ -290,16 +270,7 @@ describe('engine', () => {
     await w.drive(1_000, 60_000, 60_000);
     await e1.stop();
     // An order this strategy sent just before dying (intent journalled, snapshot not yet written).
-    const tag = JSON.stringify(store.get('basis-1')!.snapshot).match(/"tag":"(\w+)"/)![1]!;
-    const req = {
-      symbol: PERP,
-      side: 'sell' as const,
-      type: 'market' as const,
-      amount: 0.5,
-      clientOrderId: `S${tag}9ea0`,
-    };
-    store.appendIntent({ strategyId: 'basis-1', venue: 'sim', request: req, createdAt: w.clock.now() });
-    w.venue.placeOrder(req);
+    sentBeforeDying(w, store, 'basis-1', { symbol: PERP, side: 'sell', type: 'market', amount: 0.5 });
     const e2 = w.engine(store);
     const report = await w.settle(e2.start({ recover: true }));
     expect(report.halted).toHaveLength(1);
@@ -355,7 +326,7 @@ describe('engine', () => {
       await w.drive(2_000, 60_000, 60_300); // holding
       // A busy history: finished orders journalled over the last hour, a tenth in the last minute,
       // all before the last snapshot (which no longer names them).
-      const tag = JSON.stringify(store.get('basis-1')!.snapshot).match(/"tag":"(\w+)"/)![1]!;
+      const tag = storedTag(store, 'basis-1');
       const now = w.clock.now();
       for (let i = 0; i < journalled; i++)
         store.appendIntent({
@@ -367,10 +338,7 @@ describe('engine', () => {
       await w.drive(1_000, 60_000, 60_300);
       // The hour-old ones leave the hot journal (the engine does this every 10 minutes).
       expect(e1.archiveJournal()).toBe(journalled - journalled / 10);
-      for (const r of (
-        e1 as unknown as { running: Map<string, { actor: { stop(): void } }> }
-      ).running.values())
-        r.actor.stop(); // kill -9
+      crash(e1); // kill -9
       let calls = 0;
       for (const m of ['fetchOrder', 'fetchOpenOrders', 'fetchPositions', 'cancelOrder'] as const) {
         const f = (w.client[m] as (...a: unknown[]) => Promise<unknown>).bind(w.client);
@@ -400,17 +368,13 @@ describe('engine', () => {
     await w.drive(1_000, 60_000, 60_000);
     await e1.stop();
     // Sent just before dying, resting at the venue; the snapshot does not know it.
-    const tag = JSON.stringify(store.get('basis-1')!.snapshot).match(/"tag":"(\w+)"/)![1]!;
-    const req = {
+    const req = sentBeforeDying(w, store, 'basis-1', {
       symbol: PERP,
-      side: 'sell' as const,
-      type: 'limit' as const,
+      side: 'sell',
+      type: 'limit',
       price: 70_000,
       amount: 0.5,
-      clientOrderId: `S${tag}9ea0`,
-    };
-    store.appendIntent({ strategyId: 'basis-1', venue: 'sim', request: req, createdAt: w.clock.now() });
-    w.venue.placeOrder(req);
+    });
     // The next start cannot cancel it (the venue refuses), runs two minutes, writing snapshots, and dies.
     const cancel = w.client.cancelOrder.bind(w.client);
     w.client.cancelOrder = async () => {
@@ -419,8 +383,7 @@ describe('engine', () => {
     const e2 = w.engine(store);
     expect((await w.settle(e2.start({ recover: true }))).orphansCancelled).toEqual([]);
     await w.drive(120_000, 60_000, 60_000);
-    for (const r of (e2 as unknown as { running: Map<string, { actor: { stop(): void } }> }).running.values())
-      r.actor.stop();
+    crash(e2);
     (e2 as unknown as { ticker: { dispose(): void } }).ticker.dispose();
     w.client.cancelOrder = cancel;
     const e3 = w.engine(store);
@@ -439,17 +402,13 @@ describe('engine', () => {
     await w.drive(1_000, 60_000, 60_000);
     await e1.stop();
     // Sent just before dying and never filled: the snapshot does not know it, the venue does.
-    const tag = JSON.stringify(store.get('basis-1')!.snapshot).match(/"tag":"(\w+)"/)![1]!;
-    const req = {
+    const req = sentBeforeDying(w, store, 'basis-1', {
       symbol: PERP,
-      side: 'sell' as const,
-      type: 'limit' as const,
+      side: 'sell',
+      type: 'limit',
       price: 70_000,
       amount: 0.5,
-      clientOrderId: `S${tag}9ea0`,
-    };
-    store.appendIntent({ strategyId: 'basis-1', venue: 'sim', request: req, createdAt: w.clock.now() });
-    w.venue.placeOrder(req);
+    });
     // The account's budget is spent: the first five lookups are answered 429.
     const fetchOrder = w.client.fetchOrder.bind(w.client);
     let refused = 0;
@@ -581,17 +540,8 @@ describe('engine', () => {
     const e1 = w.engine(store);
     await w.settle(e1.start());
     await e1.addStrategy({ kind: 'market-making', id: 'mm-1', params: makerParams({ spreadBps: 50 }) });
-    const ethQuote = () =>
-      w.venue.onBookTicker({
-        symbol: 'ETH/USDT:USDT',
-        bid: 2_999.99,
-        ask: 3_000.01,
-        bidSize: 5,
-        askSize: 5,
-        timestamp: w.clock.now(),
-      });
     for (let i = 0; i < 8; i++) {
-      ethQuote();
+      w.feedEth();
       await w.clock.advanceBy(250);
     }
     expect(w.venue.fetchOpenOrders('ETH/USDT:USDT')).toHaveLength(2);
@@ -606,7 +556,7 @@ describe('engine', () => {
       reportedWhenStopped = e1.status().strategies[0]!.openOrders;
     });
     while (!stopped) {
-      ethQuote(); // the market moves on while the engine stops
+      w.feedEth(); // the market moves on while the engine stops
       await w.clock.advanceBy(1);
     }
     expect(restingWhenStopped).toEqual([]);
@@ -623,7 +573,7 @@ describe('engine', () => {
     await w.settle(e2.start({ recover: true }));
     expect(e2.status().strategies[0]!.halted).toBeUndefined();
     for (let i = 0; i < 8; i++) {
-      ethQuote();
+      w.feedEth();
       await w.clock.advanceBy(250);
     }
     expect(w.venue.fetchOpenOrders('ETH/USDT:USDT')).toHaveLength(2);
@@ -636,14 +586,7 @@ describe('engine', () => {
     const e1 = w.engine(store);
     await w.settle(e1.start());
     await e1.addStrategy({ kind: 'market-making', id: 'mm-1', params: makerParams({ spreadBps: 50 }) });
-    w.venue.onBookTicker({
-      symbol: 'ETH/USDT:USDT',
-      bid: 2_999.99,
-      ask: 3_000.01,
-      bidSize: 5,
-      askSize: 5,
-      timestamp: w.clock.now(),
-    });
+    w.feedEth();
     await w.clock.advanceBy(2); // the quotes' requests are on the wire (5 ms out)
     let restingWhenStopped: string[] | undefined;
     const shutdown = e1.shutdown({ timeoutMs: 5_000 }).then((r) => {
@@ -663,17 +606,8 @@ describe('engine', () => {
     const e1 = w.engine(store);
     await w.settle(e1.start());
     await e1.addStrategy({ kind: 'market-making', id: 'mm-1', params: makerParams({ spreadBps: 50 }) });
-    const ethQuote = () =>
-      w.venue.onBookTicker({
-        symbol: 'ETH/USDT:USDT',
-        bid: 2_999.99,
-        ask: 3_000.01,
-        bidSize: 5,
-        askSize: 5,
-        timestamp: w.clock.now(),
-      });
     for (let i = 0; i < 8; i++) {
-      ethQuote();
+      w.feedEth();
       await w.clock.advanceBy(250);
     }
     const quotes = w.venue.fetchOpenOrders('ETH/USDT:USDT').map((o) => o.clientOrderId);
@@ -685,7 +619,7 @@ describe('engine', () => {
     const e2 = w.engine(store);
     const report = await w.settle(e2.start({ recover: true }));
     expect(report).toMatchObject({ halted: [], orphansCancelled: [] });
-    ethQuote();
+    w.feedEth();
     await w.clock.advanceBy(250);
     expect(w.venue.fetchOpenOrders('ETH/USDT:USDT').map((o) => o.clientOrderId)).toEqual(quotes);
     await e2.stop();
@@ -700,14 +634,7 @@ describe('engine', () => {
     await e.addStrategy({ kind: 'market-making', id: 'mm-1', params: mm });
     for (let i = 0; i < 8; i++) {
       w.feed(60_000, 60_300);
-      w.venue.onBookTicker({
-        symbol: 'ETH/USDT:USDT',
-        bid: 2_999.99,
-        ask: 3_000.01,
-        bidSize: 5,
-        askSize: 5,
-        timestamp: w.clock.now(),
-      });
+      w.feedEth();
       await w.clock.advanceBy(250);
     }
     const st = e.status();

@@ -3,28 +3,16 @@
  * them, against a running engine: pause and resume one strategy (the pause survives a restart),
  * and the kill switch for every strategy, flattening or holding.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { killCommand } from '../../src/cli/commands/kill.ts';
 import { strategyCommand } from '../../src/cli/commands/strategy.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import { PERP, params, world } from './engine-world.ts';
+import { ETH_PERP, makerParams, PERP, params, world } from './engine-world.ts';
 
-const maker = {
-  market: { venue: 'sim', symbol: 'ETH/USDT:USDT' },
-  orderAmount: 0.01,
-  levels: 1,
-  spreadBps: 50,
-  levelSpacingBps: 0,
-  reference: 'mid',
-  inventorySkewBpsPerUnit: 0,
-  maxInventoryBase: 1,
-  refreshToleranceBps: 2,
-  minOrderAgeMs: 0,
-  staleAfterMs: 5_000,
-  rejectBackoffMs: 500,
-  maxPositionNotional: 10_000,
-};
-
+// The commands print what came of them; the tests read the store instead.
+beforeEach(() => {
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+});
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -34,14 +22,7 @@ async function drive(w: ReturnType<typeof world>, ms: number, spot: number, perp
   const end = w.clock.now() + ms;
   while (w.clock.now() < end) {
     w.feed(spot, perp);
-    w.venue.onBookTicker({
-      symbol: 'ETH/USDT:USDT',
-      bid: 2_999.99,
-      ask: 3_000.01,
-      bidSize: 5,
-      askSize: 5,
-      timestamp: w.clock.now(),
-    });
+    w.feedEth();
     await w.clock.advanceBy(250);
   }
 }
@@ -66,14 +47,19 @@ async function cli(w: ReturnType<typeof world>, p: Promise<number>, spot = 60_00
   return code;
 }
 
+/** An engine on a fresh store running a basis strategy that never exits on its own. */
+async function engineWithBasis() {
+  const w = world();
+  const store = new SqliteStore(w.file);
+  const e = w.engine(store);
+  await w.settle(e.start());
+  await e.addStrategy({ kind: 'spot-futures', id: 'basis', params: params({ maxCycles: 0 }) });
+  return { w, store, e };
+}
+
 describe('operator commands through the store', () => {
   it('strategy pause / resume: a paused strategy does not enter, stays paused across a restart, trades again when resumed', async () => {
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const w = world();
-    const store = new SqliteStore(w.file);
-    const e1 = w.engine(store);
-    await w.settle(e1.start());
-    await e1.addStrategy({ kind: 'spot-futures', id: 'basis', params: params({ maxCycles: 0 }) });
+    const { w, store, e: e1 } = await engineWithBasis();
     await drive(w, 1_000, 60_000, 60_000);
     const url = `sqlite:${w.file}`;
     const pause = strategyCommand(['pause', 'basis', '--store', url, '--wait-s', '5']);
@@ -94,33 +80,23 @@ describe('operator commands through the store', () => {
   });
 
   it('kill --flatten stops every strategy with its positions closed and its quotes cancelled', async () => {
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const w = world();
-    const store = new SqliteStore(w.file);
-    const e = w.engine(store);
-    await w.settle(e.start());
-    await e.addStrategy({ kind: 'spot-futures', id: 'basis', params: params({ maxCycles: 0 }) });
-    await e.addStrategy({ kind: 'market-making', id: 'maker', params: maker });
+    const { w, store, e } = await engineWithBasis();
+    await e.addStrategy({ kind: 'market-making', id: 'maker', params: makerParams({ spreadBps: 50 }) });
     await drive(w, 2_000, 60_000, 60_300);
     expect(e.status().strategies.map((s) => s.state)).toEqual(['holding', 'quoting']);
-    expect(w.venue.fetchOpenOrders('ETH/USDT:USDT')).toHaveLength(2);
+    expect(w.venue.fetchOpenOrders(ETH_PERP)).toHaveLength(2);
     const code = await cli(w, killCommand(['--flatten', '--store', `sqlite:${w.file}`, '--wait-s', '5']));
     expect(code).toBe(0);
     await drive(w, 5_000, 60_000, 60_300);
     expect(e.status().strategies.map((s) => s.state)).toEqual(['stopped', 'stopped']);
     expect(w.venue.positions([PERP]).filter((p) => p.size !== 0)).toEqual([]);
-    expect(w.venue.fetchOpenOrders('ETH/USDT:USDT')).toEqual([]);
+    expect(w.venue.fetchOpenOrders(ETH_PERP)).toEqual([]);
     expect(store.locks()).toEqual({});
     await e.stop();
   });
 
   it('kill without --flatten stops them holding what they hold, and says so', async () => {
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const w = world();
-    const store = new SqliteStore(w.file);
-    const e = w.engine(store);
-    await w.settle(e.start());
-    await e.addStrategy({ kind: 'spot-futures', id: 'basis', params: params({ maxCycles: 0 }) });
+    const { w, e } = await engineWithBasis();
     await drive(w, 2_000, 60_000, 60_300);
     expect(e.status().strategies[0]!.state).toBe('holding');
     expect(await cli(w, killCommand(['--store', `sqlite:${w.file}`, '--wait-s', '5']))).toBe(0);

@@ -3,12 +3,12 @@
  * `statearb run` process with a maker and a basis strategy on a paper venue, scraped on
  * --metrics-port and on the inspector's server, the text parsed by a Prometheus text parser.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collect, startCli } from '../cli/cli-helpers.ts';
+import { collect, startCli, writePaperConfig } from '../cli/cli-helpers.ts';
 
 const children: ReturnType<typeof startCli>[] = [];
 afterAll(() => {
@@ -16,45 +16,36 @@ afterAll(() => {
 });
 
 function config(dir: string): string {
-  const file = join(dir, 'config.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      dataDir: join(dir, 'data'),
-      venues: { binance: { type: 'simulated', latencyMs: 2 } },
-      marketData: { source: 'synthetic', seed: 3, stepMs: 100 },
-      logging: { level: 'warn', pretty: false },
-      inspector: { enabled: false },
-      strategies: [
-        {
-          id: 'maker',
-          kind: 'market-making',
-          params: {
-            market: { venue: 'binance', symbol: 'ETH/USDT:USDT' },
-            orderAmount: 0.05,
-            levels: 1,
-            spreadBps: 5,
-            maxInventoryBase: 0.5,
-          },
+  return writePaperConfig(dir, {
+    inspector: { enabled: false },
+    strategies: [
+      {
+        id: 'maker',
+        kind: 'market-making',
+        params: {
+          market: { venue: 'binance', symbol: 'ETH/USDT:USDT' },
+          orderAmount: 0.05,
+          levels: 1,
+          spreadBps: 5,
+          maxInventoryBase: 0.5,
         },
-        {
-          id: 'basis',
-          kind: 'spot-futures',
-          params: {
-            spot: { venue: 'binance', symbol: 'BTC/USDT' },
-            perp: { venue: 'binance', symbol: 'BTC/USDT:USDT' },
-            amount: 0.01,
-            minEntryBasisBps: -500,
-            exitBasisBps: -600,
-            maxEntryCostPct: 5,
-            maxHoldingHours: 1 / 3600,
-            cooldownMs: 500,
-          },
+      },
+      {
+        id: 'basis',
+        kind: 'spot-futures',
+        params: {
+          spot: { venue: 'binance', symbol: 'BTC/USDT' },
+          perp: { venue: 'binance', symbol: 'BTC/USDT:USDT' },
+          amount: 0.01,
+          minEntryBasisBps: -500,
+          exitBasisBps: -600,
+          maxEntryCostPct: 5,
+          maxHoldingHours: 1 / 3600,
+          cooldownMs: 500,
         },
-      ],
-    }),
-  );
-  return file;
+      },
+    ],
+  });
 }
 
 /** The first `name: URL` line the child prints on stderr. */

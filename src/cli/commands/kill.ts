@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { numFlag, UsageError } from '../args.ts';
-import { openExistingStore, storeFlags, storeFlagsHelp } from './store-flags.ts';
-import { waitForEngine } from './strategy.ts';
+import { openOperatorStore, operatorFlags, waitForEngine } from './operator-queue.ts';
+import { storeFlagsHelp } from './store-flags.ts';
 
 export const killHelp = `statearb kill — the kill switch for every strategy of a running engine (or of a stopped store)
 
@@ -22,12 +22,7 @@ engine applied it in time (it stays queued).`;
 export async function killCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: {
-      ...storeFlags,
-      flatten: { type: 'boolean' },
-      'wait-s': { type: 'string' },
-      json: { type: 'boolean' },
-    },
+    options: operatorFlags,
     allowPositionals: true,
     strict: true,
   });
@@ -35,13 +30,7 @@ export async function killCommand(argv: string[]): Promise<number> {
     throw new UsageError(`kill: unexpected argument ${positionals[0]} (it acts on every strategy)`);
   const waitS = numFlag('wait-s', values['wait-s'], 10, 0);
   const command = values.flatten ? 'kill-flatten' : 'kill';
-  const { url, store } = openExistingStore(values);
-  if (url === 'memory') {
-    store.close();
-    throw new UsageError(
-      '--store memory: an in-memory store belongs to one process; name the engine’s store',
-    );
-  }
+  const { url, store } = openOperatorStore(values);
   try {
     const active = store
       .listAll()

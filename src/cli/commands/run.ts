@@ -118,10 +118,9 @@ async function addConfiguredStrategies(
   }
 }
 
-/** A started run: the engine, its paper venues (if any), and what closes everything. */
+/** A started run: the engine and its paper venues (if any). */
 interface Started {
   engine: Engine;
-  cleanup: () => Promise<void>;
   paper: ReturnType<typeof buildVenues>['paper'];
 }
 
@@ -201,8 +200,8 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     log.info({ url: opsServer.url }, 'metrics listening (/healthz, /metrics)');
     process.stderr.write(`metrics: ${opsServer.url}\n`);
   }
-  // Everything opened so far, closed in reverse if the start fails: a failed start ends the
-  // process with its one-line reason instead of hanging on a timer or a socket left behind.
+  // Everything the run opens, closed in reverse at its end — and if the start fails, so that a
+  // failed start ends the process with its one-line reason instead of hanging on a timer or socket.
   const closers: (() => unknown)[] = [];
   if (inspectorServer) closers.push(() => new Promise((r) => inspectorServer.close(r)));
   if (opsServer) closers.push(() => opsServer.close());
@@ -211,7 +210,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
       try {
         await close();
       } catch (e) {
-        log.warn({ err: String(e) }, 'close after a failed start');
+        log.warn({ err: String(e) }, 'close failed');
       }
     }
   };
@@ -222,7 +221,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     await closeAll();
     throw e;
   }
-  const { engine, cleanup, paper } = started;
+  const { engine, paper } = started;
 
   async function startRun(): Promise<Started> {
     const url = storeUrl(config.store, config.dataDir);
@@ -241,6 +240,8 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     });
     closers.push(() => venues.close());
     const paper = venues.paper;
+    // Saved after the feed stops (closers run in reverse): the paper venues' state as their orders left it.
+    if (paper) closers.push(() => paper.save());
     const market = paper
       ? syntheticMarketFor(config, {
           venues: paper.venues.map((v) => v.name),
@@ -299,9 +300,8 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
       );
       process.stderr.write(`inspector: ${shown}\n`);
     }
-    // Saved last on a failed start too: the paper venues' state is what their orders did.
-    if (paper) closers.push(() => paper.save());
-    closers.push(() => engine.stop());
+    const stopEngine = () => engine.stop();
+    closers.push(stopEngine);
     metrics.attach({
       status: () => engine.status(),
       checkStore: () => void store.locks(),
@@ -327,16 +327,9 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     const { strategies, adjustments } = effectiveStrategies(config);
     for (const a of adjustments) log.warn(a, 'strategy param tightened by a portfolio risk limit');
     await addConfiguredStrategies(engine, strategies, log);
-    const cleanup = async () => {
-      await inspector?.close();
-      await opsServer?.close();
-      stately?.stop();
-      feed?.stop();
-      paper?.save();
-      await venues.close();
-      store.close();
-    };
-    return { engine, cleanup, paper };
+    // Started: from here the engine is stopped by its own shutdown, before the rest closes.
+    closers.splice(closers.indexOf(stopEngine), 1);
+    return { engine, paper };
   }
 
   const print = () => {
@@ -367,7 +360,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
   log.info({ reason: signal }, 'shutting down: no new entries, waiting for in-flight orders');
   const { settled } = await engine.shutdown({ timeoutMs: config.engine.shutdownTimeoutMs });
   print();
-  await cleanup();
+  await closeAll();
   log.info({ settled }, 'stopped; start again to resume');
   return 0;
 }

@@ -37,6 +37,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
         const kind = STRATEGY_KINDS[r.kind];
         const snap = r.snapshot as { value?: unknown; context?: { attention?: Attention } } | null;
         const figures = kind && snap?.context ? strategyFigures(kind, snap.context) : undefined;
+        const halted = r.status === 'active' ? storedHalt(store, r.id) : undefined;
         return {
           id: r.id,
           kind: r.kind,
@@ -48,7 +49,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
           ...(owners?.[r.id] ? { node: owners[r.id]!.node, leaseUntil: owners[r.id]!.leaseUntil } : {}),
           ...(figures ?? {}),
           ...(snap?.context?.attention ? { attention: attentionView(snap.context.attention) } : {}),
-          ...(r.status === 'active' && storedHalt(store, r.id) ? { halted: storedHalt(store, r.id) } : {}),
+          ...(halted ? { halted } : {}),
         };
       });
     const out = {

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { OperatorCommandName, SnapshotStore } from '../../store/types.ts';
+import type { OperatorCommandName } from '../../store/types.ts';
 import { numFlag, UsageError } from '../args.ts';
-import { openExistingStore, storeFlags, storeFlagsHelp } from './store-flags.ts';
+import { openOperatorStore, operatorFlags, waitForEngine } from './operator-queue.ts';
+import { storeFlagsHelp } from './store-flags.ts';
 
 export const strategyHelp = `statearb strategy — act on one strategy of a running engine or of a stopped store
 
@@ -29,12 +30,7 @@ const COMMANDS = new Set(['flatten', 'stop', 'pause', 'resume', 'resolve']);
 export async function strategyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: {
-      ...storeFlags,
-      flatten: { type: 'boolean' },
-      'wait-s': { type: 'string' },
-      json: { type: 'boolean' },
-    },
+    options: operatorFlags,
     allowPositionals: true,
     strict: true,
   });
@@ -49,13 +45,7 @@ export async function strategyCommand(argv: string[]): Promise<number> {
   const waitS = numFlag('wait-s', values['wait-s'], 10, 0);
   const command: OperatorCommandName =
     what === 'stop' ? (values.flatten ? 'stop-flatten' : 'stop') : (what as OperatorCommandName);
-  const { url, store } = openExistingStore(values);
-  if (url === 'memory') {
-    store.close();
-    throw new UsageError(
-      '--store memory: an in-memory store belongs to one process; name the engine’s store',
-    );
-  }
+  const { url, store } = openOperatorStore(values);
   try {
     const rec = store.get(id);
     if (!rec) throw new UsageError(`strategy ${id} is not in ${url}`);
@@ -75,19 +65,5 @@ export async function strategyCommand(argv: string[]): Promise<number> {
     return outcome.result === 'applied' ? 0 : 1;
   } finally {
     store.close();
-  }
-}
-
-export async function waitForEngine(
-  store: SnapshotStore,
-  seq: number,
-  ms: number,
-): Promise<{ appliedAt?: number; result?: string }> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const c = store.command(seq);
-    if (c?.appliedAt !== undefined) return { appliedAt: c.appliedAt, result: c.result ?? 'applied' };
-    if (Date.now() >= deadline) return {};
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
