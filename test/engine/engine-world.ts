@@ -95,6 +95,17 @@ export function world(
 
 export const ETH_PERP = 'ETH/USDT:USDT';
 
+/** A store whose basis strategy `basis-1` watched for a second and was stopped cleanly. */
+export async function stoppedBasis(w: ReturnType<typeof world>): Promise<SqliteStore> {
+  const store = new SqliteStore(w.file);
+  const e = w.engine(store);
+  await w.settle(e.start());
+  await e.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+  await w.drive(1_000, 60_000, 60_000);
+  await e.stop();
+  return store;
+}
+
 /** kill -9: the engine's actors vanish without a final write. */
 export function crash(engine: Engine): void {
   for (const r of (

@@ -8,7 +8,17 @@ import { MemoryStore } from '../../src/store/memory.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { SymbolLockedError } from '../../src/store/types.ts';
 
-import { crash, makerParams, PERP, params, SPOT, sentBeforeDying, storedTag, world } from './engine-world.ts';
+import {
+  crash,
+  makerParams,
+  PERP,
+  params,
+  SPOT,
+  sentBeforeDying,
+  stoppedBasis,
+  storedTag,
+  world,
+} from './engine-world.ts';
 
 describe('engine', () => {
   it('takes symbol locks: a second strategy on a held instrument fails naming the holder; racing adds have one winner', async () => {
@@ -263,12 +273,7 @@ describe('engine', () => {
   it('halts a strategy whose journalled order filled while it was down without its snapshot knowing', async () => {
     // The halt alone (the running position check would add needs attention on top).
     const w = world({ positionCheckMs: 0 });
-    const store = new SqliteStore(w.file);
-    const e1 = w.engine(store);
-    await w.settle(e1.start());
-    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
-    await w.drive(1_000, 60_000, 60_000);
-    await e1.stop();
+    const store = await stoppedBasis(w);
     // An order this strategy sent just before dying (intent journalled, snapshot not yet written).
     sentBeforeDying(w, store, 'basis-1', { symbol: PERP, side: 'sell', type: 'market', amount: 0.5 });
     const e2 = w.engine(store);
@@ -361,12 +366,7 @@ describe('engine', () => {
 
   it('a crash window a restart could not settle is looked at again by the next start, however long that restart ran', async () => {
     const w = world({ positionCheckMs: 0 });
-    const store = new SqliteStore(w.file);
-    const e1 = w.engine(store);
-    await w.settle(e1.start());
-    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
-    await w.drive(1_000, 60_000, 60_000);
-    await e1.stop();
+    const store = await stoppedBasis(w);
     // Sent just before dying, resting at the venue; the snapshot does not know it.
     const req = sentBeforeDying(w, store, 'basis-1', {
       symbol: PERP,
@@ -395,12 +395,7 @@ describe('engine', () => {
 
   it('recovery that meets rate limits waits for the budget and reconciles, never halting on a 429', async () => {
     const w = world();
-    const store = new SqliteStore(w.file);
-    const e1 = w.engine(store);
-    await w.settle(e1.start());
-    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
-    await w.drive(1_000, 60_000, 60_000);
-    await e1.stop();
+    const store = await stoppedBasis(w);
     // Sent just before dying and never filled: the snapshot does not know it, the venue does.
     const req = sentBeforeDying(w, store, 'basis-1', {
       symbol: PERP,
