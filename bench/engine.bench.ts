@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActor } from 'xstate';
-import { spotFuturesMachine } from '../machines/strategies/spot-futures.ts';
+import { spotFuturesMachine } from '../machines/strategies/spot-futures/machine.ts';
 import { bindActors } from '../src/actors/bind.ts';
 import { createExchangeActors } from '../src/actors/exchange-actors.ts';
 import { VirtualClock } from '../src/clock/clock.ts';

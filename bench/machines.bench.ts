@@ -7,7 +7,7 @@ import type {
   WatchFundingInput,
   WatchQuotesInput,
 } from '../machines/contracts.ts';
-import { type SpotFuturesParams, spotFuturesMachine } from '../machines/strategies/spot-futures.ts';
+import { type SpotFuturesParams, spotFuturesMachine } from '../machines/strategies/spot-futures/machine.ts';
 import { bindActors } from '../src/actors/bind.ts';
 import { createExchangeActors } from '../src/actors/exchange-actors.ts';
 import { VirtualClock } from '../src/clock/clock.ts';

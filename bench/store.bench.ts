@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActor } from 'xstate';
-import { spotFuturesMachine } from '../machines/strategies/spot-futures.ts';
+import { spotFuturesMachine } from '../machines/strategies/spot-futures/machine.ts';
 import { simMarket } from '../src/exchange/sim/markets.ts';
 import { PostgresStore } from '../src/store/postgres/store.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';

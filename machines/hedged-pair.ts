@@ -140,7 +140,7 @@ interface LegState {
   closedByVenue?: number;
 }
 
-interface PairContext {
+export interface PairContext {
   input: HedgedPairInput;
   legs: [LegState, LegState];
   orders: { leg: 0 | 1; order: Order }[];

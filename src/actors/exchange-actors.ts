@@ -30,7 +30,7 @@ import {
   type OrderRequest,
   RequestTimeout,
 } from '../domain/index.ts';
-import type { ExchangeClient } from '../exchange/port.ts';
+import { capabilitiesOf, type ExchangeClient, landingEndsAt } from '../exchange/port.ts';
 import { backoff } from '../util/backoff.ts';
 import { OrderUpdateHub } from './order-hub.ts';
 
@@ -49,8 +49,21 @@ export interface IntentJournal {
   record(venue: string, req: OrderRequest): Promise<void> | void;
   /** On every placement's path: cheap. */
   has(clientOrderId: string): boolean;
-  /** The request journalled under the id (asked only when `has` says there is one). */
-  request(clientOrderId: string): OrderRequest | undefined;
+  /** The request journalled under the id and when (asked only when `has` says there is one). */
+  intent(clientOrderId: string): JournalledIntent | undefined;
+  /**
+   * A journalled request is about to be sent again: when, durable before it leaves — a restart
+   * must not take an old first send for the last one and re-send while this one may still land.
+   */
+  resending(clientOrderId: string): Promise<void> | void;
+}
+
+export interface JournalledIntent {
+  request: OrderRequest;
+  /** When the intent became durable: its request left at or after this. */
+  recordedAt: number;
+  /** When a request under the id last left (the first send, or the latest re-send). */
+  lastSentAt: number;
 }
 
 /**
@@ -58,15 +71,23 @@ export interface IntentJournal {
  * not a process crash. The engine passes a durable journal; this is the default for direct use.
  */
 export class InMemoryIntentJournal implements IntentJournal {
-  private readonly requests = new Map<string, OrderRequest>();
+  private readonly intents = new Map<string, JournalledIntent>();
+  /** `now`: the clock the requests are sent on (a re-send waits on how long ago one last left). */
+  constructor(private readonly now: () => number) {}
   record(_venue: string, req: OrderRequest): void {
-    if (!this.requests.has(req.clientOrderId)) this.requests.set(req.clientOrderId, { ...req });
+    if (this.intents.has(req.clientOrderId)) return;
+    const at = this.now();
+    this.intents.set(req.clientOrderId, { request: { ...req }, recordedAt: at, lastSentAt: at });
+  }
+  resending(clientOrderId: string): void {
+    const i = this.intents.get(clientOrderId);
+    if (i) i.lastSentAt = this.now();
   }
   has(clientOrderId: string): boolean {
-    return this.requests.has(clientOrderId);
+    return this.intents.has(clientOrderId);
   }
-  request(clientOrderId: string): OrderRequest | undefined {
-    return this.requests.get(clientOrderId);
+  intent(clientOrderId: string): JournalledIntent | undefined {
+    return this.intents.get(clientOrderId);
   }
 }
 
@@ -111,7 +132,7 @@ export interface ExchangeActorDeps {
 export function createExchangeActors(deps: ExchangeActorDeps) {
   const { clock } = deps;
   const ticker = deps.ticker ?? new Ticker(clock);
-  const journal = deps.journal ?? new InMemoryIntentJournal();
+  const journal = deps.journal ?? new InMemoryIntentJournal(() => clock.now());
   const reconnectMs = deps.reconnectMs ?? 1_000;
   const maxReconnectMs = deps.maxReconnectMs ?? 30_000;
   const hubs = new Map<string, OrderUpdateHub>();
@@ -133,13 +154,46 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
     }
     return h;
   };
-  const findByClientId = async (c: ExchangeClient, req: OrderRequest): Promise<Order | null> => {
+  /** `placedAfter`: when its intent was journalled (how far back a venue's history is searched). */
+  const findByClientId = async (
+    c: ExchangeClient,
+    req: OrderRequest,
+    placedAfter = journal.intent(req.clientOrderId)?.recordedAt,
+  ): Promise<Order | null> => {
     try {
-      return await c.fetchOrder({ clientOrderId: req.clientOrderId }, req.symbol);
+      return await c.fetchOrder(
+        { clientOrderId: req.clientOrderId, ...(placedAfter !== undefined ? { placedAfter } : {}) },
+        req.symbol,
+      );
     } catch (e) {
       if (e instanceof OrderNotFound || (e as Error).name === 'OrderNotFound') return null;
       throw e;
     }
+  };
+  /**
+   * The order under the id, or null only once "not found" proves it absent. While a request may
+   * still land, that proves nothing: where the venue refuses a reused id it is harmless (a
+   * re-send is refused, or refuses the late one); elsewhere a re-send would make a second order,
+   * so until the venue's landing window has passed between the last send and the moment the
+   * venue was asked (not when its answer came back), the outcome stays unknown (RequestTimeout:
+   * the machine keeps asking).
+   */
+  const findOrProveAbsent = async (
+    venueName: string,
+    c: ExchangeClient,
+    req: OrderRequest,
+    placedAfter?: number,
+  ): Promise<Order | null> => {
+    const askedAt = clock.now();
+    const found = await findByClientId(c, req, placedAfter);
+    if (found) return found;
+    if (capabilitiesOf(c).refusesReusedClientId === 'always') return null;
+    // Read after the answer: a re-send that left meanwhile (another placement of the id) counts.
+    const intent = journal.intent(req.clientOrderId);
+    if (!intent || askedAt >= landingEndsAt(c, intent.lastSentAt)) return null;
+    throw new RequestTimeout(
+      `${venueName}: ${req.clientOrderId} not found ${Math.round(askedAt - intent.lastSentAt)} ms after it left; the venue accepts a reused client id, so it counts as unknown until the request can no longer land (${capabilitiesOf(c).landingWindowMs} ms)`,
+    );
   };
 
   /**
@@ -217,7 +271,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
     });
 
   const actors = {
-    placeOrder: fromPromise<Order, PlaceOrderInput>(async ({ input }) => {
+    placeOrder: fromPromise<Order, PlaceOrderInput>(async ({ input, signal }) => {
       const c = venue(input.venue);
       const req = input.request;
       // XState re-runs an in-flight promise actor when a snapshot is restored. If this id was
@@ -228,23 +282,26 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
         // (a strategy that died between journalling and sending, then decided again) is never
         // sent, and an order the venue has under the id is not this one's: the id is retired,
         // and the strategy's next attempt takes a new one.
-        const journalled = journal.request(req.clientOrderId);
-        if (journalled && !sameOrder(journalled, req)) throw new ClientIdRetired(req.clientOrderId);
-        const existing = await findByClientId(c, req);
+        const journalled = journal.intent(req.clientOrderId);
+        if (journalled && !sameOrder(journalled.request, req)) throw new ClientIdRetired(req.clientOrderId);
+        const existing = await findOrProveAbsent(input.venue, c, req, journalled?.recordedAt);
         if (existing) return existing;
-      } else {
-        // Between here and createOrder the request waits on a promise, not on the clock: a replay
-        // must let it through before moving time on (see pendingSends).
-        pendingSends++;
-        try {
-          await journal.record(input.venue, req);
-        } finally {
-          pendingSends--;
-        }
       }
+      // Durable before the request leaves: the intent, or when it is sent again. Meanwhile the
+      // request waits on a promise, not on the clock: a replay must let it through before moving
+      // time on (see pendingSends).
+      pendingSends++;
+      try {
+        await (resend ? journal.resending(req.clientOrderId) : journal.record(input.venue, req));
+      } finally {
+        pendingSends--;
+      }
+      // Stopped while it waited (a crash, a lease lost, a strategy stopped): a dead strategy
+      // sends nothing more — its restored self, or the node that took it over, decides.
+      if (signal.aborted) throw new Error(`${req.clientOrderId}: placement stopped before it was sent`);
       if (!resend) deps.beforeSend?.(req.clientOrderId);
       try {
-        return await c.createOrder(req);
+        return await c.createOrder(req, { signal });
       } catch (e) {
         if (e instanceof DuplicateClientOrderId || (e as Error).name === 'DuplicateClientOrderId') {
           const existing = await findByClientId(c, req);
@@ -268,7 +325,7 @@ export function createExchangeActors(deps: ExchangeActorDeps) {
     ),
 
     queryOrder: fromPromise<Order | null, QueryOrderInput>(({ input }) =>
-      findByClientId(venue(input.venue), {
+      findOrProveAbsent(input.venue, venue(input.venue), {
         symbol: input.symbol,
         clientOrderId: input.clientOrderId,
         side: 'buy',

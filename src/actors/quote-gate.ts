@@ -13,21 +13,9 @@
  */
 
 import type { QuoteBatchEvent, QuoteEvent } from '../../machines/contracts.ts';
-import { type Quote, toQuote } from '../../machines/strategies/common.ts';
-import { stateName } from '../util/state-name.ts';
-
-export interface QuoteGateSpec {
-  /** The context's leg name for an instrument, e.g. 'spot' or 'perp'; undefined: not gated. */
-  legOf(context: never, venue: string, symbol: string): string | undefined;
-  /** `horizonMs`: time-driven rules must be reported that far ahead (a tick may fire them first). */
-  canDecide(
-    context: never,
-    state: string,
-    quotes: Record<string, Quote | undefined>,
-    now: number,
-    horizonMs: number,
-  ): boolean;
-}
+import type { QuoteGateSpec } from '../../machines/strategies/kit/kind.ts';
+import { type Quote, toQuote } from '../../machines/strategies/kit/quotes.ts';
+import { stateName } from '../../machines/strategies/kit/state-name.ts';
 
 interface Pending {
   quote: QuoteEvent;

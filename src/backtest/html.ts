@@ -3,6 +3,7 @@
  * with the summary, the equity curve, and per strategy its price and basis/spread with every
  * entry and exit marked.
  */
+import { STRATEGY_KINDS } from '../config/kinds.ts';
 import type { BacktestSummary } from './report.ts';
 import type { BacktestRun } from './run.ts';
 
@@ -151,14 +152,7 @@ export function renderHtml(summary: BacktestSummary, run: BacktestRun): string {
     const firstLeg = run.final.strategies.find((x) => x.id === id)?.legs[0];
     const trades = run.trades.filter((t) => t.strategy === id);
     const onFirst = trades.filter((t) => t.venue === firstLeg?.venue && t.symbol === firstLeg?.symbol);
-    const signalName =
-      s.kind === 'spot-futures'
-        ? 'basis bps'
-        : s.kind === 'futures-spread'
-          ? 'spread bps'
-          : s.kind === 'cross-arbitrage'
-            ? 'B − A bps'
-            : '';
+    const signalName = STRATEGY_KINDS[s.kind]?.signal?.name ?? '';
     const states = Object.entries(s.timeInState)
       .map(([k, v]) => `${k} ${fmt(v.pct, 1)}%`)
       .join(', ');

@@ -9,8 +9,8 @@
  * fee booked in the wrong currency or a funding booked late shows as a difference.
  */
 import { applyFill, type LegBook, legPnl, newLeg } from '../../machines/accounting.ts';
+import type { AnyStrategyKind } from '../../machines/strategies/index.ts';
 import { type Fill, isDerivativeMarket } from '../domain/index.ts';
-import type { StrategyKind } from '../engine/registry.ts';
 import type { SimVenue } from '../exchange/sim/venue.ts';
 
 export interface ReconciliationLine {
@@ -28,7 +28,7 @@ export interface Reconciliation {
 
 export interface ReconcileStrategy {
   id: string;
-  kind: StrategyKind;
+  kind: AnyStrategyKind;
   context: unknown;
   netPnl: number;
 }

@@ -6,11 +6,11 @@
 import { feeInQuote } from '../../machines/accounting.ts';
 import { strategyOfOrder, strategyTag } from '../../machines/ids.ts';
 import { flushMicrotasks, VirtualClock } from '../clock/clock.ts';
+import { STRATEGY_KINDS } from '../config/kinds.ts';
 import type { Config } from '../config/schema.ts';
 import type { Order } from '../domain/index.ts';
 import { createEngine, type EngineStatus, type TransitionRecord } from '../engine/engine.ts';
 import { strategyFigures } from '../engine/figures.ts';
-import { STRATEGY_KINDS } from '../engine/registry.ts';
 import { csvReplaySource, type ReplayStats } from '../marketdata/csv.ts';
 import type { MarketDataSource, MarketEvent } from '../marketdata/events.ts';
 import { createPaperVenues } from '../paper/venues.ts';
@@ -84,14 +84,6 @@ export class BacktestSetupError extends Error {
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 1);
-
-function signalBps(kind: string, mids: number[]): number | null {
-  const [a, b] = mids;
-  if (!a || !b || !(a > 0) || !(b > 0)) return null;
-  // spot-futures: perp over spot; futures-spread: legB over legA; cross-arbitrage: B over A.
-  if (kind === 'market-making') return null;
-  return ((b - a) / a) * 1e4;
-}
 
 export async function runBacktest(config: Config, opts: BacktestOptions = {}): Promise<BacktestRun> {
   for (const [name, v] of Object.entries(config.venues))
@@ -244,7 +236,11 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
     for (const s of st.strategies) {
       row.equity += s.netPnl;
       const mids = s.legs.map((l) => venueMid(l.venue, l.symbol));
-      row.strategies[s.id] = { pnl: s.netPnl, price: mids[0] ?? 0, signalBps: signalBps(s.kind, mids) };
+      row.strategies[s.id] = {
+        pnl: s.netPnl,
+        price: mids[0] ?? 0,
+        signalBps: STRATEGY_KINDS[s.kind]?.signal?.bps(mids) ?? null,
+      };
     }
     samples.push(row);
   };

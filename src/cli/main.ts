@@ -1,6 +1,7 @@
 import { InvalidParamsError } from '../../machines/params.ts';
 import { BacktestSetupError } from '../backtest/run.ts';
 import { ConfigError } from '../config/load.ts';
+import { UnknownStrategyKindError } from '../engine/engine.ts';
 import { InspectorPortInUseError } from '../inspector/server.ts';
 import { CsvFormatError } from '../marketdata/csv.ts';
 import { MetricsPortInUseError } from '../ops/server.ts';
@@ -103,6 +104,7 @@ function isBadInput(e: unknown): boolean {
     e instanceof VenueSetupError ||
     e instanceof StoreUrlError ||
     e instanceof StoreInUseError ||
+    e instanceof UnknownStrategyKindError ||
     e instanceof CsvFormatError ||
     e instanceof BacktestSetupError ||
     (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { type Config, configSchema, crossFieldIssues } from './schema.ts';
+import { STRATEGY_KINDS } from './kinds.ts';
+import { type Config, configSchemaFor, crossFieldIssues } from './schema.ts';
 
 export interface ConfigIssue {
   path: string;
@@ -123,7 +124,8 @@ export function validateConfig(raw: unknown, file: string, env: NodeJS.ProcessEn
       issues.push({ path: o.env, reason: (e as Error).message });
     }
   }
-  const result = configSchema.safeParse(obj);
+  // Every kind known now: the built-ins and the modules loaded for this config (plugins.ts).
+  const result = configSchemaFor(Object.values(STRATEGY_KINDS)).safeParse(obj);
   if (!result.success) {
     for (const i of result.error.issues) {
       const path = formatPath(i.path);
@@ -154,7 +156,8 @@ export function parseConfigText(text: string, file: string): unknown {
   return doc.toJS();
 }
 
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+/** A config file read and parsed (JSON or YAML), not yet validated. */
+export function readConfigFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -164,5 +167,25 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
       { path: '', reason: code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}` },
     ]);
   }
-  return validateConfig(parseConfigText(text, file), file, env);
+  return parseConfigText(text, file);
+}
+
+/**
+ * Read, parse and validate a config file. `prepare` runs on the parsed object first (the CLI
+ * loads the strategy modules it names there, so their kinds' params validate).
+ */
+export function loadConfigFile(file: string, env?: NodeJS.ProcessEnv): Config;
+export function loadConfigFile(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  prepare: (raw: unknown, file: string) => Promise<unknown>,
+): Promise<Config>;
+export function loadConfigFile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  prepare?: (raw: unknown, file: string) => Promise<unknown>,
+): Config | Promise<Config> {
+  const raw = readConfigFile(file);
+  if (!prepare) return validateConfig(raw, file, env);
+  return prepare(raw, file).then((ready) => validateConfig(ready, file, env));
 }

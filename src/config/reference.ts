@@ -3,9 +3,9 @@
  * markers and a test fails when the two drift apart (`npm run docs` rewrites it).
  */
 import { z } from 'zod';
+import { STRATEGY_KINDS } from './kinds.ts';
 import { ENV_OVERRIDES } from './load.ts';
 import { configSchema } from './schema.ts';
-import { KIND_SUMMARIES, PARAMS_SCHEMAS } from './strategy-params.ts';
 
 type JsonSchema = {
   type?: string | string[];
@@ -95,8 +95,8 @@ export function configReference(): string {
   out.push(
     '| `strategies[]` | `{ id, kind, params }` | | `[]` | the strategies to run; `id` is stable across restarts, `params` per kind below |',
   );
-  for (const [kind, schema] of Object.entries(PARAMS_SCHEMAS)) {
-    out.push('', `**${kind}** — ${KIND_SUMMARIES[kind as keyof typeof KIND_SUMMARIES]}`, '');
+  for (const { kind, summary, paramsSchema: schema } of Object.values(STRATEGY_KINDS)) {
+    out.push('', `**${kind}** — ${summary}`, '');
     out.push('| param | type | required | default | meaning |', '|---|---|---|---|---|');
     const js = z.toJSONSchema(schema, { io: 'input' }) as JsonSchema;
     for (const [name, p] of Object.entries(js.properties ?? {})) {

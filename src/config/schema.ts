@@ -4,7 +4,8 @@
  * `statearb strategies` prints, and the reference table in the README (kept in sync by a test).
  */
 import { z } from 'zod';
-import { PARAMS_SCHEMAS } from './strategy-params.ts';
+import { type AnyStrategyKind, BUILT_IN_KINDS } from '../../machines/strategies/index.ts';
+import { renamedExchange, venueProfile } from '../exchange/ccxt/venues.ts';
 
 const venueName = z
   .string()
@@ -121,33 +122,49 @@ const simulatedVenueSchema = z.strictObject({
     .describe('fault injection between the engine and the venue'),
 });
 
-const ccxtVenueSchema = z.strictObject({
-  type: z.literal('ccxt').describe('a real exchange through ccxt'),
-  exchange: z
-    .string()
-    .regex(/^[a-z0-9]+$/, 'a ccxt exchange id such as binance or binanceusdm')
-    .describe('ccxt exchange id'),
-  sandbox: z.boolean().default(true).describe('use the exchange’s testnet (setSandboxMode)'),
-  demo: z.boolean().default(false).describe('use demo trading (Binance futures: enableDemoTrading)'),
-  account: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]+$/)
-    .optional()
-    .describe(
-      'venues naming the same account share one request budget (default: same exchange family and key, e.g. binance + binanceusdm)',
-    ),
-  credentialsEnv: z
-    .string()
-    .regex(/^[A-Z][A-Z0-9_]*$/)
-    .optional()
-    .describe(
-      'prefix of the environment variables holding the keys (default ARB_<VENUE>): <PREFIX>_API_KEY, <PREFIX>_SECRET, <PREFIX>_PASSWORD',
-    ),
-  assetPrices: z
-    .record(z.string().regex(/^[A-Z0-9]+$/), z.number().positive())
-    .optional()
-    .describe('quote-currency prices of fee assets such as BNB (default: asked of the venue, ASSET/QUOTE)'),
-});
+const ccxtVenueSchema = z
+  .strictObject({
+    type: z.literal('ccxt').describe('a real exchange through ccxt'),
+    exchange: z
+      .string()
+      .regex(/^[a-z0-9]+$/, 'a ccxt exchange id such as binance or binanceusdm')
+      .describe('ccxt exchange id'),
+    sandbox: z.boolean().default(true).describe('use the exchange’s testnet (setSandboxMode)'),
+    demo: z.boolean().default(false).describe('use demo trading (Binance futures: enableDemoTrading)'),
+    account: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .optional()
+      .describe(
+        'venues naming the same account share one request budget (default: same exchange family and key, e.g. binance + binanceusdm)',
+      ),
+    credentialsEnv: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/)
+      .optional()
+      .describe(
+        'prefix of the environment variables holding the keys (default ARB_<VENUE>): <PREFIX>_API_KEY, <PREFIX>_SECRET, <PREFIX>_PASSWORD',
+      ),
+    assetPrices: z
+      .record(z.string().regex(/^[A-Z0-9]+$/), z.number().positive())
+      .optional()
+      .describe('quote-currency prices of fee assets such as BNB (default: asked of the venue, ASSET/QUOTE)'),
+  })
+  .superRefine((v, ctx) => {
+    const renamed = renamedExchange(v.exchange);
+    if (renamed)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exchange'],
+        message: `ccxt has no exchange "${v.exchange}": it is "${renamed}"`,
+      });
+    if (v.sandbox && !v.demo && !venueProfile(v.exchange).sandbox)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sandbox'],
+        message: `${v.exchange} has no testnet (sandbox defaults to true): set sandbox: false to trade the live venue`,
+      });
+  });
 
 const remoteVenueSchema = z.strictObject({
   type: z.literal('remote').describe('a simulated venue served by another process (statearb venue)'),
@@ -240,18 +257,28 @@ const riskSchema = z.strictObject({
     .describe('failures within windowMs that open the breaker for cooloffMs'),
 });
 
-const strategySchemas = Object.entries(PARAMS_SCHEMAS).map(([kind, params]) =>
-  z.strictObject({
-    id: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1–64 letters, digits, . _ -')
-      .describe('stable id: the strategy resumes under it after a restart'),
-    kind: z.literal(kind),
-    params,
-  }),
-) as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]];
+/** The strategies list for these kinds: one entry shape per kind, its params checked by its own schema. */
+function strategiesSchema(kinds: AnyStrategyKind[]) {
+  const entries = kinds.map(({ kind, paramsSchema }) =>
+    z.strictObject({
+      id: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1–64 letters, digits, . _ -')
+        .describe('stable id: the strategy resumes under it after a restart'),
+      kind: z.literal(kind),
+      params: paramsSchema,
+    }),
+  ) as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]];
+  return z.array(z.discriminatedUnion('kind', entries)).default([]).describe('the strategies to run');
+}
 
-export const configSchema = z.strictObject({
+const configFields = {
+  plugins: z
+    .array(z.string())
+    .default([])
+    .describe(
+      'modules of your own strategy kinds (TypeScript or JavaScript, relative to this file); a strategy may also name its module as its kind',
+    ),
   mode: z.enum(['paper', 'live']).default('paper').describe('live also needs --live on the command line'),
   dataDir: z.string().default('./data').describe('where paper venue state and the default SQLite file live'),
   venues: z
@@ -383,11 +410,18 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('supervisor timing'),
-  strategies: z
-    .array(z.discriminatedUnion('kind', strategySchemas))
-    .default([])
-    .describe('the strategies to run'),
+};
+
+/** The config with the built-in kinds (its type, and the reference the README carries). */
+export const configSchema = z.strictObject({
+  ...configFields,
+  strategies: strategiesSchema(Object.values(BUILT_IN_KINDS)),
 });
+
+/** The config with every kind the process knows now: the built-ins and those registered. */
+export function configSchemaFor(kinds: AnyStrategyKind[]) {
+  return z.strictObject({ ...configFields, strategies: strategiesSchema(kinds) });
+}
 
 /**
  * Checks across fields (duplicate ids, strategies on unknown venues). They run on the raw object

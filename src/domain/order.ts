@@ -65,7 +65,11 @@ export interface Order {
   lastUpdateTimestamp: number;
 }
 
-export type OrderRef = { id: string } | { clientOrderId: string };
+/**
+ * An order by the venue's id, or by our client id — with, where known, a time it was placed no
+ * earlier than (when its intent was journalled): how far back a venue's history must be searched.
+ */
+export type OrderRef = { id: string } | { clientOrderId: string; placedAfter?: number };
 
 export function oppositeSide(s: Side): Side {
   return s === 'buy' ? 'sell' : 'buy';

@@ -7,12 +7,15 @@ import { type AnyActorRef, type AnyStateMachine, createActor, type InspectionEve
 import type { LegBook } from '../../machines/accounting.ts';
 import { strategyOfOrder, strategyTag } from '../../machines/ids.ts';
 import { InvalidParamsError } from '../../machines/params.ts';
-import type { Attention } from '../../machines/strategies/common.ts';
+import { type AnyStrategyKind, lockKeys } from '../../machines/strategies/index.ts';
+import type { Attention } from '../../machines/strategies/kit/attention.ts';
+import { stateName } from '../../machines/strategies/kit/state-name.ts';
 import { bindActors } from '../actors/bind.ts';
 import { createExchangeActors } from '../actors/exchange-actors.ts';
 import { QuoteGate } from '../actors/quote-gate.ts';
 import type { Clock } from '../clock/clock.ts';
 import { Ticker } from '../clock/ticker.ts';
+import { STRATEGY_KINDS } from '../config/kinds.ts';
 import {
   type Instrument,
   type Market,
@@ -20,21 +23,20 @@ import {
   OrderNotFound,
   RateLimitExceeded,
 } from '../domain/index.ts';
-import type { ExchangeClient } from '../exchange/port.ts';
-import { StoreIntentJournal } from '../store/journal.ts';
+import { type ExchangeClient, landingEndsAt } from '../exchange/port.ts';
 import { FencedError, isLeasedStore, type LeasedStore } from '../store/leases.ts';
 import type {
   OperatorCommand,
   OperatorCommandName,
+  OrderIntent,
   QuarantinedRecord,
   SnapshotStore,
   StrategyRecord,
   StrategyStatus,
 } from '../store/types.ts';
 import { backoff } from '../util/backoff.ts';
-import { stateName } from '../util/state-name.ts';
 import { type StrategyFigures, strategyFigures } from './figures.ts';
-import { lockKeys, STRATEGY_KINDS, type StrategyKind } from './registry.ts';
+import { StoreIntentJournal } from './intent-journal.ts';
 import {
   PortfolioRisk,
   type PortfolioRiskLimits,
@@ -131,7 +133,7 @@ export interface StrategySpec {
 
 interface Running {
   id: string;
-  kind: StrategyKind;
+  kind: AnyStrategyKind;
   actor: AnyActorRef;
   instruments: string[];
   lastSignature: string;
@@ -156,6 +158,8 @@ interface Running {
   shutdownPaused: boolean;
   /** Its orders working when the engine stopped (a stopped actor no longer lists its children). */
   ordersAtStop?: string[];
+  /** Its last write is done and its actors stopped (see finalStop). */
+  finalStopped?: boolean;
 }
 
 /** One leg's position as a check saw it at the venue. */
@@ -339,6 +343,16 @@ function withoutVolatile(snapshot: unknown, volatile: string[]): string {
   });
 }
 
+/** Stored strategies of kinds this process has not loaded: the engine does not start (exit 2). */
+export class UnknownStrategyKindError extends Error {
+  constructor(records: { id: string; kind: string }[]) {
+    super(
+      `stored strategies of kinds this process has not loaded: ${records.map((r) => `${r.id} (${r.kind})`).join(', ')}; add the modules that define them to plugins (or name them as the strategies' kind) — nothing was changed`,
+    );
+    this.name = 'UnknownStrategyKindError';
+  }
+}
+
 export class Engine {
   private readonly store: SnapshotStore;
   private readonly venues: Record<string, ExchangeClient>;
@@ -351,10 +365,11 @@ export class Engine {
    * Strategies that ended before this process started, as the store keeps them: the risk check
    * still counts what they hold and what they lost today (`running` has the ones that end here).
    */
-  private readonly endedBefore = new Map<string, { kind: StrategyKind; context: never }>();
+  private readonly endedBefore = new Map<string, { kind: AnyStrategyKind; context: never }>();
   private readonly tagToId = new Map<string, string>();
   private readonly markets = new Map<string, Market>();
   private exchange: ReturnType<typeof createExchangeActors> | undefined;
+  private journal: StoreIntentJournal | undefined;
   private actors: ReturnType<typeof bindActors> | undefined;
   private writes = 0;
   private failedWrites = 0;
@@ -434,7 +449,7 @@ export class Engine {
       const ms = await client.loadMarkets();
       for (const m of Object.values(ms)) this.markets.set(`${name}|${m.symbol}`, m);
     }
-    const journal = new StoreIntentJournal(
+    this.journal = new StoreIntentJournal(
       this.store,
       (req) => strategyOfOrder(req.clientOrderId, this.tagToId) ?? 'unknown',
       () => this.clock.now(),
@@ -442,7 +457,7 @@ export class Engine {
     this.exchange = createExchangeActors({
       venues: this.venues,
       clock: this.clock,
-      journal,
+      journal: this.journal,
       ticker: this.ticker,
       onError: (where, e) => this.log.warn({ where, err: String(e) }, 'exchange actor error'),
       beforeSend: (clientOrderId) => {
@@ -466,7 +481,10 @@ export class Engine {
       // Shared store: this node runs what it can claim (always: a node that only watched would
       // leave a dead node's strategies unrun), and keeps claiming what other nodes leave behind.
       this.lastRenewal = this.clock.now();
-      await this.restoreAll(this.leased.claim(this.capacity - this.liveCount()), report);
+      await this.restoreAll(
+        this.leased.claim(this.capacity - this.liveCount(), Object.keys(STRATEGY_KINDS)),
+        report,
+      );
       const leaseTick = () => {
         void this.leaseTick().finally(() => {
           if (this.leaseTimer !== undefined)
@@ -490,10 +508,23 @@ export class Engine {
     report.quarantined.push(...loaded.quarantined);
     for (const q of loaded.quarantined)
       this.log.error({ strategy: q.id, reason: q.reason }, 'snapshot quarantined');
+    // A stored strategy of a kind this process has not loaded (a user's module left out of the
+    // config) is not this process's to judge: quarantining it would orphan its orders and
+    // positions. Alone on the store, refuse to start, changing nothing; sharing a store (claims
+    // take only known kinds), hand it back at once for a node that has the kind.
+    const unknown = loaded.records.filter((r) => !STRATEGY_KINDS[r.kind]);
+    if (unknown.length > 0 && !this.leased) throw new UnknownStrategyKindError(unknown);
+    if (unknown.length > 0) this.leased!.release(unknown.map((r) => r.id));
+    for (const r of unknown)
+      this.log.error(
+        { strategy: r.id, kind: r.kind },
+        'stored strategy of a kind this process has not loaded: left for a node that has it',
+      );
     for (const rec of loaded.records) {
       const kind = STRATEGY_KINDS[rec.kind];
+      if (!kind) continue;
       let snapshot = rec.snapshot;
-      let reason = !kind ? `unknown strategy kind ${rec.kind}` : undefined;
+      let reason: string | undefined;
       if (kind && rec.machineVersion !== kind.version) {
         const steps = { ...kind.migrations, ...this.migrations[rec.kind] };
         let v = rec.machineVersion;
@@ -513,7 +544,7 @@ export class Engine {
           );
         }
       }
-      if (reason || !kind) {
+      if (reason) {
         this.store.quarantine(rec.id, reason!);
         report.quarantined.push({ id: rec.id, reason: reason!, raw: '', at: this.clock.now() });
         this.log.error({ strategy: rec.id, reason }, 'snapshot quarantined');
@@ -569,7 +600,7 @@ export class Engine {
       }
       const free = this.capacity - this.liveCount();
       if (free <= 0 || this.shuttingDown) return;
-      const claimed = leased.claim(free);
+      const claimed = leased.claim(free, Object.keys(STRATEGY_KINDS));
       if (claimed.records.length === 0 && claimed.quarantined.length === 0) return;
       const report = emptyReport();
       await this.restoreAll(claimed, report);
@@ -607,6 +638,10 @@ export class Engine {
    * (beforeSend), so every older intent is in a snapshot — working, or finished and booked. So
    * recovery asks the venue about the orders in flight at the crash only, however long the
    * journal, and the restored order machines ask about the orders the snapshot names.
+   *
+   * An order not found while its request may still land (a quick restart) is asked about again
+   * once it cannot, in the background: the other strategies' recovery does not wait for it, and
+   * the crash window stays marked (meta recovering/<id>) until it is settled.
    */
   private async reconcile(
     id: string,
@@ -623,52 +658,93 @@ export class Engine {
     const since = Math.min(savedAt, Number.isFinite(pending) ? pending : savedAt);
     this.store.setMeta(key, String(since));
     let settled = true;
+    const later: { client: ExchangeClient; intent: OrderIntent; askAt: number }[] = [];
     for (const intent of this.store.intentsFor(id, since - RECONCILE_MARGIN_MS)) {
       if (snapshotText.includes(`"${intent.request.clientOrderId}"`)) continue;
       const client = this.venues[intent.venue];
       if (!client) continue;
-      let order: Order;
       report.checked.orders++;
+      const askedAt = this.clock.now();
+      const found = await this.lookUpCrashWindowOrder(run, client, intent, snapshotText, report);
+      if (found === 'unsettled') settled = false;
+      if (found !== 'not found') continue;
+      const askAt = landingEndsAt(client, this.lastSentAt(intent));
+      if (askAt > askedAt) later.push({ client, intent, askAt });
+    }
+    if (later.length === 0) {
+      if (settled) this.store.setMeta(key, '');
+      return;
+    }
+    this.log.warn(
+      { strategy: id, orders: later.map((l) => l.intent.request.clientOrderId) },
+      'recovery: orders of the crash window not found yet may still land; asked again once they cannot',
+    );
+    void (async () => {
+      for (const l of later.sort((a, b) => a.askAt - b.askAt)) {
+        const wait = l.askAt - this.clock.now();
+        if (wait > 0) await new Promise<void>((r) => this.clock.setTimeout(r, wait));
+        if (run.done || this.shuttingDown) return; // the next start asks again
+        const again = await this.lookUpCrashWindowOrder(run, l.client, l.intent, snapshotText, emptyReport());
+        if (again === 'unsettled') settled = false;
+      }
+      if (settled && !run.done) this.store.setMeta(key, '');
+    })().catch((e) => this.log.error({ strategy: id, err: String(e) }, 'recovery: late check failed'));
+  }
+
+  /** When a request under the intent's id last left (a re-send counts). */
+  private lastSentAt(intent: OrderIntent): number {
+    return this.journal?.intent(intent.request.clientOrderId)?.lastSentAt ?? intent.createdAt;
+  }
+
+  /**
+   * One order of the crash window, asked for by client id, and what it means: open → cancelled
+   * (an orphan), filled → the strategy halts, not found → nothing was placed (if it can no longer
+   * land: the caller decides). 'unsettled' when the venue could not say or a cancel failed.
+   */
+  private async lookUpCrashWindowOrder(
+    run: Running,
+    client: ExchangeClient,
+    intent: OrderIntent,
+    snapshotText: string,
+    report: RecoveryReport,
+  ): Promise<'settled' | 'not found' | 'unsettled'> {
+    let order: Order;
+    try {
+      order = await this.patiently(() =>
+        client.fetchOrder(
+          { clientOrderId: intent.request.clientOrderId, placedAfter: intent.createdAt },
+          intent.request.symbol,
+        ),
+      );
+    } catch (e) {
+      if (e instanceof OrderNotFound || (e as Error).name === 'OrderNotFound') return 'not found';
+      this.halt(run, `could not reconcile ${intent.request.clientOrderId}: ${(e as Error).message}`, report);
+      return 'unsettled';
+    }
+    // Its fills may already be in the strategy's books (a finished order leaves only fill ids).
+    if (order.trades.length > 0 && order.trades.every((t) => snapshotText.includes(`"${t.id}"`)))
+      return 'settled';
+    let outcome: 'settled' | 'unsettled' = 'settled';
+    if (order.status === 'open') {
       try {
-        order = await this.patiently(() =>
-          client.fetchOrder({ clientOrderId: intent.request.clientOrderId }, intent.request.symbol),
-        );
+        await this.patiently(() => client.cancelOrder({ clientOrderId: order.clientOrderId }, order.symbol));
+        report.orphansCancelled.push(order.clientOrderId);
+        this.log.warn({ strategy: run.id, clientOrderId: order.clientOrderId }, 'orphan order cancelled');
       } catch (e) {
-        if (e instanceof OrderNotFound || (e as Error).name === 'OrderNotFound') continue;
-        settled = false;
-        this.halt(
-          run,
-          `could not reconcile ${intent.request.clientOrderId}: ${(e as Error).message}`,
-          report,
-        );
-        continue;
-      }
-      // Its fills may already be in the strategy's books (a finished order leaves only fill ids).
-      if (order.trades.length > 0 && order.trades.every((t) => snapshotText.includes(`"${t.id}"`))) continue;
-      if (order.status === 'open') {
-        try {
-          await this.patiently(() =>
-            client.cancelOrder({ clientOrderId: order.clientOrderId }, order.symbol),
-          );
-          report.orphansCancelled.push(order.clientOrderId);
-          this.log.warn({ strategy: id, clientOrderId: order.clientOrderId }, 'orphan order cancelled');
-        } catch (e) {
-          settled = false; // the next start asks again
-          this.log.warn(
-            { strategy: id, clientOrderId: order.clientOrderId, err: String(e) },
-            'orphan cancel failed',
-          );
-        }
-      }
-      if (order.filled > 0) {
-        this.halt(
-          run,
-          `order ${order.clientOrderId} filled ${order.filled} ${order.symbol} while the engine was down and the strategy's snapshot does not know it`,
-          report,
+        outcome = 'unsettled'; // the next start asks again
+        this.log.warn(
+          { strategy: run.id, clientOrderId: order.clientOrderId, err: String(e) },
+          'orphan cancel failed',
         );
       }
     }
-    if (settled) this.store.setMeta(key, '');
+    if (order.filled > 0)
+      this.halt(
+        run,
+        `order ${order.clientOrderId} filled ${order.filled} ${order.symbol} while the engine was down and the strategy's snapshot does not know it`,
+        report,
+      );
+    return outcome;
   }
 
   /**
@@ -987,7 +1063,7 @@ export class Engine {
     return `${i.venue} does not list ${i.symbol} (it lists ${shown})`;
   }
 
-  private kindOf(spec: StrategySpec): StrategyKind {
+  private kindOf(spec: StrategySpec): AnyStrategyKind {
     const kind = STRATEGY_KINDS[spec.kind];
     if (!kind)
       throw new Error(
@@ -1121,7 +1197,7 @@ export class Engine {
 
   private launch(
     id: string,
-    kind: StrategyKind,
+    kind: AnyStrategyKind,
     instruments: string[],
     snapshot: unknown,
     input: unknown,
@@ -1184,7 +1260,7 @@ export class Engine {
     }
   }
 
-  private providedMachine(kind: StrategyKind): AnyStateMachine {
+  private providedMachine(kind: AnyStrategyKind): AnyStateMachine {
     let m = this.machines.get(kind.kind);
     if (!m) {
       const gated = kind.quoteGate && this.quoteGating;
@@ -1349,7 +1425,7 @@ export class Engine {
     const live = [...this.running.values()].filter((r) => !r.done);
     // Ended strategies count too: their losses today, and positions a failed or stopped one still
     // holds — those that ended here and those that had ended before this process started.
-    const figures = (id: string, kind: StrategyKind, ctx: never, done: boolean) => {
+    const figures = (id: string, kind: AnyStrategyKind, ctx: never, done: boolean) => {
       const legs = kind.legs(ctx);
       const marks = kind.marks(ctx);
       const exposure = legs.reduce((x, l, i) => x + Math.abs(l.position) * (marks[i] || l.entryPrice), 0);
@@ -1363,6 +1439,15 @@ export class Engine {
     for (const a of this.risk.evaluate(this.clock.now(), inputs)) {
       if (a.type === 'breach') {
         this.log.error({ risk: a.name, reason: a.reason, flatten: a.flatten }, 'portfolio risk breach');
+        // Nothing new is sent once a shutdown starts, a flatten neither: the breach shows in
+        // status, the day's books are stored, and the next start breaches again and acts on it.
+        if (this.shuttingDown) {
+          this.log.error(
+            { risk: a.name },
+            'shutting down: nothing is flattened on the way out; the next start acts on the breach',
+          );
+          continue;
+        }
         if (a.flatten) this.killSwitch(a.reason, { flatten: true });
         else for (const r of live) r.actor.send({ type: 'RISK.BREACH', reason: `portfolio: ${a.reason}` });
       } else if (Object.keys(this.risk.view().breaches).length === 0) {
@@ -1386,7 +1471,12 @@ export class Engine {
     const leaveQuotes = this.onShutdown === 'leave-quotes';
     const paused = new Set<Running>();
     for (const r of live) {
-      if (leaveQuotes && r.kind.restsQuotes) continue;
+      if (leaveQuotes && r.kind.restsQuotes) {
+        // Its quotes stay as they rest: the maker stops now, before it can re-quote a market that
+        // moves while the others settle. Orders on the wire are the next start's to look up.
+        this.finalStop(r);
+        continue;
+      }
       if (!isPaused(r.actor.getSnapshot())) r.shutdownPaused = true;
       r.actor.send({ type: 'PAUSE' });
       paused.add(r);
@@ -1476,16 +1566,7 @@ export class Engine {
     this.ticker.dispose();
     if (this.leaseTimer !== undefined) this.clock.clearTimeout(this.leaseTimer);
     this.leaseTimer = undefined;
-    for (const run of this.running.values()) {
-      if (!run.done) {
-        // The final write always happens (an operator's pause changes nothing the throttle sees).
-        run.lastSignature = '';
-        run.lastRefs = [];
-        this.persist(run, 'active');
-        run.ordersAtStop = ordersInFlight(run.actor.getPersistedSnapshot());
-      }
-      run.actor.stop();
-    }
+    for (const run of this.running.values()) this.finalStop(run);
     // Hand the leases back at once: another node takes over without waiting for them to lapse.
     if (this.leased) {
       try {
@@ -1499,6 +1580,20 @@ export class Engine {
     }
     // The stopped actors stay listed: status() after a shutdown shows where each strategy stopped.
     this.exchange?.dispose();
+  }
+
+  /** A strategy's last write as it is (still active in the store), then its actors stop. */
+  private finalStop(run: Running): void {
+    if (run.finalStopped) return;
+    run.finalStopped = true;
+    if (!run.done) {
+      // The final write always happens (an operator's pause changes nothing the throttle sees).
+      run.lastSignature = '';
+      run.lastRefs = [];
+      this.persist(run, 'active');
+      run.ordersAtStop = ordersInFlight(run.actor.getPersistedSnapshot());
+    }
+    run.actor.stop();
   }
 
   /** Move intents older than an hour out of the hot journal (see SnapshotStore.archiveIntents). */

@@ -3,7 +3,7 @@
  * funding — shared by the live engine's status and by views of stored snapshots.
  */
 import { type LegBook, unrealizedPnl } from '../../machines/accounting.ts';
-import type { StrategyKind } from './registry.ts';
+import type { AnyStrategyKind } from '../../machines/strategies/index.ts';
 
 export interface StrategyFigures {
   legs: {
@@ -27,7 +27,11 @@ export interface StrategyFigures {
  * The one PnL of a strategy, at the kind's valuation (`StrategyKind.valuation`). `marks` (one per
  * leg, each at its own venue) overrides the marks the strategy's own context holds.
  */
-export function strategyFigures(kind: StrategyKind, context: unknown, legMarks?: number[]): StrategyFigures {
+export function strategyFigures(
+  kind: AnyStrategyKind,
+  context: unknown,
+  legMarks?: number[],
+): StrategyFigures {
   const ctx = context as never;
   const legs: LegBook[] = kind.legs(ctx);
   const own = legMarks ?? kind.marks(ctx);
@@ -36,7 +40,6 @@ export function strategyFigures(kind: StrategyKind, context: unknown, legMarks?:
   const unrealized = legs.reduce((x, l, i) => x + unrealizedPnl(l, marks[i] ?? 0), 0);
   const fees = legs.reduce((x, l) => x + l.fees, 0);
   const funding = legs.reduce((x, l) => x + l.funding, 0);
-  const c = context as { completedCycles?: number; executions?: number };
   return {
     legs: legs.map((l) => ({
       venue: l.venue,
@@ -51,6 +54,6 @@ export function strategyFigures(kind: StrategyKind, context: unknown, legMarks?:
     fees,
     funding,
     netPnl: realizedPnl + unrealized - fees + funding,
-    cycles: c.completedCycles ?? c.executions,
+    cycles: kind.cycles(ctx),
   };
 }

@@ -40,6 +40,46 @@ export interface Subscription {
 }
 
 /**
+ * What a venue's API guarantees about client order ids, written once per venue (the ccxt
+ * adapter's capability map, the simulated venue's rules) and consulted wherever an order's fate
+ * is decided from what the venue said.
+ */
+export interface VenueCapabilities {
+  /**
+   * Whether the venue refuses a new order under a client id another order already had: 'always';
+   * 'while-open' (only while that order rests: Binance); 'never' (Gate's `text`). Re-sending an
+   * order that is not found is safe at once only under 'always' — elsewhere a first request that
+   * lands late, or that filled and is no longer findable, makes two orders.
+   */
+  refusesReusedClientId: 'always' | 'while-open' | 'never';
+  /**
+   * How long after it left a request can still reach the venue and be accepted, ms (the venue's
+   * receive window and the client's own timeout): after that, "not found" means never placed.
+   */
+  landingWindowMs: number;
+}
+
+export interface SendOptions {
+  /**
+   * Aborted when the placing strategy stopped (a crash, a lost lease, a stop): an adapter that
+   * waits before the request leaves (a rate budget, a price to size by) sends nothing after it.
+   */
+  signal?: AbortSignal;
+}
+
+/** Assumed of a client that does not say: reused ids accepted, a minute for a request to land. */
+export const CAUTIOUS_VENUE: VenueCapabilities = { refusesReusedClientId: 'never', landingWindowMs: 60_000 };
+
+export function capabilitiesOf(client: ExchangeClient): VenueCapabilities {
+  return client.capabilities ?? CAUTIOUS_VENUE;
+}
+
+/** When a request that left at `sentAt` can no longer land at this venue: "not found" asked later proves it absent. */
+export function landingEndsAt(client: ExchangeClient, sentAt: number): number {
+  return sentAt + capabilitiesOf(client).landingWindowMs;
+}
+
+/**
  * One venue account. Every adapter (simulated, remote simulated, ccxt) implements this, and
  * every actor that touches an exchange goes through it.
  *
@@ -54,13 +94,32 @@ export interface ExchangeClient {
   market(symbol: string): Market;
   watchBookTicker(symbol: string, sink: StreamSink<BookTicker>): Subscription;
   watchOrderBook?(symbol: string, sink: StreamSink<OrderBook>, depth?: number): Subscription;
-  /** Places an order. The request must carry a clientOrderId; on an outcome-unknown error, ask fetchOrder. */
-  createOrder(req: OrderRequest): Promise<Order>;
+  /** What the venue's API guarantees about ids and answers (absent: the cautious CAUTIOUS_VENUE). */
+  readonly capabilities?: VenueCapabilities;
+  /**
+   * Places an order. The request must carry a clientOrderId; on an outcome-unknown error, ask
+   * fetchOrder. The answer carries the order's state: an adapter over a venue that answers with
+   * ids only fetches it before answering.
+   */
+  createOrder(req: OrderRequest, opts?: SendOptions): Promise<Order>;
   cancelOrder(ref: OrderRef, symbol: string): Promise<Order>;
+  /**
+   * The order, open or finished. By client id it finds every order the venue accepted under the
+   * id and still keeps: an adapter over a venue whose lookup forgets finished orders searches the
+   * order history for the id itself. OrderNotFound then means the venue has no such order.
+   */
   fetchOrder(ref: OrderRef, symbol: string): Promise<Order>;
   fetchOpenOrders(symbol?: string): Promise<Order[]>;
-  /** Every change to any order of this account (fills, cancels, expiries). */
-  watchOrders(sink: StreamSink<Order>): Subscription;
+  /**
+   * Every change to any order of this account (fills, cancels, expiries); with `stream` (one of
+   * `orderStreamOf`'s answers) the orders of that stream only, whose failure is that stream's alone.
+   */
+  watchOrders(sink: StreamSink<Order>, stream?: string): Subscription;
+  /**
+   * Which of the venue's order streams carries `symbol`'s orders, where it has one per market
+   * type (ccxt: spot, swap); absent, one stream carries them all.
+   */
+  orderStreamOf?(symbol: string): string;
   /**
    * Funding payments as they settle and positions the venue closed itself, pushed on the
    * account's private stream. Venues without such a push omit it (funding is then polled).

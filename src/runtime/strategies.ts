@@ -2,6 +2,7 @@
  * Portfolio risk limits that tighten every strategy's own parameters: a position-size cap and a
  * profit-margin floor. A parameter is only ever made safer, and every change is reported.
  */
+import { STRATEGY_KINDS } from '../config/kinds.ts';
 import type { Config, StrategyConfig } from '../config/schema.ts';
 
 export interface ParamAdjustment {
@@ -12,21 +13,6 @@ export interface ParamAdjustment {
   why: string;
 }
 
-/** Which parameter of each kind is the position cap and which the profit floor (with its scale). */
-const CAP_PARAMS: Record<string, string[]> = {
-  'spot-futures': ['maxPositionNotional'],
-  'futures-spread': ['maxPositionNotional'],
-  'market-making': ['maxPositionNotional'],
-  'cross-arbitrage': ['maxNotional'],
-};
-/** A maker earns its half-spread on each side, so a round trip's margin is 2 × spreadBps. */
-const FLOOR_PARAMS: Record<string, { param: string; perMarginBps: number }> = {
-  'spot-futures': { param: 'minEntryBasisBps', perMarginBps: 1 },
-  'futures-spread': { param: 'minProfitBps', perMarginBps: 1 },
-  'cross-arbitrage': { param: 'minProfitBps', perMarginBps: 1 },
-  'market-making': { param: 'spreadBps', perMarginBps: 0.5 },
-};
-
 export function effectiveStrategies(config: Config): {
   strategies: StrategyConfig[];
   adjustments: ParamAdjustment[];
@@ -34,9 +20,11 @@ export function effectiveStrategies(config: Config): {
   const adjustments: ParamAdjustment[] = [];
   const strategies = (config.strategies as StrategyConfig[]).map((s) => {
     const params = { ...s.params };
+    // The kind says which of its params are the position cap and the profit floor.
+    const risk = STRATEGY_KINDS[s.kind]?.risk;
     const cap = config.risk.maxPositionSizeUsd;
     if (cap !== undefined) {
-      for (const p of CAP_PARAMS[s.kind] ?? []) {
+      for (const p of risk?.cap ?? []) {
         const v = params[p] as number;
         if (v > cap) {
           params[p] = cap;
@@ -45,7 +33,7 @@ export function effectiveStrategies(config: Config): {
       }
     }
     const margin = config.risk.minProfitMarginBps;
-    const floor = FLOOR_PARAMS[s.kind];
+    const floor = risk?.floor;
     if (margin !== undefined && floor) {
       const v = params[floor.param] as number;
       const min = margin * floor.perMarginBps;

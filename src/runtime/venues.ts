@@ -7,6 +7,7 @@ import type { Clock } from '../clock/clock.ts';
 import type { CcxtVenueConfig, Config, SimulatedVenueConfig } from '../config/schema.ts';
 import type { CcxtExchangeClient } from '../exchange/ccxt/client.ts';
 import { createCcxtClient, knownCcxtExchange } from '../exchange/ccxt/create.ts';
+import { PROVEN_EXCHANGES, venueProfile } from '../exchange/ccxt/venues.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { RemoteExchangeClient } from '../exchange/sim/remote-client.ts';
 import { createPaperVenues, type PaperVenueSpec, type PaperVenues } from '../paper/venues.ts';
@@ -57,9 +58,14 @@ export function paperVenueSpec(name: string, v: SimulatedVenueConfig): PaperVenu
 export function credentialEnv(
   name: string,
   v: CcxtVenueConfig,
-): { apiKey: string; secret: string; password: string } {
+): { apiKey: string; secret: string; password: string; uid: string } {
   const prefix = v.credentialsEnv ?? `ARB_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-  return { apiKey: `${prefix}_API_KEY`, secret: `${prefix}_SECRET`, password: `${prefix}_PASSWORD` };
+  return {
+    apiKey: `${prefix}_API_KEY`,
+    secret: `${prefix}_SECRET`,
+    password: `${prefix}_PASSWORD`,
+    uid: `${prefix}_UID`,
+  };
 }
 
 export interface BuildVenuesOptions {
@@ -97,20 +103,36 @@ export function buildVenues(config: Config, opts: BuildVenuesOptions): Venues {
           `venues.${name}: a ccxt venue trades on a real exchange; it needs mode: live in the config and --live on the command line`,
         );
       const keys = credentialEnv(name, v);
-      const missing = [keys.apiKey, keys.secret].filter((k) => !env[k]);
+      const needs = venueProfile(v.exchange).needs ?? {};
+      const extra = (['uid', 'password'] as const).filter((k) => needs[k]);
+      const missing = [keys.apiKey, keys.secret, ...extra.map((k) => keys[k])].filter((k) => !env[k]);
+      const why = extra
+        .filter((k) => missing.includes(keys[k]))
+        .map((k) => ` (${v.exchange}: ${needs[k]})`)
+        .join('');
       if (missing.length > 0)
         throw new VenueSetupError(
-          `venues.${name}: credentials missing from the environment: ${missing.join(', ')}`,
+          `venues.${name}: credentials missing from the environment: ${missing.join(', ')}${why}`,
         );
       if (!knownCcxtExchange(v.exchange))
         throw new VenueSetupError(`venues.${name}: ccxt has no websocket-capable exchange "${v.exchange}"`);
+      if (!PROVEN_EXCHANGES.includes(v.exchange))
+        opts.logger?.warn(
+          { venue: name, exchange: v.exchange },
+          `${v.exchange} is not proven against a local fake (README: live venues through ccxt): lost orders, lookups by client id and streams may not behave as statearb expects`,
+        );
       const c = createCcxtClient({
         name,
         exchange: v.exchange,
         sandbox: v.sandbox,
         demo: v.demo,
         account: v.account,
-        credentials: { apiKey: env[keys.apiKey], secret: env[keys.secret], password: env[keys.password] },
+        credentials: {
+          apiKey: env[keys.apiKey],
+          secret: env[keys.secret],
+          password: env[keys.password],
+          uid: env[keys.uid],
+        },
         ...(opts.logger ? { logger: opts.logger } : {}),
         ...(v.assetPrices ? { assetPrices: v.assetPrices } : {}),
       });

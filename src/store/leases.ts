@@ -27,8 +27,11 @@ export interface LeasedStore extends SnapshotStore {
    * node has room — its symbol locks are taken either way.
    */
   createStrategy(rec: StrategyRecord, opts?: { own?: boolean }): void;
-  /** Take over up to `max` active strategies whose leases lapsed or were never taken. */
-  claim(max: number): LoadResult;
+  /**
+   * Take over up to `max` active strategies whose leases lapsed or were never taken — of `kinds`
+   * only, where given (a node does not take what it cannot run: a user's kind it has not loaded).
+   */
+  claim(max: number, kinds?: string[]): LoadResult;
   /** Extend every lease this node holds; `lost` names the ones it no longer holds. */
   renew(): { lost: string[] };
   /** Hand leases back at once (graceful stop): another node may take them without waiting. */

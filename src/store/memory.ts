@@ -118,12 +118,12 @@ export class MemoryStore implements SnapshotStore {
     return this.intentIds.has(clientOrderId);
   }
 
-  intentRequest(clientOrderId: string): OrderRequest | undefined {
+  intentOf(clientOrderId: string): { request: OrderRequest; createdAt: number } | undefined {
     if (!this.intentIds.has(clientOrderId)) return undefined;
     const all = [...this.intents.values(), ...this.archived.values()]
       .filter((i) => i.request.clientOrderId === clientOrderId)
       .sort((a, b) => a.createdAt - b.createdAt);
-    return all[0] ? structuredClone(all[0].request) : undefined;
+    return all[0] ? { request: structuredClone(all[0].request), createdAt: all[0].createdAt } : undefined;
   }
 
   intentsFor(strategyId: string, since = 0): OrderIntent[] {

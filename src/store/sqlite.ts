@@ -140,7 +140,7 @@ export class SqliteStore implements SnapshotStore {
       ),
       hasIntent: this.db.prepare('SELECT 1 FROM intents WHERE client_order_id = ? LIMIT 1'),
       hasArchivedIntent: this.db.prepare('SELECT 1 FROM intents_archive WHERE client_order_id = ? LIMIT 1'),
-      intentRequest: this.db.prepare(
+      intentOf: this.db.prepare(
         'SELECT request, created_at FROM (SELECT request, created_at FROM intents WHERE client_order_id = ? UNION ALL SELECT request, created_at FROM intents_archive WHERE client_order_id = ?) ORDER BY created_at LIMIT 1',
       ),
       intentsFor: this.db.prepare(
@@ -283,9 +283,13 @@ export class SqliteStore implements SnapshotStore {
     })();
   }
 
-  intentRequest(clientOrderId: string): OrderRequest | undefined {
-    const r = this.stmts.intentRequest.get(clientOrderId, clientOrderId) as { request: string } | undefined;
-    return r ? (JSON.parse(r.request) as OrderRequest) : undefined;
+  intentOf(clientOrderId: string): { request: OrderRequest; createdAt: number } | undefined {
+    const r = this.stmts.intentOf.get(clientOrderId, clientOrderId) as
+      | { request: string; created_at: number }
+      | undefined;
+    return r
+      ? { request: JSON.parse(r.request) as OrderRequest, createdAt: Number(r.created_at) }
+      : undefined;
   }
 
   intentsFor(strategyId: string, since = 0): OrderIntent[] {

@@ -115,8 +115,11 @@ export interface SnapshotStore {
   /** Durable before it returns: the order intent journal. */
   appendIntent(intent: OrderIntent): void;
   hasIntent(clientOrderId: string): boolean;
-  /** The request journalled under this client order id (the first, if several venues have one). */
-  intentRequest(clientOrderId: string): OrderRequest | undefined;
+  /**
+   * The request journalled under this client order id and when (the first, if several venues
+   * have one): an id is bound to it, and how long ago it could have left decides a re-send.
+   */
+  intentOf(clientOrderId: string): { request: OrderRequest; createdAt: number } | undefined;
   /**
    * A strategy's intents journalled at or after `since` (default: all), oldest first. Indexed on
    * (strategy, time): recovery reads only the last moments, however long the journal.
@@ -125,7 +128,7 @@ export interface SnapshotStore {
   /**
    * Move intents journalled before `before` out of the hot journal into the archive — never one
    * recovery may still read (journalled within a minute of its strategy's last snapshot, or
-   * later). Archived intents still answer hasIntent, intentRequest and intentsFor. Returns how
+   * later). Archived intents still answer hasIntent, intentOf and intentsFor. Returns how
    * many moved.
    */
   archiveIntents(before: number): number;

@@ -1,11 +1,13 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
  * Write a file so that a crash leaves either the old or the new content, never a torn mix:
- * write a temporary sibling, fsync it, rename over the target, fsync the directory.
+ * write a temporary sibling, fsync it, rename over the target, fsync the directory. The directory
+ * is made when missing (a paper run with an in-memory store creates no data directory first).
  */
 export function writeFileAtomic(path: string, data: string): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', 0o600);
   try {

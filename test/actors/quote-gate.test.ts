@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { QuoteBatchEvent, QuoteEvent } from '../../machines/contracts.ts';
-import type { Quote } from '../../machines/strategies/common.ts';
-import { QuoteGate, type QuoteGateSpec } from '../../src/actors/quote-gate.ts';
+import type { QuoteGateSpec } from '../../machines/strategies/kit/kind.ts';
+import type { Quote } from '../../machines/strategies/kit/quotes.ts';
+import { QuoteGate } from '../../src/actors/quote-gate.ts';
 
 function quote(leg: 'spot' | 'perp', at: number): QuoteEvent {
   return {

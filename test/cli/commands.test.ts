@@ -164,6 +164,32 @@ describe('statearb CLI', () => {
     expect(r3.stderr).toMatch(
       /credentials missing from the environment: ARB_BINANCE_API_KEY, ARB_BINANCE_SECRET/,
     );
+    // Gate's perpetual order stream needs the account's user id besides the keys.
+    const gate = writeConfig(dir, {
+      mode: 'live',
+      venues: { gate: { type: 'ccxt', exchange: 'gate', sandbox: true } },
+      strategies: [],
+    });
+    const r5 = await runCli(['run', '--config', gate, '--live'], {
+      env: { ARB_GATE_API_KEY: 'k', ARB_GATE_SECRET: 's' },
+    });
+    expect(r5.code).toBe(2);
+    expect(r5.stderr).toMatch(
+      /venues\.gate: credentials missing from the environment: ARB_GATE_UID \(gate: its perpetual order stream subscribes by user id\)/,
+    );
+    // OKX signs every request with the API key's passphrase as well.
+    const okx = writeConfig(dir, {
+      mode: 'live',
+      venues: { okx: { type: 'ccxt', exchange: 'okx', sandbox: true } },
+      strategies: [],
+    });
+    const r6 = await runCli(['run', '--config', okx, '--live'], {
+      env: { ARB_OKX_API_KEY: 'k', ARB_OKX_SECRET: 's' },
+    });
+    expect(r6.code).toBe(2);
+    expect(r6.stderr).toMatch(
+      /venues\.okx: credentials missing from the environment: ARB_OKX_PASSWORD \(okx: every request is signed with the API key's passphrase too\)/,
+    );
     const withSecret = join(dir, 'secret.yaml');
     writeFileSync(withSecret, 'venues:\n  binance: { type: ccxt, exchange: binance, secret: hunter2 }\n');
     const r4 = await runCli(['run', '--config', withSecret]);

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WallClock } from '../../src/clock/clock.ts';
 import { ConfigError, ENV_OVERRIDES, loadConfigFile, validateConfig } from '../../src/config/load.ts';
 import {
   configReference,
@@ -10,7 +11,7 @@ import {
   withReference,
 } from '../../src/config/reference.ts';
 import { effectiveStrategies } from '../../src/runtime/strategies.ts';
-import { paperVenueSpec } from '../../src/runtime/venues.ts';
+import { buildVenues, paperVenueSpec } from '../../src/runtime/venues.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'statearb-config-'));
 const ROOT = join(import.meta.dirname, '../..');
@@ -124,6 +125,67 @@ describe('config', () => {
         (i) => i.path,
       ),
     ).toEqual(['venues.binance.collateral.BTC']);
+  });
+
+  it('refuses a ccxt venue it cannot honour, naming the field: an old exchange id, a testnet the venue does not have', () => {
+    const venue = (v: Record<string, unknown>) => ({
+      ...minimal,
+      venues: { binance: { type: 'simulated' }, ex: { type: 'ccxt', ...v } },
+    });
+    expect(issues(venue({ exchange: 'gateio' }))).toEqual([
+      { path: 'venues.ex.exchange', reason: 'ccxt has no exchange "gateio": it is "gate"' },
+    ]);
+    // MEXC has no testnet, and sandbox defaults to true: ccxt would empty its URLs.
+    expect(issues(venue({ exchange: 'mexc' }))).toEqual([
+      {
+        path: 'venues.ex.sandbox',
+        reason: 'mexc has no testnet (sandbox defaults to true): set sandbox: false to trade the live venue',
+      },
+    ]);
+    expect(validateConfig(venue({ exchange: 'mexc', sandbox: false }), 't.yaml').venues.ex).toMatchObject({
+      exchange: 'mexc',
+      sandbox: false,
+    });
+    expect(validateConfig(venue({ exchange: 'gate' }), 't.yaml').venues.ex).toMatchObject({ sandbox: true });
+  });
+
+  it('a live venue not proven against a fake is named in a warning at start; proven ones are not', async () => {
+    const warned: string[] = [];
+    const config = validateConfig(
+      {
+        mode: 'live',
+        venues: {
+          ku: { type: 'ccxt', exchange: 'kucoin', sandbox: false },
+          by: { type: 'ccxt', exchange: 'bybit', sandbox: true },
+          gate: { type: 'ccxt', exchange: 'gate', sandbox: true },
+        },
+        strategies: [],
+      },
+      't.yaml',
+    );
+    const venues = buildVenues(config, {
+      clock: new WallClock(),
+      live: true,
+      env: {
+        ARB_KU_API_KEY: 'k',
+        ARB_KU_SECRET: 's',
+        ARB_BY_API_KEY: 'k',
+        ARB_BY_SECRET: 's',
+        ARB_GATE_API_KEY: 'k',
+        ARB_GATE_SECRET: 's',
+        ARB_GATE_UID: '1',
+      },
+      logger: { warn: (o: object) => warned.push((o as { venue: string }).venue) },
+    });
+    expect(warned).toEqual(['ku']);
+    await venues.close();
+  });
+
+  it('the MEXC spot + Gate perpetual example validates as written', () => {
+    const c = loadConfigFile(join(ROOT, 'config/mexc-gate.yaml'), {});
+    expect(c.venues.mexc).toMatchObject({ type: 'ccxt', exchange: 'mexc', sandbox: false });
+    expect(c.venues.gate).toMatchObject({ type: 'ccxt', exchange: 'gate' });
+    expect(c.strategies.map((s) => s.kind)).toEqual(['spot-futures']);
   });
 
   it('refuses credentials anywhere in the file, naming the field', () => {

@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SpotFuturesParams } from '../../machines/strategies/spot-futures.ts';
+import type { SpotFuturesParams } from '../../machines/strategies/spot-futures/machine.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
 import type { OrderRequest } from '../../src/domain/index.ts';
 import { createEngine, type Engine, type EngineOptions } from '../../src/engine/engine.ts';

@@ -4,12 +4,15 @@ import { statusCommand } from '../../src/cli/commands/status.ts';
 import { strategyCommand } from '../../src/cli/commands/strategy.ts';
 import { RateLimitExceeded } from '../../src/domain/errors.ts';
 import { createEngine, type Engine } from '../../src/engine/engine.ts';
+import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
+import { FaultInjector } from '../../src/exchange/sim/faults.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { SymbolLockedError } from '../../src/store/types.ts';
 
 import {
   crash,
+  ETH_PERP,
   makerParams,
   PERP,
   params,
@@ -321,6 +324,31 @@ describe('engine', () => {
     await e3.stop();
   });
 
+  it('an order still on its way when the engine died is not taken as never sent: recovery asks again, in the background, once it can no longer land', async () => {
+    const w = world({ positionCheckMs: 0 });
+    const store = await stoppedBasis(w);
+    // Journalled and sent just before the kill; the request is slow and reaches the venue 2 s
+    // later — after the restarted engine first asked and heard "not found".
+    const req = { symbol: PERP, side: 'sell' as const, type: 'market' as const, amount: 0.5 };
+    const id = `S${storedTag(store, 'basis-1')}9ea0`;
+    store.appendIntent({
+      strategyId: 'basis-1',
+      venue: 'sim',
+      request: { ...req, clientOrderId: id },
+      createdAt: w.clock.now(),
+    });
+    w.clock.setTimeout(() => w.venue.placeOrder({ ...req, clientOrderId: id }), 2_000);
+    const e2 = w.engine(store);
+    const report = await w.settle(e2.start({ recover: true }));
+    // The start does not wait for it (other strategies recover at once); it is asked again once
+    // it can no longer land, and then halts the strategy as a fill it did not know of.
+    expect(report.recovered).toEqual(['basis-1']);
+    expect(report.halted).toEqual([]);
+    await w.clock.advanceBy(5_000);
+    expect(e2.status().strategies[0]!.halted).toMatch(/filled 0.5 BTC\/USDT:USDT while the engine was down/);
+    await e2.stop();
+  });
+
   it('recovery asks the venue about what can still be live only: its calls do not grow with the journal', async () => {
     const callsAtRecovery = async (journalled: number) => {
       const w = world({ positionCheckMs: 0 });
@@ -455,6 +483,74 @@ describe('engine', () => {
     expect(st.strategies[0]!.state).toBe('stopped');
     expect(w.venue.positions()).toEqual([]);
     await e.stop();
+  });
+
+  it('a loss limit breached while the engine shuts down flattens nothing: nothing new is sent once the shutdown starts', async () => {
+    const w = world();
+    const t0 = w.clock.now();
+    // The venue stops answering cancels just as the shutdown starts: the maker's cancels keep it
+    // open for seconds, long enough for the risk check to see the perp run away.
+    const faults = new FaultInjector({
+      script: [
+        {
+          atTime: t0 + 4_000,
+          fault: 'outage',
+          durationMs: 3_000,
+          methods: ['cancelOrder'],
+          as: 'timeoutBeforePlace',
+        },
+      ],
+    });
+    const client = new SimExchangeClient(w.venue, {
+      latency: { requestMs: 5, streamMs: 1 },
+      requestTimeoutMs: 1_000,
+      faults,
+    });
+    const store = new SqliteStore(w.file);
+    const e1 = createEngine({
+      store,
+      venues: { sim: client },
+      clock: w.clock,
+      risk: { maxDailyLoss: 50, flattenOnDailyLoss: true },
+    });
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params({ maxCycles: 0 }) });
+    await e1.addStrategy({ kind: 'market-making', id: 'mm-1', params: makerParams({ spreadBps: 50 }) });
+    while (w.clock.now() < t0 + 4_000) {
+      w.feed(60_000, w.clock.now() < t0 + 2_000 ? 60_000 : 60_300); // enter at a 50 bps basis
+      w.feedEth();
+      await w.clock.advanceBy(250);
+    }
+    expect(e1.status().strategies.find((s) => s.id === 'basis-1')!.state).toBe('holding');
+    const sent = w.venue.allOrders().length;
+    let stopped = false;
+    const shutdown = e1.shutdown({ timeoutMs: 5_000 }).finally(() => {
+      stopped = true;
+    });
+    while (!stopped) {
+      w.feed(60_000, 60_600); // the short perp loses 150 on 0.5 BTC
+      w.feedEth();
+      await w.clock.advanceBy(50);
+    }
+    await shutdown;
+    expect(Object.keys(e1.status().risk.breaches)).toEqual(['dailyLoss']); // seen, and left to the next start
+    await w.clock.advanceBy(5_000);
+    expect(w.venue.allOrders()).toHaveLength(sent); // no flatten, no re-quote on the way out
+    expect(w.venue.positions()).toHaveLength(1); // the hedge as it was: the perp short, the spot held
+    expect(store.get('basis-1')!.status).toBe('active');
+
+    // The next start sees the same day's loss and acts on it.
+    const e2 = createEngine({
+      store: new SqliteStore(w.file),
+      venues: { sim: w.client },
+      clock: w.clock,
+      risk: { maxDailyLoss: 50, flattenOnDailyLoss: true },
+    });
+    await w.settle(e2.start({ recover: true }));
+    await w.drive(3_000, 60_000, 60_600);
+    expect(e2.status().strategies.find((s) => s.id === 'basis-1')!.state).toBe('stopped');
+    expect(w.venue.positions()).toEqual([]);
+    await e2.stop();
   });
 
   it('after a restart, a stopped strategy that still holds positions counts toward the exposure limit', async () => {
@@ -618,6 +714,54 @@ describe('engine', () => {
     await w.clock.advanceBy(250);
     expect(w.venue.fetchOpenOrders('ETH/USDT:USDT').map((o) => o.clientOrderId)).toEqual(quotes);
     await e2.stop();
+  });
+
+  it("engine.onShutdown 'leave-quotes': the maker stops at once and re-quotes nothing while a hedge settles", async () => {
+    const w = world({ onShutdown: 'leave-quotes' });
+    const store = new SqliteStore(w.file);
+    const e1 = w.engine(store);
+    await w.settle(e1.start());
+    await e1.addStrategy({ kind: 'market-making', id: 'mm-1', params: makerParams({ spreadBps: 50 }) });
+    await e1.addStrategy({ kind: 'spot-futures', id: 'basis-1', params: params() });
+    for (let i = 0; i < 8; i++) {
+      w.feed(60_000, 60_000);
+      w.feedEth();
+      await w.clock.advanceBy(250);
+    }
+    const quotes = w.venue.fetchOpenOrders(ETH_PERP).map((o) => o.clientOrderId);
+    expect(quotes).toHaveLength(2);
+    w.feed(60_000, 60_300);
+    await w.clock.advanceBy(2); // the hedge's entry on the wire: the shutdown waits for its legs
+    let stopped = false;
+    const shutdown = e1.shutdown({ timeoutMs: 5_000 }).finally(() => {
+      stopped = true;
+    });
+    let steps = 0;
+    while (!stopped) {
+      // The market swings by 4 (13 bps, past the refresh tolerance, inside the quotes) while
+      // the hedge settles.
+      const mid = 3_000 + (steps++ % 2 === 0 ? 4 : -4);
+      w.venue.onBookTicker({
+        symbol: ETH_PERP,
+        bid: mid - 0.01,
+        ask: mid + 0.01,
+        bidSize: 5,
+        askSize: 5,
+        timestamp: w.clock.now(),
+      });
+      await w.clock.advanceBy(1);
+    }
+    expect((await shutdown).settled).toBe(true);
+    await w.clock.advanceBy(1_000);
+    const ethOrders = w.venue.allOrders().filter((o) => o.symbol === ETH_PERP);
+    expect(ethOrders.map((o) => o.clientOrderId).sort()).toEqual([...quotes].sort());
+    expect(
+      w.venue
+        .fetchOpenOrders(ETH_PERP)
+        .map((o) => o.clientOrderId)
+        .sort(),
+    ).toEqual([...quotes].sort());
+    await e1.stop();
   });
 
   it('status shows states, positions, unrealized PnL, live orders, locks and persistence counts', async () => {

@@ -12,6 +12,8 @@ import type { CcxtExchangeClient } from '../../src/exchange/ccxt/client.ts';
 import { createCcxtClient } from '../../src/exchange/ccxt/create.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { FakeBinance } from '../support/fake-binance.ts';
+import { describeHedge, oneCycleBasis } from './hedge-support.ts';
+import { until } from './wait.ts';
 
 const clock = new WallClock();
 const fake = new FakeBinance({
@@ -39,14 +41,6 @@ const venue = (name: string, exchange: string) => {
   });
   (c.exchange as { timeout: number }).timeout = 1_500;
   return c;
-};
-
-const until = async (ok: () => boolean, what: () => string, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 };
 
 beforeAll(async () => {
@@ -77,49 +71,21 @@ describe('a spot–futures hedge through ccxt and the fake Binance', () => {
     await engine.addStrategy({
       kind: 'spot-futures',
       id: 'ccxt-basis',
-      params: {
-        spot: { venue: 'binance', symbol: 'BTC/USDT' },
-        perp: { venue: 'binanceusdm', symbol: 'BTC/USDT:USDT' },
-        amount: 0.05,
-        direction: 'long-spot',
-        minEntryBasisBps: 20,
-        exitBasisBps: 2,
-        maxEntryCostPct: 1,
-        slippageBps: 5,
-        maxHoldingHours: 1,
-        maxAdverseFundingHours: 8,
-        deltaToleranceBase: 0.001,
-        staleAfterMs: 5_000,
-        maxPositionNotional: 100_000,
-        maxCycles: 1,
-        cooldownMs: 500,
-      },
+      params: oneCycleBasis('binance', 'binanceusdm'),
     });
     const view = () => engine.status().strategies[0]!;
-    const describe = () =>
-      JSON.stringify({
-        state: view().state,
-        legs: view().legs,
-        err: view().lastError,
-        orders: [...fake.spot.allOrders(), ...fake.futures.allOrders()].map((o) => [
-          o.clientOrderId,
-          o.symbol,
-          o.side,
-          o.status,
-          o.filled,
-        ]),
-      });
-    await until(() => view().state === 'watching', describe);
+    const describe = describeHedge(view, () => [...fake.spot.allOrders(), ...fake.futures.allOrders()]);
+    await until(() => view().state === 'watching', describe, 30_000);
     fake.faults.timeoutAfterPlace = 1; // the entry's first order: placed, answer lost
     px.perp = 60_900; // 150 bps rich, beyond round-trip fees and slippage: enter
-    await until(() => view().state === 'holding', describe);
+    await until(() => view().state === 'holding', describe, 30_000);
     // Binance takes the spot buy's 0.1 % commission in BTC: the books hold what the wallet holds.
     const [spotLeg, perpLeg] = view().legs;
     expect(spotLeg!.position).toBeCloseTo(0.05 * (1 - 0.001), 12);
     expect(spotLeg!.position).toBeCloseTo(fake.spot.balances().BTC!.total, 12);
     expect(perpLeg!.position).toBe(-0.05);
     px.perp = 60_000; // converged: exit
-    await until(() => view().state === 'completed', describe);
+    await until(() => view().state === 'completed', describe, 30_000);
 
     const final = view();
     // Flat, but for spot dust below the market's step (the part of the fee-reduced position a

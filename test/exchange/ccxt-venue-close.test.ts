@@ -14,6 +14,7 @@ import { createCcxtClient } from '../../src/exchange/ccxt/create.ts';
 import { venueCloseEvent, venueCloseKind } from '../../src/exchange/ccxt/venue-closes.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { FakeBinance } from '../support/fake-binance.ts';
+import { until } from './wait.ts';
 
 const PERP = 'BTC/USDT:USDT';
 type VenueClose = Extract<AccountEvent, { type: 'liquidation' | 'adl' }>;
@@ -27,14 +28,6 @@ const fake = new FakeBinance({
 const px = { perp: 60_000 };
 let quoting: ReturnType<typeof setInterval>;
 let perp: CcxtExchangeClient;
-
-const until = async (ok: () => boolean, what: () => string, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 beforeAll(async () => {
   await fake.start();
@@ -80,6 +73,7 @@ describe('venue closes through ccxt', () => {
     await until(
       () => events.length === 1,
       () => JSON.stringify(events),
+      20_000,
     );
     expect(events[0]).toMatchObject({ type: 'adl', symbol: PERP, size: -0.01 });
     const adl = (events[0] as VenueClose).fill!;
@@ -92,6 +86,7 @@ describe('venue closes through ccxt', () => {
     await until(
       () => events.length === 2,
       () => JSON.stringify(events),
+      20_000,
     );
     expect(events[1]).toMatchObject({ type: 'liquidation', symbol: PERP, size: -0.01 });
     const liq = (events[1] as VenueClose).fill!;

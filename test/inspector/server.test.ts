@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { marketMakerMachine } from '../../machines/strategies/market-maker.ts';
+import { marketMakerMachine } from '../../machines/strategies/market-making/machine.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
+import { STRATEGY_KINDS } from '../../src/config/kinds.ts';
 import { createEngine } from '../../src/engine/engine.ts';
-import { STRATEGY_KINDS } from '../../src/engine/registry.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { SimVenue } from '../../src/exchange/sim/venue.ts';

@@ -3,9 +3,9 @@ import {
   type CrossArbitrageParams,
   crossArbitrageMachine,
   crossArbitragePnl,
-} from '../../machines/strategies/cross-arbitrage.ts';
+} from '../../machines/strategies/cross-arbitrage/machine.ts';
+import { STRATEGY_KINDS } from '../../src/config/kinds.ts';
 import { strategyFigures } from '../../src/engine/figures.ts';
-import { STRATEGY_KINDS } from '../../src/engine/registry.ts';
 import { quote } from '../helpers.ts';
 import { makeWorld } from './harness.ts';
 

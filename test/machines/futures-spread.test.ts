@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
 import {
   type FuturesSpreadParams,
   futuresSpreadMachine,
   futuresSpreadPnl,
   validateFuturesSpreadParams,
-} from '../../machines/strategies/futures-spread.ts';
+} from '../../machines/strategies/futures-spread/machine.ts';
+import { STRATEGY_KINDS } from '../../src/config/kinds.ts';
 import { Rng } from '../../src/util/random.ts';
 import { quote } from '../helpers.ts';
 import { makeWorld } from './harness.ts';
@@ -120,5 +122,49 @@ describe('futures–futures spread strategy', () => {
         legB: w.market('binance', PERP),
       }),
     ).toThrow(/exitThreshold: must be below entryThreshold; legB: the two legs must be different/);
+  });
+  it('a version-2 snapshot (before the kit’s cycle) restores as version 3 and trades on where it was', async () => {
+    const w = world();
+    const input = {
+      id: 'spread-v2',
+      params: params({ maxCycles: 1 }),
+      markets: { legA: w.market('binance', PERP), legB: w.market('bybit', PERP) },
+    };
+    const actor = w.start(futuresSpreadMachine, input);
+    await drive(w, 150, () => 0);
+    await drive(w, 5, () => 30);
+    expect(actor.getSnapshot().value).toBe('holding');
+    const now = actor.getPersistedSnapshot() as unknown as { context: Record<string, unknown> };
+    actor.stop();
+    // The snapshot as version 2 wrote it: the kind's state at the top, no funding rates or exit reason.
+    const {
+      own,
+      fundingRates: _r,
+      exitReason: _x,
+      ...rest
+    } = now.context as {
+      own: { stats: unknown; entrySpreadBps: unknown };
+      fundingRates: unknown;
+      exitReason: unknown;
+    };
+    const v2 = { ...now, context: { ...rest, stats: own.stats, entrySpreadBps: own.entrySpreadBps } };
+    const migrated = STRATEGY_KINDS['futures-spread']!.migrations![2]!(v2);
+    // Funding rates start unknown again (the next poll brings them); nothing else changes.
+    expect(migrated).toEqual({
+      ...now,
+      context: { ...now.context, fundingRates: { legA: undefined, legB: undefined }, exitReason: undefined },
+    });
+    const restored = createActor(w.provide(futuresSpreadMachine), {
+      snapshot: migrated as never,
+      input,
+    } as never);
+    restored.start();
+    expect(restored.getSnapshot().value).toBe('holding');
+    for (let i = 0; i < 20; i++) {
+      w.feed(60_000, 0);
+      await w.clock.advanceBy(500);
+    }
+    expect(restored.getSnapshot().value).toBe('completed');
+    restored.stop();
   });
 });

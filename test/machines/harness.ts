@@ -1,5 +1,5 @@
 import { type AnyStateMachine, createActor } from 'xstate';
-import type { SpotFuturesParams } from '../../machines/strategies/spot-futures.ts';
+import type { SpotFuturesParams } from '../../machines/strategies/spot-futures/machine.ts';
 import { bindActors } from '../../src/actors/bind.ts';
 import { createExchangeActors } from '../../src/actors/exchange-actors.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';

@@ -8,9 +8,12 @@ import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { applyFill, applyNewFills, newLeg } from '../../machines/accounting.ts';
 import { orderMachine } from '../../machines/order.ts';
-import { crossArbitrageMachine } from '../../machines/strategies/cross-arbitrage.ts';
-import { type FuturesSpreadParams, futuresSpreadMachine } from '../../machines/strategies/futures-spread.ts';
-import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
+import { crossArbitrageMachine } from '../../machines/strategies/cross-arbitrage/machine.ts';
+import {
+  type FuturesSpreadParams,
+  futuresSpreadMachine,
+} from '../../machines/strategies/futures-spread/machine.ts';
+import { spotFuturesMachine } from '../../machines/strategies/spot-futures/machine.ts';
 import type { Fill, OrderRequest } from '../../src/domain/index.ts';
 import { ORDER_QUERY_METHODS } from '../../src/exchange/sim/faults.ts';
 import type { SimVenue } from '../../src/exchange/sim/venue.ts';

@@ -3,7 +3,7 @@ import {
   type MarketMakerParams,
   marketMakerMachine,
   marketMakerPnl,
-} from '../../machines/strategies/market-maker.ts';
+} from '../../machines/strategies/market-making/machine.ts';
 import { quote } from '../helpers.ts';
 import { makeWorld } from './harness.ts';
 

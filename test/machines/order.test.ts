@@ -5,10 +5,12 @@ import { createExchangeActors, InMemoryIntentJournal } from '../../src/actors/ex
 import type { OrderRequest } from '../../src/domain/index.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { FaultInjector, type ScriptedFault } from '../../src/exchange/sim/faults.ts';
+import type { SimClientIdRules, SimVenueOptions } from '../../src/exchange/sim/venue.ts';
 import { makeVenue, quote, SPOT } from '../helpers.ts';
 
-function setup(script: ScriptedFault[] = [], latencyMs = 5, journal = new InMemoryIntentJournal()) {
-  const { venue, clock } = makeVenue();
+function setup(script: ScriptedFault[] = [], latencyMs = 5, venueOptions: Partial<SimVenueOptions> = {}) {
+  const { venue, clock } = makeVenue(venueOptions);
+  const journal = new InMemoryIntentJournal(() => clock.now());
   const client = new SimExchangeClient(venue, {
     faults: new FaultInjector({ script }),
     latency: { requestMs: latencyMs, streamMs: 1 },
@@ -17,7 +19,7 @@ function setup(script: ScriptedFault[] = [], latencyMs = 5, journal = new InMemo
   const { actors } = createExchangeActors({ venues: { sim: client }, clock, orderPollMs: 100, journal });
   const machine = orderMachine.provide({ actors });
   venue.onBookTicker(quote(SPOT, 60_000, 60_010, 5, 5));
-  return { venue, clock, machine };
+  return { venue, clock, machine, journal };
 }
 
 const buy = (id: string, extra: Partial<OrderRequest> = {}): OrderRequest => ({
@@ -43,8 +45,8 @@ describe('order machine against the simulated venue', () => {
   it('an id journalled for another request is retired: nothing else is sent under it, nothing at the venue is adopted for it', async () => {
     // A kill between journalling an intent and sending it: the restored strategy, deciding
     // again, names the same id for a different order (another price).
-    const journal = new InMemoryIntentJournal();
-    const s = setup([], 5, journal);
+    const s = setup([], 5);
+    const journal = s.journal;
     journal.record('sim', buy('o10', { type: 'limit', price: 50_000 }));
     const never = await run(s, buy('o10'));
     expect(never.outcome).toBe('rejected');
@@ -64,6 +66,81 @@ describe('order machine against the simulated venue', () => {
     expect(same.outcome).toBe('filled');
     expect(same.order?.price).toBe(60_010);
     expect(s.venue.allOrders().filter((o) => o.clientOrderId === 'o11')).toHaveLength(1);
+  });
+
+  it('a placement whose actor was stopped while it asked the venue sends nothing: a stopped strategy trades no more', async () => {
+    // A restored placement asks first; the strategy is stopped (a crash, a lease lost) while the
+    // question is on the wire. Whatever the answer, nothing may leave after the stop.
+    const s = setup([], 5, { clientIds: { refusesReused: 'while-open' } });
+    s.journal.record('sim', buy('z1'));
+    await s.clock.advanceBy(10_000); // long past the landing window: not found would mean re-send
+    const actor = createActor(s.machine, {
+      input: { venue: 'sim', request: buy('z1'), retryDelayMs: 50, inFlightGraceMs: 300 },
+    });
+    actor.start();
+    await s.clock.advanceBy(2); // the lookup is on the wire
+    actor.stop();
+    await s.clock.advanceBy(1_000);
+    expect(s.venue.allOrders()).toEqual([]);
+    // And a first placement stopped before its request left.
+    const fresh = createActor(s.machine, { input: { venue: 'sim', request: buy('z2') } });
+    fresh.start();
+    fresh.stop();
+    await s.clock.advanceBy(1_000);
+    expect(s.venue.allOrders()).toEqual([]);
+  });
+
+  it('a re-send still on its way is the last send: a second placement of the id waits for it, it does not send again', async () => {
+    // A (a restored placement) re-sends an old intent; B (the same strategy restored again, or a
+    // restart) asks while A's request is on the wire, hears "not found", and must not count from
+    // the first send, long ago.
+    const s = setup([], 5, { clientIds: { refusesReused: 'while-open' } });
+    s.journal.record('sim', buy('z3'));
+    await s.clock.advanceBy(10_000); // the first send can no longer land: A may re-send
+    const input = { venue: 'sim', request: buy('z3'), retryDelayMs: 50, inFlightGraceMs: 300 };
+    const a = createActor(s.machine, { input }).start();
+    await s.clock.advanceBy(9); // A's lookup answered at 10, its re-send lands at 15
+    const b = createActor(s.machine, { input }).start(); // B's lookup reaches the venue at 14
+    await s.clock.advanceBy(10_000);
+    expect(s.venue.allOrders().filter((o) => o.clientOrderId === 'z3')).toHaveLength(1);
+    expect(a.getSnapshot().output).toMatchObject({ outcome: 'filled' });
+    expect(b.getSnapshot().output).toMatchObject({ outcome: 'filled' });
+  });
+
+  it('"not found" counts from when the venue was asked, not from when a slow answer came back', async () => {
+    // The first request is on its way (it lands at 600 ms); a restored placement asks at 500 ms,
+    // the venue has nothing yet, and the answer takes 300 ms to come back — past the landing
+    // window (~615 ms). Counted from the answer, the re-send would go out and fill twice.
+    const { venue, clock } = makeVenue({ clientIds: { refusesReused: 'while-open' } });
+    venue.onBookTicker(quote(SPOT, 60_000, 60_010, 5, 5));
+    const sim = new SimExchangeClient(venue, {
+      latency: { requestMs: 5, streamMs: 1 },
+      requestTimeoutMs: 200,
+    });
+    const slowAnswers = Object.assign(Object.create(sim) as SimExchangeClient, {
+      fetchOrder: async (...a: Parameters<SimExchangeClient['fetchOrder']>) => {
+        const r = await sim.fetchOrder(...a).catch((e: unknown) => e);
+        await new Promise<void>((res) => clock.setTimeout(res, 300));
+        if (r instanceof Error) throw r;
+        return r;
+      },
+    });
+    const journal = new InMemoryIntentJournal(() => clock.now());
+    const { actors } = createExchangeActors({
+      venues: { sim: slowAnswers },
+      clock,
+      orderPollMs: 100,
+      journal,
+    });
+    journal.record('sim', buy('z4'));
+    clock.setTimeout(() => venue.placeOrder(buy('z4')), 600);
+    await clock.advanceBy(500);
+    const actor = createActor(orderMachine.provide({ actors }), {
+      input: { venue: 'sim', request: buy('z4'), retryDelayMs: 50, inFlightGraceMs: 300 },
+    }).start();
+    await clock.advanceBy(10_000);
+    expect(venue.allOrders().filter((o) => o.clientOrderId === 'z4')).toHaveLength(1);
+    expect(actor.getSnapshot().output).toMatchObject({ outcome: 'filled' });
   });
 
   it('a market order fills', async () => {
@@ -87,6 +164,32 @@ describe('order machine against the simulated venue', () => {
     expect(out.outcome).toBe('filled');
     expect(s.venue.allOrders().filter((o) => o.clientOrderId === 'o3')).toHaveLength(1);
   });
+
+  // Venues that are unkind about client ids: a lost answer must still end in one order, booked.
+  const unkind: [string, SimClientIdRules][] = [
+    [
+      'finds an order by id only while it rests and accepts a reused id (Gate spot)',
+      { findsFinished: false, refusesReused: 'never' },
+    ],
+    ['refuses a reused id only while the first order rests (Binance)', { refusesReused: 'while-open' }],
+  ];
+  for (const [venueIs, clientIds] of unkind) {
+    it(`a venue that ${venueIs}: a market order whose answer is lost is found, filled once`, async () => {
+      const s = setup([{ atRequest: 1, fault: 'timeoutAfterPlace' }], 5, { clientIds });
+      const out = await run(s, buy('u1'));
+      expect(s.venue.allOrders().filter((o) => o.clientOrderId === 'u1')).toHaveLength(1);
+      expect(out.outcome).toBe('filled');
+      expect(out.order?.filled).toBeCloseTo(0.01, 12);
+    });
+
+    it(`a venue that ${venueIs}: a request that lands after the client gave up is not sent again`, async () => {
+      const s = setup([{ atRequest: 1, fault: 'lateArrival' }], 5, { clientIds });
+      const out = await run(s, buy('u2'));
+      expect(s.venue.allOrders().filter((o) => o.clientOrderId === 'u2')).toHaveLength(1);
+      expect(out.outcome).toBe('filled');
+      expect(out.order?.filled).toBeCloseTo(0.01, 12);
+    });
+  }
 
   it('rate limit and 503 are retried after a pause; a reject is final', async () => {
     const s = setup([

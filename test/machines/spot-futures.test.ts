@@ -5,7 +5,7 @@ import {
   spotFuturesMachine,
   spotFuturesPnl,
   validateSpotFuturesParams,
-} from '../../machines/strategies/spot-futures.ts';
+} from '../../machines/strategies/spot-futures/machine.ts';
 import { quote } from '../helpers.ts';
 import { makeWorld } from './harness.ts';
 

@@ -10,7 +10,7 @@ import {
   type FuturesSpreadParams,
   futuresSpreadMachine,
   updateSpreadStats,
-} from '../../machines/strategies/futures-spread.ts';
+} from '../../machines/strategies/futures-spread/machine.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { Rng } from '../../src/util/random.ts';
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { applyFill, legPnl, newLeg } from '../../machines/accounting.ts';
-import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
+import { spotFuturesMachine } from '../../machines/strategies/spot-futures/machine.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
 import type { FeeCurrency, Fill } from '../../src/domain/index.ts';
 import { feeOverrides, simMarket } from '../../src/exchange/sim/markets.ts';

@@ -4,8 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
-import { type MarketMakerParams, marketMakerMachine } from '../../machines/strategies/market-maker.ts';
-import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
+import {
+  type MarketMakerParams,
+  marketMakerMachine,
+} from '../../machines/strategies/market-making/machine.ts';
+import { spotFuturesMachine } from '../../machines/strategies/spot-futures/machine.ts';
 import { quote } from '../helpers.ts';
 import { feedBasis, makeWorld, spotFuturesParams } from '../machines/harness.ts';
 

@@ -6,9 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { type LegBook, legPnl, newLeg } from '../../machines/accounting.ts';
-import { applyVenueClose } from '../../machines/strategies/common.ts';
-import { type MarketMakerParams, marketMakerMachine } from '../../machines/strategies/market-maker.ts';
-import { spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
+import { applyVenueClose } from '../../machines/strategies/kit/books.ts';
+import {
+  type MarketMakerParams,
+  marketMakerMachine,
+} from '../../machines/strategies/market-making/machine.ts';
+import { spotFuturesMachine } from '../../machines/strategies/spot-futures/machine.ts';
 import { VirtualClock } from '../../src/clock/clock.ts';
 import { simMarket, venueCollateralHaircuts } from '../../src/exchange/sim/markets.ts';
 import { SimVenue, type VenueEvent } from '../../src/exchange/sim/venue.ts';

@@ -4,7 +4,7 @@ import {
   type CrossArbitrageContext,
   type CrossArbitrageParams,
   crossArbitrageMachine,
-} from '../../machines/strategies/cross-arbitrage.ts';
+} from '../../machines/strategies/cross-arbitrage/machine.ts';
 import { coverage } from './coverage.ts';
 import { filledOrder, markets, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
 

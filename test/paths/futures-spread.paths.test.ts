@@ -4,7 +4,7 @@ import {
   type FuturesSpreadContext,
   type FuturesSpreadParams,
   futuresSpreadMachine,
-} from '../../machines/strategies/futures-spread.ts';
+} from '../../machines/strategies/futures-spread/machine.ts';
 import { coverage } from './coverage.ts';
 import { filledOrder, markets, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
 
@@ -111,6 +111,7 @@ function events(s: AnyMachineSnapshot) {
     quote('sim', PERP, 59_000, t), // A collapses: stop loss for a long A
     { type: 'TIME.TICK', now: T0 + 10_000 },
     { type: 'TIME.TICK', now: T0 + 13 * H },
+    { type: 'FUNDING.RATE', venue: 'sim', symbol: PERP, rate: 0.0001, nextFundingTimestamp: T0 + H, at: t },
     { type: 'FUNDING.PAYMENT', venue: 'sim', symbol: PERP, amount: 3, id: 'fa', timestamp: T0 },
     { type: 'FUNDING.PAYMENT', venue: 'bybit', symbol: PERP, amount: -3, id: 'fb', timestamp: T0 },
     ...(c.stopRequested || c.paused || c.riskBlocked
@@ -174,7 +175,7 @@ describe('futures–futures spread path coverage', () => {
           Math.round(c.legs.legB.position * 100),
           c.quotes.legA ? Math.round(c.quotes.legA.bid) : 0,
           c.quotes.legB ? Math.round(c.quotes.legB.bid) : 0,
-          Math.min(c.stats.samples, 3),
+          Math.min(c.own.stats.samples, 3),
           Math.floor(((c.now || T0) - T0) / 10_000),
           c.stopRequested?.flatten ?? null,
           c.paused,

@@ -6,7 +6,7 @@ import {
   type MarketMakerContext,
   type MarketMakerParams,
   slotKeys,
-} from '../../machines/strategies/market-maker.ts';
+} from '../../machines/strategies/market-making/machine.ts';
 import { coverage } from './coverage.ts';
 import { filledOrder, markets, orderOutput, quote } from './fixtures.ts';
 

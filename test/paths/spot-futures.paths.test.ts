@@ -4,7 +4,7 @@ import {
   type SpotFuturesContext,
   type SpotFuturesParams,
   spotFuturesMachine,
-} from '../../machines/strategies/spot-futures.ts';
+} from '../../machines/strategies/spot-futures/machine.ts';
 import { coverage } from './coverage.ts';
 import { filledOrder, markets, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   type CrossArbitrageContext,
   crossArbitrageMachine,
-} from '../../machines/strategies/cross-arbitrage.ts';
-import { checkStrategyProperty, sharedTolerance } from './strategy-property.ts';
+} from '../../machines/strategies/cross-arbitrage/machine.ts';
+import { checkStrategyProperty, sharedTolerance } from '../../src/testing/property.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
 const SPOT = 'BTC/USDT';

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type FuturesSpreadContext, futuresSpreadMachine } from '../../machines/strategies/futures-spread.ts';
-import { checkStrategyProperty, sharedTolerance } from './strategy-property.ts';
+import {
+  type FuturesSpreadContext,
+  futuresSpreadMachine,
+} from '../../machines/strategies/futures-spread/machine.ts';
+import { checkStrategyProperty, sharedTolerance } from '../../src/testing/property.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
 const PERP = 'BTC/USDT:USDT';

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type MarketMakerContext, marketMakerMachine } from '../../machines/strategies/market-maker.ts';
-import { checkStrategyProperty } from './strategy-property.ts';
+import {
+  type MarketMakerContext,
+  marketMakerMachine,
+} from '../../machines/strategies/market-making/machine.ts';
+import { checkStrategyProperty } from '../../src/testing/property.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
 const SPOT = 'BTC/USDT';

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type SpotFuturesContext, spotFuturesMachine } from '../../machines/strategies/spot-futures.ts';
-import { checkStrategyProperty, sharedTolerance } from './strategy-property.ts';
+import {
+  type SpotFuturesContext,
+  spotFuturesMachine,
+} from '../../machines/strategies/spot-futures/machine.ts';
+import { checkStrategyProperty, sharedTolerance } from '../../src/testing/property.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
 const SPOT = 'BTC/USDT';

@@ -95,6 +95,19 @@ describe.runIf(available)('postgres leases and fencing', () => {
     b.close();
   });
 
+  it('a node claims only the kinds it can run: a user kind it has not loaded waits for a node that has it', () => {
+    const url = freshSchemaUrl('kinds');
+    const a = new PostgresStore({ url, nodeId: 'a', leaseMs: 60_000 });
+    const b = new PostgresStore({ url, nodeId: 'b', leaseMs: 60_000 });
+    a.createStrategy({ ...rec('mine', ['x|A/B']), kind: 'user-carry' }, { own: false });
+    a.createStrategy(rec('builtin', ['x|C/D'], 1001), { own: false });
+    expect(b.claim(10, ['spot-futures', 'futures-spread']).records.map((r) => r.id)).toEqual(['builtin']);
+    expect(b.owned()).toEqual(['builtin']);
+    expect(a.claim(10, ['user-carry']).records.map((r) => r.id)).toEqual(['mine']);
+    a.close();
+    b.close();
+  });
+
   it('a terminal strategy frees its symbol locks; only its owner can free them', () => {
     const url = freshSchemaUrl('term');
     const a = new PostgresStore({ url, nodeId: 'a' });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { StoreIntentJournal } from '../../src/engine/intent-journal.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -95,7 +96,7 @@ describe.each(stores)('%s store contract', (_name, make) => {
     expect(s.archiveIntents(20_000_000)).toBe(1); // only the one an hour before the snapshot
     expect(s.archiveIntents(20_000_000)).toBe(0);
     expect(s.hasIntent('Sold')).toBe(true); // an archived id is still never reused
-    expect(s.intentRequest('Sold')).toEqual(req('Sold'));
+    expect(s.intentOf('Sold')?.request).toEqual(req('Sold'));
     expect(s.intentsFor('a').map((i) => i.request.clientOrderId)).toEqual(['Sold', 'Snear', 'Safter']);
     expect(s.intentsFor('a', 9_000_000).map((i) => i.request.clientOrderId)).toEqual(['Snear', 'Safter']);
     s.close();
@@ -116,9 +117,20 @@ describe.each(stores)('%s store contract', (_name, make) => {
     s.appendIntent({ strategyId: 'a', venue: 'binance', request: req, createdAt: 1 });
     s.appendIntent({ strategyId: 'a', venue: 'binance', request: req, createdAt: 2 });
     expect(s.hasIntent('Sa1ea0')).toBe(true);
-    expect(s.intentRequest('Sa1ea0')).toEqual(req); // the id stays bound to the first request
-    expect(s.intentRequest('Sb9')).toBeUndefined();
+    expect(s.intentOf('Sa1ea0')?.request).toEqual(req); // the id stays bound to the first request
+    expect(s.intentOf('Sb9')).toBeUndefined();
     expect(s.intentsFor('a')).toEqual([{ strategyId: 'a', venue: 'binance', request: req, createdAt: 1 }]);
+    // Through the journal: a re-send's time is kept beside the intent, the first send's too.
+    let now = 50;
+    const journal = new StoreIntentJournal(
+      s,
+      () => 'a',
+      () => now,
+    );
+    expect(journal.intent('Sa1ea0')).toEqual({ request: req, recordedAt: 1, lastSentAt: 1 });
+    now = 70;
+    journal.resending('Sa1ea0');
+    expect(journal.intent('Sa1ea0')).toEqual({ request: req, recordedAt: 1, lastSentAt: 70 });
     s.close();
   });
 

@@ -5,18 +5,13 @@
  * venues — the spot wallet and the futures wallet are separate accounts, as at Binance — so
  * orders really rest, match, partially fill and pay fees.
  *
- * ccxt is pointed at it by rewriting its URLs: `https://api.binance.com/api/v3/order` becomes
- * `http://127.0.0.1:PORT/api.binance.com/api/v3/order` (see `rewriteUrl`), so the original host
- * stays in the path and one server tells spot, futures and their websockets apart.
- *
- * Faults for tests: `faults.rateLimit` answers the next N signed requests with HTTP 429;
- * `faults.timeoutAfterPlace` places the next N orders and never answers; `dropStreams()` closes
- * every websocket.
+ * Built on the fake-exchange kit (fake-exchange/kit.ts): the server for every Binance host, the
+ * URL rewrite, websockets, the request log and the shared faults (rate limits, lost answers,
+ * ids-only answers, dropped streams); this file is Binance's wire format only.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
 import type { Clock } from '../../src/clock/clock.ts';
 import type {
   BookTicker,
@@ -29,6 +24,7 @@ import type {
 } from '../../src/domain/index.ts';
 import { simMarket } from '../../src/exchange/sim/markets.ts';
 import { SimVenue, type VenueEvent } from '../../src/exchange/sim/venue.ts';
+import { FakeExchange, type FakeRequest, VenueAnswer } from './fake-exchange/kit.ts';
 
 export interface FakeBinanceOptions {
   clock: Clock;
@@ -41,15 +37,15 @@ export interface FakeBinanceOptions {
   spotFeeCurrency?: FeeCurrency;
 }
 
-class BinanceError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    msg: string,
-  ) {
-    super(msg);
+/** Binance's refusal: an HTTP status and `{ code, msg }`. */
+class BinanceError extends VenueAnswer {
+  constructor(status: number, code: number, msg: string, headers: Record<string, string> = {}) {
+    super(status, { code, msg }, headers);
   }
 }
+
+/** Binance's client-id rule: a reused id is refused only while the first order rests. */
+const BINANCE_CLIENT_IDS = { refusesReused: 'while-open' } as const;
 
 const SPOT_HOSTS = new Set(['api.binance.com', 'api1.binance.com', 'api2.binance.com', 'api3.binance.com']);
 const FUTURES_HOST = 'fapi.binance.com';
@@ -65,23 +61,14 @@ function binanceStatus(o: Order): string {
   return 'REJECTED';
 }
 
-export class FakeBinance {
+export class FakeBinance extends FakeExchange {
   readonly spot: SimVenue;
   readonly futures: SimVenue;
-  readonly faults = { rateLimit: 0, timeoutAfterPlace: 0 };
-  /** Every signed request: method and path (for tests that check what ccxt called). */
-  readonly requests: string[] = [];
-  /** Every request, signed or not. */
-  readonly allRequests: string[] = [];
-  private server!: Server;
-  private readonly wss = new WebSocketServer({ noServer: true });
-  private readonly sockets = new Set<WebSocket>();
   private readonly listenKeys = new Set<string>();
-  private port = 0;
   private nextUpdateId = 1;
-  private readonly hung: ServerResponse[] = [];
 
   constructor(private readonly opts: FakeBinanceOptions) {
+    super();
     const assets = opts.assets ?? ['BTC', 'ETH'];
     this.spot = new SimVenue({
       name: 'binance',
@@ -90,35 +77,19 @@ export class FakeBinance {
         simMarket('binance', `${a}/USDT`, opts.spotFeeCurrency ? { feeCurrency: opts.spotFeeCurrency } : {}),
       ),
       balances: opts.spotBalances ?? { USDT: 100_000, BTC: 1, ETH: 10 },
+      // newClientOrderId is unique among open orders only.
+      clientIds: BINANCE_CLIENT_IDS,
     });
     this.futures = new SimVenue({
       name: 'binance',
       clock: opts.clock,
       markets: assets.map((a) => simMarket('binance', `${a}/USDT:USDT`)),
       balances: opts.futuresBalances ?? { USDT: 100_000 },
+      clientIds: BINANCE_CLIENT_IDS,
     });
   }
 
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  /** ccxt URL → this server (keeps the original host as the first path segment). */
-  rewriteUrl = (url: string): string =>
-    url.replace(/^(https?|wss?):\/\/([^/]+)/, (_m, proto: string, host: string) => {
-      const h = host.replace(/:\d+$/, '');
-      return `${proto.startsWith('ws') ? 'ws' : 'http'}://127.0.0.1:${this.port}/${h}`;
-    });
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      void this.handle(req, res);
-    });
-    this.server.on('upgrade', (req, socket, head) => {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, req.url ?? '/'));
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
+  protected started(): void {
     // Order updates of both wallets go to the user streams.
     this.spot.subscribeOrders((o) => this.pushOrder('spot', o));
     this.futures.subscribeOrders((o) => this.pushOrder('futures', o));
@@ -137,67 +108,43 @@ export class FakeBinance {
     venue.onBookTicker({ symbol, bid, ask, bidSize: size, askSize: size, timestamp: this.opts.clock.now() });
   }
 
-  /** Close every websocket (clients must reconnect and resubscribe). */
-  dropStreams(): void {
-    for (const s of this.sockets) s.terminate();
-    this.sockets.clear();
-  }
-
-  async close(): Promise<void> {
-    for (const r of this.hung) r.destroy();
-    this.dropStreams();
-    this.wss.close();
-    await new Promise<void>((r) => this.server.close(() => r()));
+  protected disposed(): void {
     this.spot.dispose();
     this.futures.dispose();
   }
 
   // ── HTTP ────────────────────────────────────────────────────────────────────────────────────
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const u = new URL(req.url ?? '/', 'http://x');
-    const [, host, ...rest] = u.pathname.split('/');
-    const path = `/${rest.join('/')}`;
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    const query = req.method === 'GET' || req.method === 'DELETE' ? u.search.slice(1) : body;
+  protected route(r: FakeRequest): unknown {
+    const query = r.method === 'GET' || r.method === 'DELETE' ? r.rawQuery : r.body;
     const params = Object.fromEntries(new URLSearchParams(query));
-    try {
-      const market = SPOT_HOSTS.has(host ?? '') ? 'spot' : host === FUTURES_HOST ? 'futures' : undefined;
-      if (!market) throw new BinanceError(404, -1000, `unknown host ${host}`);
-      const key = `${req.method} ${path}`;
-      this.allRequests.push(key);
-      const signed = 'signature' in params;
-      if (signed || path.endsWith('listenKey') || path.endsWith('userDataStream'))
-        this.authenticate(req, query, signed);
-      if (signed) {
-        this.requests.push(key);
-        if (this.faults.rateLimit > 0) {
-          this.faults.rateLimit--;
-          res.setHeader('Retry-After', '1');
-          throw new BinanceError(
+    const market = SPOT_HOSTS.has(r.host) ? 'spot' : r.host === FUTURES_HOST ? 'futures' : undefined;
+    if (!market) throw new BinanceError(404, -1000, `unknown host ${r.host}`);
+    const key = `${r.method} ${r.path}`;
+    const signed = 'signature' in params;
+    if (signed || r.path.endsWith('listenKey') || r.path.endsWith('userDataStream'))
+      this.authenticate(r, query, signed);
+    if (signed)
+      this.signedRequest(
+        key,
+        () =>
+          new BinanceError(
             429,
             -1003,
             'Too many requests; current limit of IP is 1200 requests per minute.',
-          );
-        }
-      }
-      const answer =
-        market === 'spot' ? this.spotRoute(key, params, res) : this.futuresRoute(key, params, res);
-      if (answer === HUNG) return;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer));
-    } catch (e) {
-      const err =
-        e instanceof BinanceError
-          ? e
-          : new BinanceError(400, -1000, (e as Error).message ?? 'An unknown error occurred');
-      res.writeHead(err.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ code: err.code, msg: err.message }));
-    }
+            {
+              'Retry-After': '1',
+            },
+          ),
+      );
+    return market === 'spot' ? this.spotRoute(key, params, r.res) : this.futuresRoute(key, params, r.res);
   }
 
-  private authenticate(req: IncomingMessage, query: string, signed: boolean): void {
+  protected errorAnswer(e: Error): VenueAnswer {
+    return new BinanceError(400, -1000, e.message ?? 'An unknown error occurred');
+  }
+
+  private authenticate(req: FakeRequest, query: string, signed: boolean): void {
     if (req.headers['x-mbx-apikey'] !== this.opts.apiKey)
       throw new BinanceError(401, -2015, 'Invalid API-key, IP, or permissions for action.');
     if (!signed) return;
@@ -648,10 +595,26 @@ export class FakeBinance {
     } catch (e) {
       throw this.translate(e as Error, kind);
     }
-    if (this.faults.timeoutAfterPlace > 0) {
-      this.faults.timeoutAfterPlace--;
-      this.hung.push(res); // placed; the answer never comes
-      return HUNG;
+    return this.answerPlacement(res, () => this.placementAnswer(order, p, kind));
+  }
+
+  /** `newOrderRespType=ACK` (or the ackOnly fault): ids only; otherwise the order (spot: with its fills). */
+  private placementAnswer(order: Order, p: Record<string, string>, kind: 'spot' | 'futures'): unknown {
+    if (this.takeAckOnly() || p.newOrderRespType === 'ACK') {
+      return kind === 'spot'
+        ? {
+            symbol: p.symbol,
+            orderId: Number(order.id),
+            orderListId: -1,
+            clientOrderId: order.clientOrderId,
+            transactTime: order.timestamp,
+          }
+        : {
+            orderId: Number(order.id),
+            symbol: p.symbol,
+            clientOrderId: order.clientOrderId,
+            updateTime: order.timestamp,
+          };
     }
     return kind === 'spot'
       ? { ...this.spotOrder(order), transactTime: order.timestamp, fills: this.spotFills(order) }
@@ -786,26 +749,20 @@ export class FakeBinance {
     { kind: 'market' | 'user' | 'wsapi'; host: string; streams: Set<string> }
   >();
 
-  private onSocket(ws: WebSocket, url: string): void {
-    const u = new URL(url, 'http://x');
-    const [, host, ...rest] = u.pathname.split('/');
-    const path = rest.join('/');
-    this.sockets.add(ws);
-    ws.on('close', () => {
-      this.sockets.delete(ws);
-      this.subs.delete(ws);
-    });
+  protected onSocket(ws: WebSocket, host: string, fullPath: string, query: URLSearchParams): void {
+    const path = fullPath.slice(1);
+    ws.on('close', () => this.subs.delete(ws));
     if (path.startsWith('ws-api/')) {
-      this.subs.set(ws, { kind: 'wsapi', host: host ?? '', streams: new Set() });
+      this.subs.set(ws, { kind: 'wsapi', host, streams: new Set() });
       ws.on('message', (d) => this.onWsApi(ws, String(d)));
       return;
     }
-    const listenKey = path.startsWith('ws/') ? path.slice(3) : (u.searchParams.get('listenKey') ?? '');
+    const listenKey = path.startsWith('ws/') ? path.slice(3) : (query.get('listenKey') ?? '');
     if (listenKey && this.listenKeys.has(listenKey)) {
-      this.subs.set(ws, { kind: 'user', host: host ?? '', streams: new Set() });
+      this.subs.set(ws, { kind: 'user', host, streams: new Set() });
       return;
     }
-    this.subs.set(ws, { kind: 'market', host: host ?? '', streams: new Set() });
+    this.subs.set(ws, { kind: 'market', host, streams: new Set() });
     ws.on('message', (d) => {
       const m = JSON.parse(String(d)) as { method: string; params?: string[]; id: number };
       const s = this.subs.get(ws)!;
@@ -1039,5 +996,3 @@ export class FakeBinance {
     });
   }
 }
-
-const HUNG = Symbol('hung');

@@ -79,7 +79,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   const from = timeFlag('from', values.from);
   const to = timeFlag('to', values.to);
   if (from !== undefined && to !== undefined && to <= from) throw new UsageError('--to must be after --from');
-  const { config } = loadCommandConfig(values.config);
+  const { config } = await loadCommandConfig(values.config);
   const csv = values.data ?? (config.marketData.source === 'csv' ? config.marketData.quotes : undefined);
   const md = config.marketData.source === 'synthetic' ? config.marketData : undefined;
   const estRows = csv ? estimateRows(csv) : 0;

@@ -19,7 +19,7 @@ export async function cleanupCommand(argv: string[]): Promise<number> {
     strict: true,
   });
   const hours = numFlag('max-age-hours', values['max-age-hours'], 168, 0);
-  const { url, store } = openExistingStore(values);
+  const { url, store } = await openExistingStore(values);
   try {
     const deleted = store.cleanup(Date.now() - hours * 3_600_000);
     if (values.json) process.stdout.write(`${JSON.stringify({ store: url, deleted })}\n`);

@@ -30,7 +30,7 @@ export async function killCommand(argv: string[]): Promise<number> {
     throw new UsageError(`kill: unexpected argument ${positionals[0]} (it acts on every strategy)`);
   const waitS = numFlag('wait-s', values['wait-s'], 10, 0);
   const command = values.flatten ? 'kill-flatten' : 'kill';
-  const { url, store } = openOperatorStore(values);
+  const { url, store } = await openOperatorStore(values);
   try {
     const active = store
       .listAll()

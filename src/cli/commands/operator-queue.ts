@@ -15,8 +15,8 @@ export const operatorFlags = {
 } as const satisfies ParseArgsConfig['options'];
 
 /** The engine's store; an in-memory one belongs to one process, so no command can reach it. */
-export function openOperatorStore(values: Parameters<typeof openExistingStore>[0]) {
-  const opened = openExistingStore(values);
+export async function openOperatorStore(values: Parameters<typeof openExistingStore>[0]) {
+  const opened = await openExistingStore(values);
   if (opened.url === 'memory') {
     opened.store.close();
     throw new UsageError(

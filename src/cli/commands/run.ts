@@ -162,7 +162,7 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     },
     strict: true,
   });
-  const { config, file } = loadCommandConfig(values.config, {
+  const { config, file } = await loadCommandConfig(values.config, {
     store: values.store,
     dataDir: values['data-dir'],
   });

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import type { Attention } from '../../../machines/strategies/common.ts';
+import type { Attention } from '../../../machines/strategies/kit/attention.ts';
+import { stateName } from '../../../machines/strategies/kit/state-name.ts';
+import { STRATEGY_KINDS } from '../../config/kinds.ts';
 import { attentionView, liveOrders, storedHalt } from '../../engine/engine.ts';
 import { strategyFigures } from '../../engine/figures.ts';
-import { STRATEGY_KINDS } from '../../engine/registry.ts';
 import { isLeasedStore } from '../../store/leases.ts';
 import { redactUrl } from '../../store/postgres/store.ts';
-import { stateName } from '../../util/state-name.ts';
 import { renderStatusTable, type StatusRow } from '../status-table.ts';
 import { openExistingStore, storeFlags, storeFlagsHelp } from './store-flags.ts';
 
@@ -27,7 +27,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     options: { ...storeFlags, all: { type: 'boolean' }, json: { type: 'boolean' } },
     strict: true,
   });
-  const { url, store } = openExistingStore(values);
+  const { url, store } = await openExistingStore(values, { loadKinds: true });
   try {
     const { records, unreadable } = store.listAll();
     const owners = isLeasedStore(store) ? store.owners() : undefined;
@@ -48,6 +48,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
           openOrders: snap ? liveOrders(snap) : [],
           ...(owners?.[r.id] ? { node: owners[r.id]!.node, leaseUntil: owners[r.id]!.leaseUntil } : {}),
           ...(figures ?? {}),
+          // Its kind's module is not loaded (pass the config that names it): no figures, said so.
+          ...(kind ? {} : { kindNotLoaded: true }),
           ...(snap?.context?.attention ? { attention: attentionView(snap.context.attention) } : {}),
           ...(halted ? { halted } : {}),
         };
@@ -75,6 +77,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
       cycles: s.cycles,
       attention: s.attention,
       note:
+        ('kindNotLoaded' in s
+          ? `kind ${s.kind} not loaded (pass --config with its module): no figures; `
+          : '') +
         (s.halted ? `halted: ${s.halted} (statearb strategy resolve ${s.id} once dealt with); ` : '') +
         `last saved ${new Date(s.updatedAt).toISOString()}` +
         (s.node !== undefined

@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { KIND_SUMMARIES, PARAMS_SCHEMAS, type StrategyKindName } from '../../config/strategy-params.ts';
-import { STRATEGY_KINDS } from '../../engine/registry.ts';
+import type { AnyStrategyKind } from '../../../machines/strategies/index.ts';
+import { STRATEGY_KINDS } from '../../config/kinds.ts';
+import { readConfigFile } from '../../config/load.ts';
+import { loadStrategyPlugins } from '../../config/plugins.ts';
 import { UsageError } from '../args.ts';
 
 export const strategiesHelp = `statearb strategies — the strategy kinds and their parameters
 
-Usage: statearb strategies [KIND] [--json]
+Usage: statearb strategies [KIND] [--json] [--config FILE]
 
-  KIND                    one kind only (spot-futures, futures-spread, market-making, cross-arbitrage)
-  --json                  JSON Schema (draft 2020-12) of each kind's params`;
+  KIND                    one kind only (${Object.keys(STRATEGY_KINDS).join(', ')}, or your own)
+  --json                  JSON Schema (draft 2020-12) of each kind's params
+  --config FILE           also the kinds of the strategy modules this config names`;
 
 interface FieldDoc {
   name: string;
@@ -31,11 +34,11 @@ function typeOf(p: Record<string, unknown>): string {
   return bounds.length ? `${t} ${bounds.join(', ')}` : t;
 }
 
-export function paramsJsonSchema(kind: StrategyKindName): Record<string, unknown> {
-  return z.toJSONSchema(PARAMS_SCHEMAS[kind], { io: 'input' }) as Record<string, unknown>;
+export function paramsJsonSchema(kind: AnyStrategyKind): Record<string, unknown> {
+  return z.toJSONSchema(kind.paramsSchema, { io: 'input' }) as Record<string, unknown>;
 }
 
-export function paramFields(kind: StrategyKindName): FieldDoc[] {
+export function paramFields(kind: AnyStrategyKind): FieldDoc[] {
   const schema = paramsJsonSchema(kind) as {
     properties: Record<string, Record<string, unknown>>;
     required?: string[];
@@ -52,24 +55,26 @@ export function paramFields(kind: StrategyKindName): FieldDoc[] {
 export async function strategiesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' } },
+    options: { json: { type: 'boolean' }, config: { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
-  const kinds = Object.keys(PARAMS_SCHEMAS) as StrategyKindName[];
-  const chosen = positionals.length > 0 ? positionals : kinds;
-  for (const k of chosen)
-    if (!kinds.includes(k as StrategyKindName))
-      throw new UsageError(`unknown strategy kind "${k}"; known: ${kinds.join(', ')}`);
+  if (values.config) await loadStrategyPlugins(readConfigFile(values.config), values.config);
+  const kinds = Object.keys(STRATEGY_KINDS);
+  const chosen = (positionals.length > 0 ? positionals : kinds).map((k) => {
+    const kind = STRATEGY_KINDS[k];
+    if (!kind) throw new UsageError(`unknown strategy kind "${k}"; known: ${kinds.join(', ')}`);
+    return kind;
+  });
   if (values.json) {
     const out = Object.fromEntries(
       chosen.map((k) => [
-        k,
+        k.kind,
         {
-          summary: KIND_SUMMARIES[k as StrategyKindName],
-          machineVersion: STRATEGY_KINDS[k]!.version,
-          states: Object.keys(STRATEGY_KINDS[k]!.machine.root.states),
-          params: paramsJsonSchema(k as StrategyKindName),
+          summary: k.summary,
+          machineVersion: k.version,
+          states: Object.keys(k.machine.root.states),
+          params: paramsJsonSchema(k),
         },
       ]),
     );
@@ -77,13 +82,13 @@ export async function strategiesCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const blocks = chosen.map((k) => {
-    const fields = paramFields(k as StrategyKindName);
+    const fields = paramFields(k);
     const w = Math.max(...fields.map((f) => f.name.length));
     const lines = fields.map(
       (f) =>
         `  ${f.name.padEnd(w)}  ${f.required ? '(required) ' : ''}${f.type}${f.default !== undefined ? `, default ${JSON.stringify(f.default)}` : ''}\n  ${' '.repeat(w)}  ${f.description}`,
     );
-    return `${k} — ${KIND_SUMMARIES[k as StrategyKindName]}\n  states: ${Object.keys(STRATEGY_KINDS[k]!.machine.root.states).join(', ')}\n${lines.join('\n')}`;
+    return `${k.kind} — ${k.summary}\n  states: ${Object.keys(k.machine.root.states).join(', ')}\n${lines.join('\n')}`;
   });
   process.stdout.write(`${blocks.join('\n\n')}\n`);
   return 0;

@@ -45,7 +45,7 @@ export async function strategyCommand(argv: string[]): Promise<number> {
   const waitS = numFlag('wait-s', values['wait-s'], 10, 0);
   const command: OperatorCommandName =
     what === 'stop' ? (values.flatten ? 'stop-flatten' : 'stop') : (what as OperatorCommandName);
-  const { url, store } = openOperatorStore(values);
+  const { url, store } = await openOperatorStore(values);
   try {
     const rec = store.get(id);
     if (!rec) throw new UsageError(`strategy ${id} is not in ${url}`);

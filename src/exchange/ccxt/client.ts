@@ -10,7 +10,7 @@ import {
   type AccountEvent,
   type Balances,
   type BookTicker,
-  type ExchangeError,
+  ExchangeError,
   type Fill,
   type FundingPayment,
   type FundingRate,
@@ -18,17 +18,19 @@ import {
   type Market,
   NetworkError,
   type Order,
+  OrderNotFound,
   type OrderRef,
   type OrderRequest,
   type Position,
   RateLimitExceeded,
   RequestTimeout,
 } from '../../domain/index.ts';
-import type { ExchangeClient, StreamSink, Subscription } from '../port.ts';
-import { toBalances, toFill, toMarket, toOrder, toPosition } from './convert.ts';
+import type { ExchangeClient, SendOptions, StreamSink, Subscription, VenueCapabilities } from '../port.ts';
+import { orderBookTop, tickerTop, toBalances, toFill, toMarket, toOrder, toPosition } from './convert.ts';
 import { fromCcxtError } from './errors.ts';
 import type { RateBudget } from './rate-budget.ts';
 import { venueCloseEvent, venueCloseKind } from './venue-closes.ts';
+import { type CcxtVenueProfile, PRE_SEND_LIMIT_MS, venueProfile } from './venues.ts';
 
 export interface CcxtClientLogger {
   warn(obj: object, msg: string): void;
@@ -39,6 +41,8 @@ export interface CcxtClientOptions {
   venue: string;
   /** A configured ccxt pro instance (keys, sandbox or demo, options). */
   exchange: Exchange;
+  /** What the venue's API does about orders (venues.ts); default: its exchange id's profile. */
+  profile?: CcxtVenueProfile;
   /** The account's shared request budget. */
   budget: RateBudget;
   /** A book stream silent this long is presumed dead: reported, and its socket dropped. */
@@ -58,14 +62,17 @@ export interface CcxtClientOptions {
   assetPrices?: Record<string, number>;
 }
 
-/** How each venue finds an order by the client id it was placed with (ccxt's unified name first). */
-function clientIdParams(exchangeId: string, clientOrderId: string): Record<string, string> {
-  if (exchangeId.startsWith('bybit')) return { orderLinkId: clientOrderId };
-  if (exchangeId.startsWith('okx')) return { clOrdId: clientOrderId };
-  return { clientOrderId };
-}
-
 const SILENT: CcxtClientLogger = { warn() {} };
+/** How far back a venue's finished orders are searched for a client id, when its journal time is unknown. */
+const FINISHED_SEARCH_MS = 7 * 86_400_000;
+/** Before the journal time: clocks differ. */
+const FINISHED_SEARCH_MARGIN_MS = 60_000;
+/** One page of finished orders: a full one that lacks the id proves nothing. */
+const FINISHED_PAGE = 1_000;
+/** A venue's answer to setting the margin mode it has (Binance -4046 "No need to change margin type"…). */
+const MARGIN_MODE_UNCHANGED = /no need to change|already/i;
+/** A venue's answer to setting the leverage it has (Bybit 110043 "leverage not modified"). */
+const LEVERAGE_UNCHANGED = /"retCode":\s*110043\b/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class CcxtExchangeClient implements ExchangeClient {
@@ -76,6 +83,7 @@ export class CcxtExchangeClient implements ExchangeClient {
   private readonly readRetries: number;
   private readonly fillTries: number;
   private readonly log: CcxtClientLogger;
+  private readonly profile: CcxtVenueProfile;
   private readonly markets = new Map<string, Market>();
   private readonly lastBook = new Map<string, BookTicker>();
   /** Fee assets' prices asked of the venue, by ASSET/QUOTE, with when. */
@@ -83,8 +91,11 @@ export class CcxtExchangeClient implements ExchangeClient {
   /** Market types present (spot, swap, future): user streams and open orders are per type. */
   private readonly types = new Set<string>();
   private agentLoaded = false;
-  /** Subscribers of the order stream and of the venue's own closes (one reader per type serves both). */
-  private readonly orderSinks = new Set<StreamSink<Order>>();
+  /**
+   * Subscribers of the order streams, each with the market type it reads (undefined: all), and
+   * of the venue's own closes: one reader per type serves both.
+   */
+  private readonly orderSinks = new Map<StreamSink<Order>, string | undefined>();
   private readonly closeSinks = new Set<StreamSink<AccountEvent>>();
   private readonly orderReaders = new Set<string>();
   private readonly closesSeen = new Set<string>();
@@ -97,6 +108,11 @@ export class CcxtExchangeClient implements ExchangeClient {
     this.readRetries = opts.readRetries ?? 3;
     this.fillTries = opts.fillFetchTries ?? 3;
     this.log = opts.logger ?? SILENT;
+    this.profile = opts.profile ?? venueProfile(this.ex.id);
+  }
+
+  get capabilities(): VenueCapabilities {
+    return this.profile.capabilities;
   }
 
   /** The ccxt instance (tests, and venue-specific calls the port does not cover). */
@@ -159,21 +175,7 @@ export class CcxtExchangeClient implements ExchangeClient {
     if (!(m.limits.cost.min > 0)) return;
     let price = req.price;
     if (price === undefined) {
-      let book = this.lastBook.get(m.symbol);
-      if (!book || Date.now() - book.timestamp > 5_000) {
-        const b = await this.read('fetchOrderBook', () => this.ex.fetchOrderBook(m.symbol, 5));
-        const bid = b.bids[0];
-        const ask = b.asks[0];
-        if (bid?.[0] && ask?.[0])
-          book = {
-            symbol: m.symbol,
-            bid: bid[0],
-            ask: ask[0],
-            bidSize: bid[1] ?? 0,
-            askSize: ask[1] ?? 0,
-            timestamp: Date.now(),
-          };
-      }
+      const book = await this.book(m).catch(() => undefined);
       price = book ? (req.side === 'buy' ? book.ask : book.bid) : undefined;
     }
     if (price === undefined) return;
@@ -185,6 +187,66 @@ export class CcxtExchangeClient implements ExchangeClient {
       );
   }
 
+  /** The top of book: the stream's last if fresh, else the venue's current one. */
+  private async book(m: Market): Promise<BookTicker> {
+    const last = this.lastBook.get(m.symbol);
+    if (last && Date.now() - last.timestamp <= 5_000) return last;
+    const b = await this.read('fetchOrderBook', () => this.ex.fetchOrderBook(m.symbol, 5));
+    const top = orderBookTop(m.symbol, b, Date.now());
+    if (!top) throw new NetworkError(`${this.venue} ${m.symbol}: the book is empty`);
+    return top;
+  }
+
+  /** The venue's parameter naming an order by our client id. */
+  private byClientId(clientOrderId: string): Record<string, string> {
+    return { [this.profile.clientIdParam]: clientOrderId };
+  }
+
+  /** An order by the venue's id or by our client id, as ccxt answers for it. */
+  private fetchRaw(ref: OrderRef, m: Market): Promise<CcxtOrder> {
+    if ('id' in ref) return this.read('fetchOrder', () => this.ex.fetchOrder(ref.id, m.symbol));
+    if (this.profile.lookupByClientId === 'recentOrdersList')
+      return this.listedByClientId(ref.clientOrderId, m);
+    return this.read('fetchOrder', () =>
+      this.ex.fetchOrder(undefined as unknown as string, m.symbol, this.byClientId(ref.clientOrderId)),
+    );
+  }
+
+  /**
+   * By client id from the venue's order list filtered by it (Bybit's /order/realtime: the open
+   * orders and the latest finished ones): none is not found, two under one id are for a person.
+   */
+  private async listedByClientId(clientOrderId: string, m: Market): Promise<CcxtOrder> {
+    const listed = await this.read('fetchOpenOrders', () =>
+      this.ex.fetchOpenOrders(m.symbol, undefined, undefined, this.byClientId(clientOrderId)),
+    );
+    // The venue ranks the client id above the symbol: another market's order under it is not this one.
+    const match = this.onlyOrderUnder(
+      clientOrderId,
+      listed.filter((o) => o.symbol === m.symbol),
+    );
+    if (!match)
+      throw new OrderNotFound(`${this.venue} ${m.symbol}: no order with client id ${clientOrderId}`);
+    return match;
+  }
+
+  /** The one order among `orders` under our client id; two are a reuse the venue accepted, for a person. */
+  private onlyOrderUnder(clientOrderId: string, orders: CcxtOrder[]): CcxtOrder | undefined {
+    const matches = orders.filter((o) => this.clientIdOf(o) === clientOrderId);
+    if (new Set(matches.map((o) => String(o.id))).size > 1)
+      throw new ExchangeError(
+        `${this.venue}: ${matches.length} orders under client id ${clientOrderId} (the venue accepted a reused id): resolve by hand`,
+      );
+    return matches[0];
+  }
+
+  /** Our client id in a venue's answer, without the prefix the venue puts before it (Gate's `t-`). */
+  private clientIdOf(o: CcxtOrder): string | undefined {
+    const raw = o.clientOrderId;
+    const prefix = this.profile.clientIdPrefix;
+    return raw && prefix && raw.startsWith(prefix) ? raw.slice(prefix.length) : raw;
+  }
+
   private orderParams(m: Market, req: OrderRequest): Record<string, unknown> {
     const p: Record<string, unknown> = { clientOrderId: req.clientOrderId };
     if (req.timeInForce === 'PO') p.postOnly = true;
@@ -193,10 +255,28 @@ export class CcxtExchangeClient implements ExchangeClient {
     return p;
   }
 
-  async createOrder(req: OrderRequest): Promise<Order> {
+  async createOrder(req: OrderRequest, opts: SendOptions = {}): Promise<Order> {
+    const calledAt = Date.now();
     const m = this.market(req.symbol);
     await this.checkMinNotional(m, req);
+    // A venue that sizes a spot market buy in quote (Gate) gets the ask to convert at: ccxt sends
+    // amount × price as the budget, and the fills say what it bought.
+    const price =
+      req.price ??
+      (this.profile.marketBuyInQuote && m.type === 'spot' && req.type === 'market' && req.side === 'buy'
+        ? (await this.book(m)).ask
+        : undefined);
     await this.budget.ready();
+    // What waited here is not sent: a stopped strategy's order, and one held so long that the
+    // time it was journalled no longer bounds when it can land (venues.ts: PRE_SEND_LIMIT_MS).
+    if (opts.signal?.aborted)
+      throw new ExchangeError(`${this.venue}: ${req.clientOrderId} not sent: its strategy stopped`);
+    const waited = Date.now() - calledAt;
+    if (waited > PRE_SEND_LIMIT_MS)
+      throw new RateLimitExceeded(
+        `${this.venue}: ${req.clientOrderId} not sent: it waited ${waited} ms for the account's budget (limit ${PRE_SEND_LIMIT_MS} ms)`,
+        0,
+      );
     let o: CcxtOrder;
     try {
       o = await this.ex.createOrder(
@@ -204,7 +284,7 @@ export class CcxtExchangeClient implements ExchangeClient {
         req.type,
         req.side,
         req.amount,
-        req.price,
+        price,
         this.orderParams(m, req),
       );
       this.budget.ok();
@@ -214,46 +294,93 @@ export class CcxtExchangeClient implements ExchangeClient {
       throw err;
     }
     try {
-      return await this.withFills(o, m, req.clientOrderId);
+      return await this.withFills(await this.withState(o, m, req.clientOrderId), m, req.clientOrderId);
     } catch (e) {
-      // Placed, but its fills could not be read: the caller asks again by client id.
+      // Placed, but its state or fills could not be read: the caller asks again by client id.
       throw new RequestTimeout(
-        `${this.venue}: order ${req.clientOrderId} placed, its fills not readable yet (${(e as Error).message})`,
+        `${this.venue}: order ${req.clientOrderId} placed, its state not readable yet (${(e as Error).message})`,
       );
     }
   }
 
+  /**
+   * An answer with ids only (no status: MEXC spot, Bybit and OKX answer every new order so, and
+   * Binance when asked for ACK) says nothing about the order's state — it may rest, or have
+   * filled. It is never read as an order that ended unfilled: the order is fetched by its
+   * exchange id (then by client id) first.
+   */
+  private async withState(o: CcxtOrder, m: Market, clientOrderId: string | undefined): Promise<CcxtOrder> {
+    if (o.status && this.profile.placeAnswer === 'full') return o;
+    const byId = o.id ? String(o.id) : undefined;
+    const fetched = await this.fetchRaw(byId ? { id: byId } : { clientOrderId: clientOrderId ?? '' }, m);
+    if (!fetched.status)
+      throw new NetworkError(
+        `${this.venue}: order ${byId ?? clientOrderId} has no status in the venue's answer`,
+      );
+    return fetched;
+  }
+
   async cancelOrder(ref: OrderRef, symbol: string): Promise<Order> {
     const m = this.market(symbol);
+    const prefix = this.profile.clientIdPrefix;
     const o = await this.read('cancelOrder', () =>
       'id' in ref
         ? this.ex.cancelOrder(ref.id, m.symbol)
-        : this.ex.cancelOrder(
-            undefined as unknown as string,
-            m.symbol,
-            clientIdParams(this.ex.id, ref.clientOrderId),
-          ),
+        : prefix
+          ? // The venue takes its prefixed client id as the order's id (Gate: orders/t-…).
+            this.ex.cancelOrder(`${prefix}${ref.clientOrderId}`, m.symbol)
+          : this.ex.cancelOrder(undefined as unknown as string, m.symbol, this.byClientId(ref.clientOrderId)),
     );
-    return this.withFills(o, m, 'clientOrderId' in ref ? ref.clientOrderId : undefined);
+    const cid = 'clientOrderId' in ref ? ref.clientOrderId : undefined;
+    return this.withFills(await this.withState(o, m, cid), m, cid);
   }
 
   async fetchOrder(ref: OrderRef, symbol: string): Promise<Order> {
     const m = this.market(symbol);
-    const o = await this.read('fetchOrder', () =>
-      'id' in ref
-        ? this.ex.fetchOrder(ref.id, m.symbol)
-        : this.ex.fetchOrder(
-            undefined as unknown as string,
-            m.symbol,
-            clientIdParams(this.ex.id, ref.clientOrderId),
-          ),
-    );
+    let o: CcxtOrder;
+    try {
+      o = await this.fetchRaw(ref, m);
+    } catch (e) {
+      if (!(e instanceof OrderNotFound) || 'id' in ref || this.profile.findsFinishedByClientId) throw e;
+      o = await this.findFinished(m, ref, e);
+    }
     return this.withFills(o, m, 'clientOrderId' in ref ? ref.clientOrderId : undefined);
+  }
+
+  /**
+   * A venue that finds orders by client id only while they rest (Gate spot; Gate futures a
+   * minute after they end): its finished orders carry the id — searched from when the order was
+   * journalled (or the last week, when that is not known). Not found only when the venue
+   * listed everything since: a full page without it is unknown, and so are two orders under the
+   * one id (a reuse the venue accepted): neither may be taken for "never placed".
+   */
+  private async findFinished(
+    m: Market,
+    ref: { clientOrderId: string; placedAfter?: number },
+    notFound: OrderNotFound,
+  ): Promise<CcxtOrder> {
+    const call = this.profile.finishedOrders ?? 'fetchClosedOrders';
+    const page = this.profile.finishedPage ?? FINISHED_PAGE;
+    const since =
+      ref.placedAfter !== undefined
+        ? ref.placedAfter - FINISHED_SEARCH_MARGIN_MS
+        : Date.now() - FINISHED_SEARCH_MS;
+    const filter = this.profile.historyFiltersByClientId ? this.byClientId(ref.clientOrderId) : {};
+    const finished = await this.read(call, () => this.ex[call](m.symbol, since, page, filter));
+    const match = this.onlyOrderUnder(ref.clientOrderId, finished);
+    if (match) return match;
+    if (finished.length >= page)
+      throw new NetworkError(
+        `${this.venue}: ${ref.clientOrderId} not among the ${finished.length} finished orders listed since ${new Date(since).toISOString()}, and there are more: unknown`,
+      );
+    throw notFound;
   }
 
   async fetchOpenOrders(symbol?: string): Promise<Order[]> {
     const raw: CcxtOrder[] = [];
     if (symbol) raw.push(...(await this.read('fetchOpenOrders', () => this.ex.fetchOpenOrders(symbol))));
+    else if (this.profile.openOrdersInOneList)
+      raw.push(...(await this.read('fetchOpenOrders', () => this.ex.fetchOpenOrders())));
     else
       for (const type of this.types)
         raw.push(
@@ -275,7 +402,7 @@ export class CcxtExchangeClient implements ExchangeClient {
    * filtered to this order and de-duplicated by trade id.
    */
   private async withFills(o: CcxtOrder, m: Market, clientOrderId: string | undefined): Promise<Order> {
-    const cid = o.clientOrderId ?? clientOrderId ?? '';
+    const cid = this.clientIdOf(o) ?? clientOrderId ?? '';
     const filled = o.filled ?? 0;
     const byId = new Map<string, Fill>();
     for (const t of (o.trades ?? []) as Trade[]) if (t.id) byId.set(String(t.id), toFill(t, m, cid, o.side));
@@ -288,15 +415,22 @@ export class CcxtExchangeClient implements ExchangeClient {
         );
       if (attempt > 0) await sleep(100 * 2 ** attempt);
       const trades = await this.read('fetchMyTrades', () =>
-        this.ex.fetchMyTrades(m.symbol, o.timestamp ? o.timestamp - 60_000 : undefined, undefined, {
-          orderId: o.id,
-        }),
+        this.ex.fetchMyTrades(
+          m.symbol,
+          o.timestamp ? o.timestamp - 60_000 : undefined,
+          this.profile.tradesPage,
+          {
+            [this.profile.tradesOrderParam]: o.id,
+          },
+        ),
       );
       for (const t of trades)
         if (String(t.order) === String(o.id) && t.id) byId.set(String(t.id), toFill(t, m, cid, o.side));
     }
     const fills = await Promise.all([...byId.values()].map((f) => this.valueFee(f, m)));
-    const order = toOrder({ ...o, clientOrderId: cid } as CcxtOrder, m, fills);
+    const quoteSized =
+      Boolean(this.profile.marketBuyInQuote) && m.type === 'spot' && o.type === 'market' && o.side === 'buy';
+    const order = toOrder({ ...o, clientOrderId: cid } as CcxtOrder, m, fills, quoteSized);
     return order;
   }
 
@@ -335,8 +469,8 @@ export class CcxtExchangeClient implements ExchangeClient {
   }
 
   async fetchBalance(): Promise<Balances> {
-    // Binance keeps spot and futures in separate wallets: one request each, summed per asset.
-    const types = this.ex.id === 'binance' ? [...this.types].filter((t) => t !== 'future') : [undefined];
+    // Spot and futures in separate wallets (Binance, Gate): one request each, summed per asset.
+    const types = this.profile.walletPerType ? [...this.types].filter((t) => t !== 'future') : [undefined];
     const out: Balances = {};
     for (const type of types.length > 0 ? types : [undefined]) {
       const b = toBalances(await this.read('fetchBalance', () => this.ex.fetchBalance(type ? { type } : {})));
@@ -373,27 +507,41 @@ export class CcxtExchangeClient implements ExchangeClient {
   }
 
   async fetchFundingHistory(symbol: string, since?: number): Promise<FundingPayment[]> {
-    const rows = await this.read('fetchFundingHistory', () => this.ex.fetchFundingHistory(symbol, since));
+    // A venue that answers a bounded span from `since` (Bybit: 7 days) answers nothing for an
+    // older one: ask from the oldest it keeps, page by page.
+    const window = this.profile.fundingHistoryWindowMs;
+    const from = window !== undefined ? Math.max(since ?? 0, Date.now() - window + 60_000) : since;
+    const rows = await this.read('fetchFundingHistory', () =>
+      this.ex.fetchFundingHistory(symbol, from, undefined, window !== undefined ? { paginate: true } : {}),
+    );
+    const sign = this.profile.fundingSignedAsFee ? -1 : 1;
     return rows.map((r) => ({
       id: String(r.id ?? `${symbol}-${r.timestamp}`),
       symbol,
-      amount: r.amount ?? 0,
+      // Received is positive; a venue that signs funding as a fee says paid is.
+      amount: sign * (r.amount ?? 0),
       // The venue's income history does not carry the rate that produced a payment.
       rate: 0,
       timestamp: r.timestamp ?? 0,
     }));
   }
 
+  /** The leverage of a derivative symbol; the venue's "already so" answer counts as done. */
   async setLeverage(symbol: string, leverage: number): Promise<void> {
-    await this.read('setLeverage', () => this.ex.setLeverage(leverage, symbol));
+    await this.setting('setLeverage', LEVERAGE_UNCHANGED, () => this.ex.setLeverage(leverage, symbol));
   }
 
   /** Cross or isolated margin for a derivative symbol; "already set" answers count as done. */
   async setMarginMode(symbol: string, mode: 'cross' | 'isolated'): Promise<void> {
+    await this.setting('setMarginMode', MARGIN_MODE_UNCHANGED, () => this.ex.setMarginMode(mode, symbol));
+  }
+
+  /** A setting: the venue's refusal to set what it already has (`unchanged`) is done. */
+  private async setting(what: string, unchanged: RegExp, fn: () => Promise<unknown>): Promise<void> {
     try {
-      await this.read('setMarginMode', () => this.ex.setMarginMode(mode, symbol));
+      await this.read(what, fn);
     } catch (e) {
-      if (!/no need to change|already/i.test((e as Error).message)) throw e;
+      if (!unchanged.test((e as Error).message)) throw e;
     }
   }
 
@@ -429,37 +577,19 @@ export class CcxtExchangeClient implements ExchangeClient {
       this.lastBook.set(symbol, t);
       sink.data(t);
     };
+    // One read of the venue's book stream: MEXC's ticker (its bids/asks stream never resolves in
+    // ccxt), bids/asks where the venue has them, else the top of a 5-level book.
+    const next = this.profile.bookFromTicker
+      ? () => ex.watchTicker(symbol).then((t) => tickerTop(symbol, t))
+      : ex.has.watchBidsAsks
+        ? () => ex.watchBidsAsks([symbol]).then((all) => tickerTop(symbol, all[symbol]))
+        : () => ex.watchOrderBook(symbol, 5).then((b) => orderBookTop(symbol, b, b.timestamp ?? Date.now()));
     void (async () => {
       try {
         while (!closed) {
-          if (ex.has.watchBidsAsks) {
-            const all = await ex.watchBidsAsks([symbol]);
-            const t = all[symbol];
-            if (closed) return;
-            if (t?.bid && t.ask)
-              emit({
-                symbol,
-                bid: t.bid,
-                ask: t.ask,
-                bidSize: t.bidVolume ?? 0,
-                askSize: t.askVolume ?? 0,
-                timestamp: t.timestamp ?? Date.now(),
-              });
-          } else {
-            const b = await ex.watchOrderBook(symbol, 5);
-            if (closed) return;
-            const bid = b.bids[0];
-            const ask = b.asks[0];
-            if (bid?.[0] && ask?.[0])
-              emit({
-                symbol,
-                bid: bid[0],
-                ask: ask[0],
-                bidSize: bid[1] ?? 0,
-                askSize: ask[1] ?? 0,
-                timestamp: b.timestamp ?? Date.now(),
-              });
-          }
+          const t = await next();
+          if (closed) return;
+          if (t) emit(t);
         }
       } catch (e) {
         fail(fromCcxtError(e, this.venue));
@@ -474,12 +604,23 @@ export class CcxtExchangeClient implements ExchangeClient {
   }
 
   /**
-   * Order updates of every market type over the user-data streams, each with its fills. An
-   * update whose fills cannot be read yet is skipped: the caller polls by client id while the
-   * stream is down and after it returns (see OrderUpdateHub), so nothing is lost.
+   * Order updates of every market type (or of `stream`, one market type) over the user-data
+   * streams, each with its fills. An update whose fills cannot be read yet is skipped: the caller
+   * polls by client id while the stream is down and after it returns (see OrderUpdateHub), so
+   * nothing is lost.
    */
-  watchOrders(sink: StreamSink<Order>): Subscription {
-    return this.subscribeOrderStream(this.orderSinks, sink);
+  watchOrders(sink: StreamSink<Order>, stream?: string): Subscription {
+    this.orderSinks.set(sink, stream);
+    return this.readOrderStreams(() => this.orderSinks.delete(sink));
+  }
+
+  /**
+   * The order stream a symbol's orders travel on: its market type where ccxt streams each type
+   * apart (a user stream or subscription per type), one for all where one stream carries every
+   * type (Bybit, OKX); a symbol not loaded yet is watched on all of them.
+   */
+  orderStreamOf(symbol: string): string {
+    return this.profile.oneOrderStream ? '' : (this.markets.get(symbol)?.type ?? '');
   }
 
   /**
@@ -488,33 +629,41 @@ export class CcxtExchangeClient implements ExchangeClient {
    * missed while the stream is down is the engine's position check's to find.
    */
   watchAccountEvents(sink: StreamSink<AccountEvent>): Subscription {
-    return this.subscribeOrderStream(this.closeSinks, sink);
+    this.closeSinks.add(sink);
+    return this.readOrderStreams(() => this.closeSinks.delete(sink));
   }
 
-  private subscribeOrderStream<T>(sinks: Set<StreamSink<T>>, sink: StreamSink<T>): Subscription {
-    sinks.add(sink);
+  /** A subscription to the order streams' readers (started where not running), ended by `unsubscribe`. */
+  private readOrderStreams(unsubscribe: () => void): Subscription {
     this.runOrderStreams();
-    return {
-      close: () => {
-        sinks.delete(sink);
-      },
-    };
+    return { close: () => void unsubscribe() };
+  }
+
+  /**
+   * The order subscribers a market type's stream serves: those of that type and of every type
+   * (no type: the one reader of every type serves them all).
+   */
+  private orderSinksOf(type: string | undefined): StreamSink<Order>[] {
+    return [...this.orderSinks].filter(([, t]) => !t || type === undefined || t === type).map(([s]) => s);
   }
 
   /**
    * One reader per market type of ccxt's order stream, for every subscriber: ccxt keeps one
    * order cache per exchange and counts what is new per read, so two readers of one stream would
-   * each miss what the other read while it was busy (fetching fills). A venue's own close goes to
+   * each miss what the other read while it was busy (fetching fills) — and where one stream
+   * carries every type (Bybit, OKX), one reader serves them all. A venue's own close goes to
    * the account subscribers (once, by its order id), every other order of ours to the order
-   * subscribers. A reader stops when nobody listens; an error ends every subscription (they
-   * resubscribe, and the next subscriber starts the readers again).
+   * subscribers of its type. A reader stops when nobody listens; its error ends the subscriptions
+   * it served — those of its type and of every type, not another type's alone (they resubscribe,
+   * and the next subscriber starts the reader again).
    */
   private runOrderStreams(): void {
-    const types = this.types.size > 0 ? [...this.types] : [undefined];
-    const listening = () => this.orderSinks.size + this.closeSinks.size > 0;
+    const types = this.types.size > 0 && !this.profile.oneOrderStream ? [...this.types] : [undefined];
     for (const type of types) {
       const key = type ?? '';
       if (this.orderReaders.has(key)) continue;
+      const listening = () => this.orderSinksOf(type).length + this.closeSinks.size > 0;
+      if (!listening()) continue;
       this.orderReaders.add(key);
       void (async () => {
         try {
@@ -532,13 +681,14 @@ export class CcxtExchangeClient implements ExchangeClient {
                 for (const s of this.closeSinks) s.data(e);
                 continue;
               }
-              if (!o.clientOrderId || this.orderSinks.size === 0) continue;
+              const cid = this.clientIdOf(o);
+              if (!cid || this.orderSinksOf(m.type).length === 0) continue;
               try {
-                const order = await this.withFills(o, m, o.clientOrderId);
-                for (const s of this.orderSinks) s.data(order);
+                const order = await this.withFills(o, m, cid);
+                for (const s of this.orderSinksOf(m.type)) s.data(order);
               } catch (e) {
                 this.log.warn(
-                  { venue: this.venue, clientOrderId: o.clientOrderId, err: String(e) },
+                  { venue: this.venue, clientOrderId: cid, err: String(e) },
                   'order update without its fills yet',
                 );
               }
@@ -549,10 +699,11 @@ export class CcxtExchangeClient implements ExchangeClient {
           // Free the type first: a subscriber that resubscribes from its error handler starts a reader.
           this.orderReaders.delete(key);
           const err = fromCcxtError(e, this.venue);
-          const sinks = [...this.orderSinks, ...this.closeSinks];
-          this.orderSinks.clear();
+          const sinks = this.orderSinksOf(type);
+          for (const s of sinks) this.orderSinks.delete(s);
+          const closes = [...this.closeSinks];
           this.closeSinks.clear();
-          for (const s of sinks) s.error?.(err);
+          for (const s of [...sinks, ...closes]) s.error?.(err);
         }
       })();
     }

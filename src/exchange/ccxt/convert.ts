@@ -3,10 +3,13 @@ import type {
   Balances,
   MarketInterface as CcxtMarket,
   Order as CcxtOrder,
+  OrderBook as CcxtOrderBook,
   Position as CcxtPosition,
+  Ticker as CcxtTicker,
   Trade,
 } from 'ccxt';
 import type {
+  BookTicker,
   Balances as DomainBalances,
   Fill,
   Market,
@@ -103,9 +106,22 @@ function status(o: CcxtOrder): OrderStatus {
     case 'rejected':
       return 'rejected';
     default:
-      // ccxt leaves status undefined when the venue did not say; an acknowledged order rests.
+      // ccxt leaves status undefined when the venue did not say. The client never hands on a
+      // placement or cancel answer without one (it fetches the order: CcxtExchangeClient
+      // withState); what is left is a state whose amounts say it: something left is open.
       return (o.remaining ?? 0) > 0 ? 'open' : 'closed';
   }
+}
+
+/**
+ * An order ccxt calls closed with part of it unfilled ended by a cancel after filling some
+ * (Bybit's PartiallyFilledCanceled, limit or market): here closed means filled, so it is
+ * canceled — expired where the venue dropped an immediate order's rest. Not where the amount is
+ * in another unit than the fills (a spot market buy sized in quote: Gate).
+ */
+function endedPartFilled(o: CcxtOrder, amount: number, filled: number, m: Market, amountInQuote: boolean) {
+  if (o.status !== 'closed' || amountInQuote || !(amount - filled > m.precision.amount / 2)) return undefined;
+  return timeInForce(o) === 'GTC' || timeInForce(o) === 'PO' ? 'canceled' : 'expired';
 }
 
 function timeInForce(o: CcxtOrder): TimeInForce {
@@ -115,10 +131,12 @@ function timeInForce(o: CcxtOrder): TimeInForce {
 }
 
 /** A ccxt order with its fills (fetched separately where the venue's answer has none). */
-export function toOrder(o: CcxtOrder, market: Market, fills: Fill[]): Order {
+/** `amountInQuote`: the venue states this order's amount in quote (Gate's spot market buys). */
+export function toOrder(o: CcxtOrder, market: Market, fills: Fill[], amountInQuote = false): Order {
   const filled = o.filled ?? fills.reduce((s, f) => s + f.amount, 0);
   const amount = o.amount ?? filled;
-  const cost = fills.length > 0 ? fills.reduce((s, f) => s + f.cost, 0) : (o.cost ?? 0);
+  // Nothing filled costs nothing (MEXC's order push puts the order's quote size in `cost`).
+  const cost = fills.length > 0 ? fills.reduce((s, f) => s + f.cost, 0) : filled > 0 ? (o.cost ?? 0) : 0;
   const feeCost = fills.length > 0 ? fills.reduce((s, f) => s + f.fee.cost, 0) : (o.fee?.cost ?? 0);
   const out: Order = {
     id: String(o.id),
@@ -131,7 +149,7 @@ export function toOrder(o: CcxtOrder, market: Market, fills: Fill[]): Order {
     filled,
     remaining: o.remaining ?? Math.max(0, amount - filled),
     cost,
-    status: status(o),
+    status: endedPartFilled(o, amount, filled, market, amountInQuote) ?? status(o),
     fee: { cost: feeCost, currency: fills[0]?.fee.currency ?? o.fee?.currency ?? market.quote },
     trades: fills,
     reduceOnly: Boolean(o.reduceOnly),
@@ -142,6 +160,27 @@ export function toOrder(o: CcxtOrder, market: Market, fills: Fill[]): Order {
   const average = o.average ?? (filled > 0 && cost > 0 ? cost / (filled * market.contractSize) : undefined);
   if (average) out.average = average;
   return out;
+}
+
+/** The top of a ccxt ticker (or bids/asks entry) with both sides, else undefined. */
+export function tickerTop(symbol: string, t: CcxtTicker | undefined): BookTicker | undefined {
+  if (!t?.bid || !t.ask) return undefined;
+  return {
+    symbol,
+    bid: t.bid,
+    ask: t.ask,
+    bidSize: t.bidVolume ?? 0,
+    askSize: t.askVolume ?? 0,
+    timestamp: t.timestamp ?? Date.now(),
+  };
+}
+
+/** The best level of each side of a ccxt order book, stamped `timestamp`, else undefined. */
+export function orderBookTop(symbol: string, b: CcxtOrderBook, timestamp: number): BookTicker | undefined {
+  const bid = b.bids[0];
+  const ask = b.asks[0];
+  if (!bid?.[0] || !ask?.[0]) return undefined;
+  return { symbol, bid: bid[0], ask: ask[0], bidSize: bid[1] ?? 0, askSize: ask[1] ?? 0, timestamp };
 }
 
 export function toPosition(p: CcxtPosition, market: Market): Position {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import ccxt, { type Exchange } from 'ccxt';
 import { type CcxtClientLogger, CcxtExchangeClient } from './client.ts';
 import { rateBudget } from './rate-budget.ts';
+import { renamedExchange, venueProfile } from './venues.ts';
 
 export interface CcxtVenueSpec {
   /** statearb's venue name. */
@@ -16,7 +17,13 @@ export interface CcxtVenueSpec {
   demo: boolean;
   /** Accounts sharing one request budget (default: the exchange id and key). */
   account?: string | undefined;
-  credentials: { apiKey: string | undefined; secret: string | undefined; password?: string | undefined };
+  credentials: {
+    apiKey: string | undefined;
+    secret: string | undefined;
+    password?: string | undefined;
+    /** The account's user id, where a venue's private streams need it (Gate). */
+    uid?: string | undefined;
+  };
   /** ccxt markets from an earlier loadMarkets (e.g. cached on disk): no exchangeInfo request at start. */
   markets?: Record<string, unknown>;
   /** Tests: send every request and websocket to another host (a local fake exchange). */
@@ -25,28 +32,6 @@ export interface CcxtVenueSpec {
   logger?: CcxtClientLogger;
   /** Quote-currency prices of fee assets (BNB); default: asked of the venue. */
   assetPrices?: Record<string, number> | undefined;
-}
-
-/** Options per exchange: only the markets statearb trades, no margin or currency endpoints. */
-function exchangeOptions(id: string): Record<string, unknown> {
-  const common = { maxRetriesOnFailure: 0 };
-  if (id === 'binance')
-    return {
-      ...common,
-      fetchMarkets: ['spot', 'linear'],
-      fetchCurrencies: false,
-      fetchMargins: false,
-      warnOnFetchOpenOrdersWithoutSymbol: false,
-    };
-  if (id === 'binanceusdm')
-    return {
-      ...common,
-      fetchMarkets: ['linear'],
-      fetchCurrencies: false,
-      warnOnFetchOpenOrdersWithoutSymbol: false,
-    };
-  if (id === 'bybit') return { ...common, fetchMarkets: ['spot', 'linear'], fetchCurrencies: false };
-  return common;
 }
 
 /** Replace every URL string under `urls` (nested) with `rewrite(url)`. */
@@ -63,13 +48,25 @@ export function knownCcxtExchange(id: string): boolean {
 
 export function createCcxtClient(spec: CcxtVenueSpec): CcxtExchangeClient {
   const Cls = (ccxt.pro as unknown as Record<string, new (config: object) => Exchange>)[spec.exchange];
-  if (!Cls) throw new Error(`venues.${spec.name}: ccxt has no websocket-capable exchange "${spec.exchange}"`);
+  if (!Cls) {
+    const renamed = renamedExchange(spec.exchange);
+    throw new Error(
+      `venues.${spec.name}.exchange: ccxt has no websocket-capable exchange "${spec.exchange}"${renamed ? ` (ccxt names it "${renamed}")` : ''}`,
+    );
+  }
+  const profile = venueProfile(spec.exchange);
+  if (spec.sandbox && !spec.demo && !profile.sandbox)
+    throw new Error(
+      `venues.${spec.name}.sandbox: ${spec.exchange} has no testnet (ccxt would send every request nowhere); set sandbox: false to trade the live venue, or trade on paper`,
+    );
   const ex = new Cls({
     apiKey: spec.credentials.apiKey,
     secret: spec.credentials.secret,
     ...(spec.credentials.password ? { password: spec.credentials.password } : {}),
+    ...(spec.credentials.uid ? { uid: spec.credentials.uid } : {}),
     enableRateLimit: true,
-    options: exchangeOptions(spec.exchange),
+    options: profile.options,
+    ...(profile.has ? { has: profile.has } : {}),
     // Ping every 5 s and give up after two missed pongs: a dead socket is seen in seconds.
     streaming: { keepAlive: 5_000, maxPingPongMisses: 2 },
   });
@@ -77,6 +74,9 @@ export function createCcxtClient(spec: CcxtVenueSpec): CcxtExchangeClient {
   if (spec.demo) (ex as unknown as { enableDemoTrading(on: boolean): void }).enableDemoTrading(true);
   else if (spec.sandbox) ex.setSandboxMode(true);
   if (spec.rewriteUrl) rewriteUrls(ex.urls as unknown as Record<string, unknown>, spec.rewriteUrl);
+  // ccxt's MEXC loads its swaps whatever the options say, and then polls and streams them too.
+  if (profile.spotOnly)
+    (ex as unknown as { fetchSwapMarkets: () => Promise<unknown[]> }).fetchSwapMarkets = async () => [];
   if (spec.markets) ex.setMarkets(spec.markets as never);
   // Default account: the exchange family and (a digest of) the key — spot and USD-M on one key share.
   const keyDigest = createHash('sha256')
@@ -88,6 +88,7 @@ export function createCcxtClient(spec: CcxtVenueSpec): CcxtExchangeClient {
   return new CcxtExchangeClient({
     venue: spec.name,
     exchange: ex,
+    profile,
     budget,
     plainWebsockets: Boolean(spec.rewriteUrl),
     ...(spec.streamStaleMs !== undefined ? { streamStaleMs: spec.streamStaleMs } : {}),

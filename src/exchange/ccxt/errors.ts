@@ -20,6 +20,12 @@ import {
 const DUPLICATE_ID =
   /duplicate|clientorderid is duplicated|orderlinkid.*(exists|duplicate)|-4116|-2010.*duplicate/i;
 
+/**
+ * "No such order" in the words of venues ccxt does not map it for (MEXC spot's -2013 "Order does
+ * not exist" and -2011 "Unknown order sent" arrive as ExchangeError / BadRequest).
+ */
+const NOT_FOUND = /"code":\s*-201[13]\b|order does not exist|unknown order sent/i;
+
 export interface MapContext {
   /** createOrder: a 5xx or a lost answer means the order may exist. */
   placing?: boolean;
@@ -47,6 +53,7 @@ export function fromCcxtError(e: unknown, venue: string, ctx: MapContext = {}): 
   if (e instanceof ccxt.OrderImmediatelyFillable) return new OrderImmediatelyFillable(msg, 'timeInForce');
   if (e instanceof ccxt.InsufficientFunds) return new InsufficientFunds(msg);
   if (e instanceof ccxt.OrderNotFound) return new OrderNotFound(msg);
+  if (e instanceof ccxt.ExchangeError && NOT_FOUND.test(err.message ?? '')) return new OrderNotFound(msg);
   if (
     e instanceof ccxt.InvalidOrder ||
     e instanceof ccxt.BadSymbol ||

@@ -11,13 +11,14 @@ import {
   NetworkError,
   type Order,
   type OrderBook,
+  OrderNotFound,
   type OrderRef,
   type OrderRequest,
   type Position,
   RateLimitExceeded,
   RequestTimeout,
 } from '../../domain/index.ts';
-import type { ExchangeClient, StreamSink, Subscription } from '../port.ts';
+import type { ExchangeClient, StreamSink, Subscription, VenueCapabilities } from '../port.ts';
 import { FaultInjector, type RequestMethod, type StreamKind } from './faults.ts';
 import type { SimVenue, VenueCloseRecord } from './venue.ts';
 
@@ -36,6 +37,9 @@ export interface SimClientOptions {
   /** How long a request waits for an answer before RequestTimeout. */
   requestTimeoutMs?: number;
 }
+
+/** A late request reaches the venue this many request timeouts after it left. */
+const LATE_ARRIVAL_TIMEOUTS = 3;
 
 interface StreamEntry {
   kind: 'orders' | 'marketData';
@@ -132,7 +136,7 @@ export class SimExchangeClient implements ExchangeClient {
           } catch {
             // refused on arrival: the client never learns, as with a lost answer
           }
-        }, 3 * this.timeoutMs);
+        }, LATE_ARRIVAL_TIMEOUTS * this.timeoutMs);
         await sleep(this.clock, Math.max(0, this.timeoutMs - there));
         throw new RequestTimeout(`${this.venue}: ${method} timed out after ${this.timeoutMs} ms`);
       }
@@ -182,8 +186,26 @@ export class SimExchangeClient implements ExchangeClient {
     return this.request('cancelOrder', () => this.sim.cancelOrder(ref));
   }
 
-  fetchOrder(ref: OrderRef, _symbol: string): Promise<Order> {
-    return this.request('fetchOrder', () => this.sim.fetchOrder(ref));
+  /** The venue's client-id rules; a request lands at the latest a late arrival after it left. */
+  get capabilities(): VenueCapabilities {
+    return {
+      refusesReusedClientId: this.sim.clientIds.refusesReused,
+      landingWindowMs: LATE_ARRIVAL_TIMEOUTS * this.timeoutMs + 2 * this.reqMs + this.jitterMs,
+    };
+  }
+
+  async fetchOrder(ref: OrderRef, symbol: string): Promise<Order> {
+    try {
+      return await this.request('fetchOrder', () => this.sim.fetchOrder(ref));
+    } catch (e) {
+      // A venue that finds orders by client id only while they rest: its history has the rest.
+      if (!(e instanceof OrderNotFound) || 'id' in ref || this.sim.clientIds.findsFinished) throw e;
+      const found = await this.request('fetchClosedOrders', () =>
+        this.sim.closedOrders(symbol).find((o) => o.clientOrderId === ref.clientOrderId),
+      );
+      if (!found) throw e;
+      return found;
+    }
   }
 
   fetchOpenOrders(symbol?: string): Promise<Order[]> {

@@ -25,6 +25,7 @@ export type RequestMethod =
   | 'cancelOrder'
   | 'fetchOrder'
   | 'fetchOpenOrders'
+  | 'fetchClosedOrders'
   | 'fetchBalance'
   | 'fetchPositions'
   | 'fetchFundingRate'
@@ -54,6 +55,8 @@ export interface FaultRates {
   timeoutAfterPlace?: number;
   reject?: number;
   unavailable?: number;
+  /** Probability per order request of a late arrival: it lands three timeouts after the client gave up. */
+  lateArrival?: number;
   /** Probability per query request (fetch*) of a timeout. */
   queryTimeout?: number;
   /** Probability per order query (fetchOrder, fetchOpenOrders) of a timeout, on top of queryTimeout. */
@@ -83,7 +86,7 @@ interface Outage {
 }
 
 /** Request methods that ask about orders (an order-query outage leaves placement working). */
-export const ORDER_QUERY_METHODS: RequestMethod[] = ['fetchOrder', 'fetchOpenOrders'];
+export const ORDER_QUERY_METHODS: RequestMethod[] = ['fetchOrder', 'fetchOpenOrders', 'fetchClosedOrders'];
 
 const ORDER_METHODS = new Set<RequestMethod>(['createOrder', 'cancelOrder']);
 
@@ -149,6 +152,8 @@ export class FaultInjector {
       if (this.rng.chance(r.timeoutAfterPlace ?? 0)) return 'timeoutAfterPlace';
       if (method === 'createOrder' && this.rng.chance(r.reject ?? 0)) return 'reject';
       if (this.rng.chance(r.unavailable ?? 0)) return 'unavailable';
+      // Drawn only when asked for: the seeded fault sequences of the other rates stay as they were.
+      if (r.lateArrival && this.rng.chance(r.lateArrival)) return 'lateArrival';
       return undefined;
     }
     if (r.orderQueryTimeout && ORDER_QUERY_METHODS.includes(method) && this.rng.chance(r.orderQueryTimeout))

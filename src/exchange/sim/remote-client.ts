@@ -17,7 +17,7 @@ import {
   RequestTimeout,
   type SerializedError,
 } from '../../domain/index.ts';
-import type { ExchangeClient, StreamSink, Subscription } from '../port.ts';
+import type { ExchangeClient, StreamSink, Subscription, VenueCapabilities } from '../port.ts';
 
 export interface RemoteClientOptions {
   /** Base URL of a `statearb venue` server, e.g. http://127.0.0.1:8700 */
@@ -42,6 +42,7 @@ export class RemoteExchangeClient implements ExchangeClient {
   readonly venue: string;
   private readonly base: string;
   private readonly timeoutMs: number;
+  private venueCaps: VenueCapabilities | undefined;
   private markets: Record<string, Market> | undefined;
   private ws: WebSocket | undefined;
   private readonly subs = new Map<number, Sub>();
@@ -82,8 +83,18 @@ export class RemoteExchangeClient implements ExchangeClient {
   }
 
   async loadMarkets(reload = false): Promise<Record<string, Market>> {
-    if (!this.markets || reload) this.markets = await this.call<Record<string, Market>>('loadMarkets', []);
+    if (!this.markets || reload) {
+      this.markets = await this.call<Record<string, Market>>('loadMarkets', []);
+      const caps = await this.call<VenueCapabilities>('capabilities', []);
+      // A request may also spend this client's whole timeout on its way there.
+      this.venueCaps = { ...caps, landingWindowMs: caps.landingWindowMs + this.timeoutMs };
+    }
     return this.markets;
+  }
+
+  /** The venue's rules, learnt with the markets (before that: the port's cautious default). */
+  get capabilities(): VenueCapabilities | undefined {
+    return this.venueCaps;
   }
 
   market(symbol: string): Market {

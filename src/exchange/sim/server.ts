@@ -133,6 +133,9 @@ export async function startVenueServer(opts: VenueServerOptions): Promise<VenueS
         }
         return send(res, 404, { error: { name: 'BadRequest', message: `no admin route ${name}` } });
       }
+      // The venue's client-id rules (see VenueCapabilities): what the remote client decides by.
+      if (name === 'capabilities' && req.method === 'POST')
+        return send(res, 200, { result: client.capabilities });
       if (req.method !== 'POST' || !(name in METHODS))
         return send(res, 404, {
           error: { name: 'BadRequest', message: `unknown method ${req.method} ${name}` },

@@ -64,6 +64,20 @@ export interface SimVenueOptions {
    * The venue presets (markets.ts: venueCollateralHaircuts) say which each named venue is.
    */
   collateralHaircuts?: Record<string, number> | false;
+  /** How the venue treats client order ids (default: the kindest — found always, reuse refused). */
+  clientIds?: SimClientIdRules;
+}
+
+/**
+ * Client-id rules venues differ on, to simulate the unkind ones. Gate spot finds an order by its
+ * `text` only while it rests and accepts a reused one; Binance refuses a reused id only while
+ * the first order rests.
+ */
+export interface SimClientIdRules {
+  /** A finished order is found by client id (default true); false: only while it rests. */
+  findsFinished?: boolean;
+  /** An order under a client id another order had is refused 'always' (default), 'while-open', or 'never'. */
+  refusesReused?: 'always' | 'while-open' | 'never';
 }
 
 const DEFAULT_HAIRCUTS: Record<string, number> = { BTC: 0.05, ETH: 0.05, default: 0.1 };
@@ -154,6 +168,7 @@ export class SimVenue {
   private readonly retentionMs: number;
   private readonly assetPrices: Record<string, number>;
   private readonly haircuts: Record<string, number> | false;
+  readonly clientIds: Required<SimClientIdRules>;
   private nextOrderId = 1;
   private nextTradeId = 1;
   private seq = 0;
@@ -168,6 +183,7 @@ export class SimVenue {
     this.defaultFundingRate = opts.defaultFundingRate ?? 0.0001;
     this.retentionMs = opts.closedOrderRetentionMs ?? 7 * DAY_MS;
     this.assetPrices = opts.assetPrices ?? {};
+    this.clientIds = { findsFinished: true, refusesReused: 'always', ...opts.clientIds };
     this.haircuts =
       opts.collateralHaircuts === false ? false : { ...DEFAULT_HAIRCUTS, ...opts.collateralHaircuts };
     for (const m of opts.markets) {
@@ -246,7 +262,7 @@ export class SimVenue {
     this.pruneClosed(now);
     const m = this.marketOrThrow(req.symbol);
     if (!req.clientOrderId) throw new InvalidOrder('clientOrderId is required', 'clientOrderId');
-    if (this.byClientId.has(req.clientOrderId)) throw new DuplicateClientOrderId(req.clientOrderId);
+    if (this.reuseRefused(req.clientOrderId)) throw new DuplicateClientOrderId(req.clientOrderId);
     if (m.expiry !== undefined && now >= m.expiry)
       throw new InvalidOrder(`${m.symbol} has expired`, 'symbol');
     if (req.side !== 'buy' && req.side !== 'sell') throw new InvalidOrder(`side must be buy or sell`, 'side');
@@ -345,6 +361,25 @@ export class SimVenue {
     return copyOrder(o);
   }
 
+  /**
+   * Finished orders on `symbol` updated at or after `since`, newest first: the venue's order
+   * history (Gate's `status=finished` list), which carries client ids where a lookup by id may not.
+   */
+  closedOrders(symbol: string, since = 0): Order[] {
+    const out: Order[] = [];
+    for (const o of this.orders.values())
+      if (o.symbol === symbol && o.status !== 'open' && o.lastUpdateTimestamp >= since)
+        out.push(copyOrder(o));
+    return out.sort((a, b) => b.lastUpdateTimestamp - a.lastUpdateTimestamp || Number(b.id) - Number(a.id));
+  }
+
+  private reuseRefused(clientOrderId: string): boolean {
+    const id = this.byClientId.get(clientOrderId);
+    if (id === undefined) return false;
+    const rule = this.clientIds.refusesReused;
+    return rule === 'always' || (rule === 'while-open' && this.orders.get(id)?.status === 'open');
+  }
+
   fetchOpenOrders(symbol?: string): Order[] {
     const out: Order[] = [];
     for (const [sym, list] of this.openBySymbol) {
@@ -360,8 +395,11 @@ export class SimVenue {
   }
 
   private findOrder(ref: OrderRef): SimOrder | undefined {
-    const id = 'id' in ref ? ref.id : this.byClientId.get(ref.clientOrderId);
-    return id === undefined ? undefined : this.orders.get(id);
+    if ('id' in ref) return this.orders.get(ref.id);
+    const id = this.byClientId.get(ref.clientOrderId);
+    const o = id === undefined ? undefined : this.orders.get(id);
+    // A venue that finds orders by client id only while they rest.
+    return o && (this.clientIds.findsFinished || o.status === 'open') ? o : undefined;
   }
 
   private recordDeadOrder(

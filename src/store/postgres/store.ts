@@ -337,14 +337,17 @@ export class PostgresStore implements LeasedStore {
     if (current.length === 0) this.fenced(id, token);
   }
 
-  intentRequest(clientOrderId: string): OrderRequest | undefined {
-    const rows = this.pg.query<{ request: string }>(
-      `SELECT request FROM (SELECT request, created_at FROM intents WHERE client_order_id = $1
+  intentOf(clientOrderId: string): { request: OrderRequest; createdAt: number } | undefined {
+    const rows = this.pg.query<{ request: string; created_at: string | number }>(
+      `SELECT request, created_at FROM (SELECT request, created_at FROM intents WHERE client_order_id = $1
          UNION ALL SELECT request, created_at FROM intents_archive WHERE client_order_id = $1) x
        ORDER BY created_at LIMIT 1`,
       [clientOrderId],
     );
-    return rows[0] ? (JSON.parse(rows[0].request) as OrderRequest) : undefined;
+    const r = rows[0];
+    return r
+      ? { request: JSON.parse(r.request) as OrderRequest, createdAt: Number(r.created_at) }
+      : undefined;
   }
 
   hasIntent(clientOrderId: string): boolean {
@@ -375,7 +378,7 @@ export class PostgresStore implements LeasedStore {
 
   // ── ownership ───────────────────────────────────────────────────────────────────────────────
 
-  claim(max: number): LoadResult {
+  claim(max: number, kinds?: string[]): LoadResult {
     if (max <= 0) return { records: [], quarantined: [] };
     // The lapse test is on the locked row itself, so a claim racing another node's claim or
     // renewal re-checks the committed row (SKIP LOCKED skips rows in flight): one winner.
@@ -383,6 +386,7 @@ export class PostgresStore implements LeasedStore {
       `WITH picked AS (
          SELECT id FROM strategies
          WHERE status = 'active' AND (owner IS NULL OR lease_until < ${NOW})
+           AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
          ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),
        owned AS (
          UPDATE strategies s SET owner = $1, fence = nextval('fence_seq'), lease_until = ${NOW} + $3
@@ -392,7 +396,7 @@ export class PostgresStore implements LeasedStore {
          FROM owned WHERE l.strategy_id = owned.id RETURNING l.key)
        SELECT * FROM owned ORDER BY created_at, id`,
       // LIMIT NULL: no limit (a node without a capacity).
-      [this.nodeId, Number.isFinite(max) ? Math.floor(max) : null, this.leaseMs],
+      [this.nodeId, Number.isFinite(max) ? Math.floor(max) : null, this.leaseMs, kinds ?? null],
     );
     const records: StrategyRecord[] = [];
     const quarantined: QuarantinedRecord[] = [];

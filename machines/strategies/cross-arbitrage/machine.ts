@@ -14,10 +14,10 @@
  * instead of adding up.
  */
 import { assign, setup } from 'xstate';
-import type { Balances, Instrument, Market } from '../../src/domain/index.ts';
-import { amountToPrecision, minTradableAmount } from '../../src/domain/index.ts';
-import { type LegBook, newLeg } from '../accounting.ts';
-import { actorContracts } from '../contract-actors.ts';
+import type { Balances, Market } from '../../../src/domain/index.ts';
+import { amountToPrecision, minTradableAmount } from '../../../src/domain/index.ts';
+import { type LegBook, newLeg } from '../../accounting.ts';
+import { actorContracts } from '../../contract-actors.ts';
 import type {
   ClockTickInput,
   ErrorInfo,
@@ -25,49 +25,26 @@ import type {
   QuoteEvent,
   WaitInput,
   WatchQuotesInput,
-} from '../contracts.ts';
-import { failure, toErrorInfo } from '../contracts.ts';
-import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../hedged-pair.ts';
-import { strategyTag } from '../ids.ts';
-import { orderMachine } from '../order.ts';
-import { ParamChecker } from '../params.ts';
+} from '../../contracts.ts';
+import { failure, toErrorInfo } from '../../contracts.ts';
+import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../../hedged-pair.ts';
+import { strategyTag } from '../../ids.ts';
+import { orderMachine } from '../../order.ts';
+import { ParamChecker } from '../../params.ts';
 import {
   type Attention,
   afterFlattenState,
-  applyPair,
   attention,
   attentionRules,
-  booksHedgedIn,
-  forwardQuotesTo,
-  isFresh,
-  legSpec,
-  mid,
   needsAttentionState,
-  type Quote,
-  type TwoLegBooks,
-  toQuote,
-  totalPnl,
-} from './common.ts';
-import type { StrategyControlEvent } from './spot-futures.ts';
+} from '../kit/attention.ts';
+import { applyPair, booksHedgedIn, legSpec, type TwoLegBooks, totalPnl } from '../kit/books.ts';
+import { controlActions, controlHandlers, type StrategyControlEvent } from '../kit/control.ts';
+import { forwardQuotesTo, isFresh, mid, type Quote, toQuote } from '../kit/quotes.ts';
+import type { CrossArbitrageParams } from './params.ts';
 
-export interface CrossArbitrageParams {
-  /** The same spot pair on two venues. */
-  venueA: Instrument;
-  venueB: Instrument;
-  /** Net edge after both taker fees and expected slippage, bps. */
-  minProfitBps: number;
-  slippageBps: number;
-  /** Largest notional per execution, quote currency. */
-  maxNotional: number;
-  /** Use at most this fraction of a venue's free balance per execution. */
-  maxBalanceFraction: number;
-  staleAfterMs: number;
-  /** Executions before `completed` (0 = run until stopped). */
-  maxExecutions: number;
-  cooldownMs: number;
-  /** Residual base imbalance accepted after an execution, base units. */
-  toleranceBase: number;
-}
+/** The params, typed from their schema (./params.ts). */
+export type { CrossArbitrageParams };
 
 export interface CrossArbitrageInput {
   id: string;
@@ -352,13 +329,7 @@ export const crossArbitrageMachine = setup({
         return context.feedDown.filter((k) => k !== `${e.venue}|${e.symbol}`);
       },
     }),
-    requestStop: assign({
-      stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
-    }),
-    pause: assign({ paused: true }),
-    resume: assign({ paused: false }),
-    blockForRisk: assign({ riskBlocked: ({ event }) => (event as { reason: string }).reason }),
-    clearRisk: assign({ riskBlocked: undefined }),
+    ...controlActions<CrossArbitrageContext, CrossArbitrageEvent>(),
     captureOpportunity: assign(({ context }) => ({ opportunity: findOpportunity(context) })),
     refreshOpportunity: assign(({ context }) => ({
       opportunity: findOpportunity(context),
@@ -450,11 +421,7 @@ export const crossArbitrageMachine = setup({
     'TIME.TICK': { actions: 'recordTime' },
     'FEED.DOWN': { actions: 'recordFeedDown' },
     'FEED.UP': { actions: 'recordFeedUp' },
-    STOP: { actions: 'requestStop' },
-    PAUSE: { actions: 'pause' },
-    RESUME: { actions: 'resume' },
-    'RISK.BREACH': { actions: 'blockForRisk' },
-    'RISK.CLEAR': { actions: 'clearRisk' },
+    ...controlHandlers,
   },
   initial: 'idle',
   states: {

@@ -12,11 +12,20 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
-import { type FeeCurrency, isPortableClientOrderId, minTradableAmount } from '../../src/domain/index.ts';
-import { strategyFigures } from '../../src/engine/figures.ts';
-import { STRATEGY_KINDS } from '../../src/engine/registry.ts';
-import { type FaultConfig, ORDER_QUERY_METHODS } from '../../src/exchange/sim/faults.ts';
-import { type InstrumentSpec, StrategyWorld } from './strategy-world.ts';
+import type { AnyStrategyKind } from '../../machines/strategies/kit/kind.ts';
+import { STRATEGY_KINDS } from '../config/kinds.ts';
+import { type FeeCurrency, isPortableClientOrderId, minTradableAmount } from '../domain/index.ts';
+import { strategyFigures } from '../engine/figures.ts';
+import { type FaultConfig, ORDER_QUERY_METHODS } from '../exchange/sim/faults.ts';
+import type { SimClientIdRules } from '../exchange/sim/venue.ts';
+import { type InstrumentSpec, StrategyWorld } from './world.ts';
+
+const kindOf = (spec: { kind: string | AnyStrategyKind }): AnyStrategyKind => {
+  if (typeof spec.kind !== 'string') return spec.kind;
+  const k = STRATEGY_KINDS[spec.kind];
+  if (!k) throw new Error(`no strategy kind "${spec.kind}" is registered`);
+  return k;
+};
 
 export type Step =
   | { k: 'move'; which: number; bps: number; ms: number; crashAfterMs: number | null }
@@ -38,9 +47,13 @@ export type Step =
   | { k: 'stop'; flatten: boolean };
 
 export interface StrategyPropertySpec<C> {
-  machine: AnyStateMachine;
-  /** The registry's kind: its one PnL (`strategyFigures`) must equal the accounts' equity change. */
-  kind: string;
+  /** The machine to run (default: the kind's). */
+  machine?: AnyStateMachine;
+  /**
+   * The kind (a descriptor, or the id of a registered one): its one PnL (`strategyFigures`) must
+   * equal the accounts' equity change.
+   */
+  kind: string | AnyStrategyKind;
   /** The world's instruments; a function gets the run's market variant (0 … variants − 1). */
   instruments: InstrumentSpec[] | ((variant: number) => InstrumentSpec[]);
   /** How many market variants `instruments` has (e.g. a minimum order above the tolerance). */
@@ -80,10 +93,6 @@ const feeCurrencyArb: fc.Arbitrary<FeeCurrency> = fc.constantFrom<FeeCurrency>('
 });
 
 /**
- * The strategy's one PnL at the venues' marks against what the accounts gained at the same
- * valuation: equal, fees in every currency and funding included.
- */
-/**
  * Funding still on its way to a leg: the payments of the last 50 ms (the stream's latency) — or,
  * when the account stream dropped (a disconnect step), of the last 61 s (the poll that stands in
  * for it) — that the leg has not booked yet. Anything else the leg has not booked is a defect.
@@ -119,15 +128,21 @@ function venueCloseInFlight<C>(
 ): boolean {
   const now = w.clock.now();
   if (now - accountDropAt > 125_000) return false;
-  return STRATEGY_KINDS[spec.kind]!.legs(c as never).some(
-    (l) =>
-      l.symbol.includes(':') &&
-      w.sims[l.venue]!.venueCloses(l.symbol).some(
-        (e) => e.timestamp > now - 61_000 && !l.seenFills.includes(e.fill.id),
-      ),
-  );
+  return kindOf(spec)
+    .legs(c as never)
+    .some(
+      (l) =>
+        l.symbol.includes(':') &&
+        w.sims[l.venue]!.venueCloses(l.symbol).some(
+          (e) => e.timestamp > now - 61_000 && !l.seenFills.includes(e.fill.id),
+        ),
+    );
 }
 
+/**
+ * The strategy's one PnL at the venues' marks against what the accounts gained at the same
+ * valuation: equal, fees in every currency and funding included.
+ */
 function checkMoney<C>(
   spec: StrategyPropertySpec<C>,
   w: StrategyWorld,
@@ -136,7 +151,7 @@ function checkMoney<C>(
   accountDropAt: number,
 ): void {
   if (spec.booksSettled && !spec.booksSettled(c)) return;
-  const kind = STRATEGY_KINDS[spec.kind]!;
+  const kind = kindOf(spec);
   const legs = kind.legs(c as never);
   // A strategy that ended (stopped without flattening) leaves what it held to the account: the
   // funding a perpetual pays after that is nobody's strategy's any more.
@@ -167,8 +182,19 @@ const faultsArb: fc.Arbitrary<FaultConfig> = fc.record({
     timeoutAfterPlace: fc.constantFrom(0, 0.05, 0.15),
     reject: fc.constantFrom(0, 0.05, 0.15),
     unavailable: fc.constantFrom(0, 0.05),
+    lateArrival: fc.constantFrom(0, 0, 0.05),
   }),
 });
+
+/**
+ * How the venues treat client ids: the kind simulator's rules, Binance's (a reused id refused
+ * only while the first order rests), Gate spot's (found only while resting, reuse accepted).
+ */
+const clientIdRulesArb: fc.Arbitrary<SimClientIdRules> = fc.constantFrom<SimClientIdRules>(
+  {},
+  { refusesReused: 'while-open' },
+  { findsFinished: false, refusesReused: 'never' },
+);
 
 function stepArb(
   instruments: number,
@@ -244,18 +270,25 @@ function stepArb(
  * The one rule for "hedged", computed here from the world's markets (not from the machine, so a
  * wrong rule in the machine is caught): net delta within max(delta tolerance, the smallest
  * tradable size of the legs at the current marks). A residual below it cannot be traded away.
+ * A strategy that ended is judged at the marks it ended on: a later move that makes its residual
+ * tradable cannot be acted on by a strategy that no longer runs.
  */
 export function sharedTolerance(
   w: StrategyWorld,
   legs: { venue: string; symbol: string }[],
   deltaTolerance: number,
 ): number {
-  const smallest = Math.min(
-    ...legs.map((l) => {
-      const m = w.market(l.venue, l.symbol);
-      return minTradableAmount(m, w.sims[l.venue]!.mark(l.symbol)) * m.contractSize;
-    }),
-  );
+  const at = (marks: (venue: string, symbol: string) => number) =>
+    Math.min(
+      ...legs.map((l) => {
+        const m = w.market(l.venue, l.symbol);
+        return minTradableAmount(m, marks(l.venue, l.symbol)) * m.contractSize;
+      }),
+    );
+  const ended = w.marksBeforeEnd();
+  const smallest = ended?.length
+    ? Math.max(...ended.map(at))
+    : at((venue, symbol) => w.sims[venue]!.mark(symbol));
   return Math.max(deltaTolerance, smallest);
 }
 
@@ -275,7 +308,8 @@ export async function checkStrategyProperty<C>(
       fc.array(stepArb(first.length, venues, spec.moveBps), { minLength: 3, maxLength: 14 }),
       fc.integer({ min: 0, max: (spec.variants ?? 1) - 1 }),
       feeCurrencyArb,
-      async (faults, steps, variant, spotFeeCurrency) => {
+      clientIdRulesArb,
+      async (faults, steps, variant, spotFeeCurrency, clientIds) => {
         const account = spec.account?.(variant);
         const w = new StrategyWorld({
           instruments: instrumentsOf(variant).map((i) => ({ ...i })),
@@ -283,10 +317,11 @@ export async function checkStrategyProperty<C>(
           balances: { ...(account?.balances ?? spec.balances), BNB: 0.05 },
           faults,
           spotFeeCurrency,
+          clientIds,
           ...(account?.leverage ? { leverage: account.leverage } : {}),
           ...(account?.collateralHaircuts === false ? { collateralHaircuts: false as const } : {}),
         });
-        w.start(spec.machine, spec.input(w));
+        w.start(spec.machine ?? kindOf(spec).machine, spec.input(w));
         const venueNames = Object.keys(w.sims);
         const crash = () => {
           if (!spec.stable.includes(String(w.actor!.getSnapshot().value))) seen.crashesInFlight!++;
@@ -432,7 +467,7 @@ export async function checkStrategyProperty<C>(
         if (w.venueCloses.some((e) => e.includes('liquidation')))
           seen.liquidated = (seen.liquidated ?? 0) + 1;
         // Runs in which the strategy booked a funding settlement (the world starts a minute before 08:00).
-        const booked = STRATEGY_KINDS[spec.kind]!.legs(w.actor!.getSnapshot().context as never);
+        const booked = kindOf(spec).legs(w.actor!.getSnapshot().context as never);
         if (booked.some((l) => l.funding !== 0)) seen.funded = (seen.funded ?? 0) + 1;
         w.actor!.stop();
       },

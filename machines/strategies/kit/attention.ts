@@ -1,133 +1,26 @@
 /**
- * Pieces shared by the strategy machines: quotes in context, freshness, legs built from
- * markets, applying execution results and funding to the books. Pure functions only.
+ * Needs attention, shared by every hedging kind: exposure a strategy could not close (or orders
+ * whose outcome is unknown) kept with its locks, named, resolved by the venue's answers or an
+ * operator — the state, its rules and the flatten it runs.
  */
+
 import { type AnyActorRef, assign, enqueueActions } from 'xstate';
-import type { Fill, Market } from '../../src/domain/index.ts';
-import { amountToPrecision } from '../../src/domain/index.ts';
-import { applyFill, applyOrderFills, type LegBook, legPnl } from '../accounting.ts';
-import type {
-  ErrorInfo,
-  FundingPaymentEvent,
-  QuoteBatchEvent,
-  QuoteEvent,
-  VenueClosedPositionEvent,
-  WaitInput,
-} from '../contracts.ts';
-import { failure } from '../contracts.ts';
+import type { LegBook } from '../../accounting.ts';
+import { type ErrorInfo, failure, type VenueClosedPositionEvent, type WaitInput } from '../../contracts.ts';
+import type { HedgedPairInput, HedgedPairOutput, UnknownOrder } from '../../hedged-pair.ts';
+import type { OrderMachineInput, OrderOutput } from '../../order.ts';
 import {
-  type HedgedPairInput,
-  type HedgedPairOutput,
-  hedgeTolerance,
-  type LegSpec,
-  minTradableBase,
-  type UnknownOrder,
-} from '../hedged-pair.ts';
-import type { OrderMachineInput, OrderOutput } from '../order.ts';
-
-export interface Quote {
-  bid: number;
-  ask: number;
-  bidSize: number;
-  askSize: number;
-  /** Venue time of the quote. */
-  timestamp: number;
-  /** Actor-system time it arrived. */
-  receivedAt: number;
-}
-
-export function toQuote(e: QuoteEvent): Quote {
-  return {
-    bid: e.bid,
-    ask: e.ask,
-    bidSize: e.bidSize,
-    askSize: e.askSize,
-    timestamp: e.timestamp,
-    receivedAt: e.receivedAt,
-  };
-}
-
-export const mid = (q: Quote | undefined): number => (q ? (q.bid + q.ask) / 2 : 0);
-
-/** A quote is fresh when its venue time is within `staleAfterMs` of now. */
-export function isFresh(q: Quote | undefined, now: number, staleAfterMs: number): boolean {
-  return q !== undefined && now - q.timestamp <= staleAfterMs && now - q.receivedAt <= staleAfterMs;
-}
-
-/** The market facts an execution needs about one leg. */
-function legFacts(m: Market) {
-  return {
-    venue: m.venue,
-    symbol: m.symbol,
-    contractSize: m.contractSize,
-    amountStep: m.precision.amount,
-    minAmount: m.limits.amount.min,
-    minNotional: m.limits.cost.min,
-    derivative: m.type !== 'spot',
-  };
-}
-
-/**
- * One leg of a hedged execution: from the position the books hold to `targetBase` (signed base
- * units), at the touch the strategy sees now. `limitPrice`: IOC limit for the paired orders.
- */
-export function legSpec(
-  m: Market,
-  book: LegBook,
-  targetBase: number,
-  q: Quote | undefined,
-  limitPrice?: number,
-): LegSpec {
-  return {
-    ...legFacts(m),
-    startBase: book.position,
-    targetBase,
-    bid: q?.bid ?? 0,
-    ask: q?.ask ?? 0,
-    bidSize: q?.bidSize ?? 0,
-    askSize: q?.askSize ?? 0,
-    ...(limitPrice !== undefined ? { limitPrice } : {}),
-  };
-}
-
-/**
- * The one rule for "hedged", as every strategy applies it to its books: net delta within
- * max(delta tolerance, the smallest tradable size of the legs at their marks).
- */
-export function sharedTolerance(
-  markets: Market[],
-  quotes: (Quote | undefined)[],
-  deltaTolerance: number,
-): number {
-  return hedgeTolerance(
-    markets.map(legFacts),
-    quotes.map((q) => mid(q)),
-    deltaTolerance,
-  );
-}
-
-/** A position below the leg's minimum order cannot be traded away: dust, reported, never fatal. */
-export function isDust(book: LegBook, m: Market, q: Quote | undefined): boolean {
-  return Math.abs(book.position) < 1e-12 || Math.abs(book.position) < minTradableBase(legFacts(m), mid(q));
-}
-
-/** Flat: every leg holds nothing but dust. */
-export function allDust(books: LegBook[], markets: Market[], quotes: (Quote | undefined)[]): boolean {
-  return books.every((b, i) => isDust(b, markets[i]!, quotes[i]));
-}
-
-/** Hedged at rest: flat, or net delta within the shared tolerance. */
-export function booksHedged(
-  books: LegBook[],
-  markets: Market[],
-  quotes: (Quote | undefined)[],
-  deltaTolerance: number,
-): boolean {
-  // The common case first, without the dust arithmetic: the guard runs on every quote while held.
-  const net = Math.abs(netDelta(books));
-  if (net <= deltaTolerance) return true;
-  return allDust(books, markets, quotes) || net <= sharedTolerance(markets, quotes, deltaTolerance) + 1e-12;
-}
+  allDust,
+  applyOrderOutput,
+  applyPair,
+  booksFlatIn,
+  booksHedgedIn,
+  bookVenueClose,
+  legSpec,
+  netDelta,
+  type TwoLegBooks,
+} from './books.ts';
+import { forwardQuotesTo } from './quotes.ts';
 
 /**
  * Why a strategy holds exposure it could not close (or cannot know): kept in context, shown in
@@ -193,25 +86,6 @@ export function attentionAfter(
 }
 
 const fmt = (x: number) => Number(x.toPrecision(6)).toString();
-
-/**
- * Forward quotes to a running execution (invoke id), so it re-prices and re-sizes each round.
- * `batches`: the machine also takes QUOTES (a quote gate's batch).
- */
-export function forwardQuotesTo(childId: string, batches = false) {
-  // Only while the execution runs: between its last order and its done event it has stopped.
-  // (A pure transition — path exploration — has no live self: nothing to forward to.)
-  const forward = enqueueActions(({ event, self, enqueue }) => {
-    const snapshot = self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> } | undefined;
-    const child = snapshot?.children?.[childId];
-    if (child?.getSnapshot().status === 'active')
-      enqueue.sendTo(child, event as QuoteEvent | QuoteBatchEvent);
-  });
-  const quote = { QUOTE: { actions: ['recordQuote', forward] } };
-  // `never`: a transitions config the machine's own event types accept (the action is untyped here).
-  if (!batches) return quote as never;
-  return { ...quote, QUOTES: { actions: ['recordQuotes', forward] } } as never;
-}
 
 /** Ask the venue about an order whose outcome is unknown, never sending it (and cancel it if it rests). */
 export function resolveOrderInput(u: UnknownOrder): OrderMachineInput {
@@ -317,124 +191,6 @@ export function afterFlattenState() {
   } as const;
 }
 
-/** Base amount tradable on both markets: rounded down to the coarser step. */
-export function commonAmount(a: Market, b: Market, base: number): number {
-  const x = amountToPrecision(a, base / a.contractSize) * a.contractSize;
-  const y = amountToPrecision(b, x / b.contractSize) * b.contractSize;
-  return Math.min(x, y);
-}
-
-/** Apply a pair's fills to the two books that correspond to its legs, in leg order. */
-export function applyPair(books: [LegBook, LegBook], out: HedgedPairOutput): [LegBook, LegBook] {
-  const next: [LegBook, LegBook] = [books[0], books[1]];
-  for (const { leg, order } of out.orders) next[leg] = applyOrderFills(next[leg], order);
-  return next;
-}
-
-export function applyOrderOutput(book: LegBook, out: OrderOutput): LegBook {
-  return out.order ? applyOrderFills(book, out.order) : book;
-}
-
-export function applyFunding(book: LegBook, e: FundingPaymentEvent): LegBook {
-  return { ...book, funding: book.funding + e.amount };
-}
-
-export function totalPnl(books: LegBook[], marks: number[]): number {
-  return books.reduce((s, b, i) => s + legPnl(b, marks[i] ?? 0), 0);
-}
-
-export function netDelta(books: LegBook[]): number {
-  return books.reduce((s, b) => s + b.position, 0);
-}
-
-export const HOUR_MS = 3_600_000;
-
-/**
- * The pause before watching again: `cooldownMs`, but after entries that filled nothing (the venue
- * refused them: funds, min notional, a market that moved) at least 1 s, doubling per repeat up to
- * a minute — otherwise a refused entry with cooldownMs 0 is retried as fast as the venue answers.
- */
-export function cooldownMs(context: { params: { cooldownMs: number }; emptyEntries?: number }): number {
-  const n = context.emptyEntries ?? 0;
-  if (n === 0) return context.params.cooldownMs;
-  return Math.max(context.params.cooldownMs, Math.min(60_000, 1_000 * 2 ** (n - 1)));
-}
-
-/**
- * How a hedged cycle ends, shared by the spot–futures and futures–futures machines: after an
- * exit, flat → the cycle is done (stop, complete, or cool down and watch again); not flat → exit
- * again within the attempt budget, then needs attention saying so. The machines define the named
- * guards (positionsFlat, exitAttemptsLeft, stopRequested, maxCyclesReached) and actions
- * (finishCycle, recordExitIncomplete) after their own rules.
- */
-export function cycleEndStates() {
-  return {
-    afterExit: {
-      always: [
-        { guard: 'positionsFlat', target: 'cycleDone', actions: 'finishCycle' },
-        { guard: 'exitAttemptsLeft', target: 'exiting' },
-        // Still holding (hedged, or the exit would have said otherwise): never end quietly.
-        { target: 'needsAttention', actions: 'recordExitIncomplete' },
-      ],
-    },
-    cycleDone: {
-      always: [
-        { guard: 'stopRequested', target: 'stopped' },
-        { guard: 'maxCyclesReached', target: 'completed' },
-        { target: 'cooldown' },
-      ],
-    },
-    cooldown: {
-      invoke: {
-        id: 'pause',
-        src: 'wait',
-        input: ({
-          context,
-        }: {
-          context: { params: { cooldownMs: number }; emptyEntries?: number };
-        }): WaitInput => ({ ms: cooldownMs(context) }),
-        onDone: 'watching',
-      },
-      always: { guard: 'stopRequested', target: 'stopped' },
-    },
-    completed: { type: 'final' },
-    stopped: { type: 'final' },
-  } as const;
-}
-
-/** Stop and risk controls every strategy takes, as context updates (the machines assign them). */
-export interface ControlState {
-  stopRequested: { flatten: boolean } | undefined;
-  riskBlocked: string | undefined;
-}
-
-/** RISK.BREACH: no new entries; a breach that asks to flatten is also a stop with flatten. */
-export function riskBreachUpdate(
-  c: ControlState,
-  e: { reason: string; flatten?: boolean },
-): Partial<ControlState> {
-  return { riskBlocked: e.reason, stopRequested: e.flatten ? { flatten: true } : c.stopRequested };
-}
-
-/** Where a two-leg strategy keeps its books, markets and quotes, in leg order (A, B). */
-export interface TwoLegBooks<C> {
-  books(c: C): [LegBook, LegBook];
-  withBooks(c: C, books: [LegBook, LegBook]): Partial<C>;
-  markets(c: C): [Market, Market];
-  quotes(c: C): [Quote | undefined, Quote | undefined];
-  deltaTolerance(c: C): number;
-}
-
-/** Hedged at rest by the shared rule, from a strategy's books. */
-export function booksHedgedIn<C>(h: TwoLegBooks<C>, c: C): boolean {
-  return booksHedged(h.books(c), h.markets(c), h.quotes(c), h.deltaTolerance(c));
-}
-
-/** Flat (every leg dust), from a strategy's books. */
-export function booksFlatIn<C>(h: TwoLegBooks<C>, c: C): boolean {
-  return allDust(h.books(c), h.markets(c), h.quotes(c));
-}
-
 interface AttentionContext {
   attention?: Attention | undefined;
   now: number;
@@ -448,6 +204,7 @@ interface AttentionContext {
 }
 
 type PairDoneEvent = { output: HedgedPairOutput };
+
 type OrderDoneEvent = { output: OrderOutput };
 
 /**
@@ -588,52 +345,6 @@ type AttentionActionName =
   | 'noteVenueNotice'
   | 'countFlatten';
 
-/**
- * A liquidation or auto-deleveraging the venue pushed: its close is a trade of the leg it closed
- * (fee included), booked once by its fill id, so the books equal the venue's position and the
- * PnL carries the loss the venue realised.
- */
-export function bookVenueClose<C>(
-  h: TwoLegBooks<C>,
-  c: C,
-  event: unknown,
-  /** An execution is running: its fills are not in the books yet, so the close is taken whole. */
-  executing = false,
-): Partial<C> {
-  const closed = (event as Partial<VenueClosedPositionEvent>).closed;
-  if (!closed) return {};
-  const books = h.books(c);
-  const i = books.findIndex((b) => b.venue === closed.venue && b.symbol === closed.fill.symbol);
-  if (i < 0) return {};
-  const next: [LegBook, LegBook] = [books[0], books[1]];
-  next[i] = executing ? applyFill(books[i]!, closed.fill) : applyVenueClose(books[i]!, closed.fill);
-  return h.withBooks(c, next);
-}
-
-/**
- * A venue's close booked on a leg — only what closes the leg's own position: a close larger than
- * the leg (the account also held a position nobody's books own, a predecessor's leftover) is
- * booked up to flat, fee in proportion, never flipping the leg; one that would add to it is not
- * the leg's. The position check names whatever is left.
- */
-export function applyVenueClose(leg: LegBook, fill: Fill): LegBook {
-  const q = fill.amount * leg.contractSize * (fill.side === 'buy' ? 1 : -1);
-  if (leg.position === 0 || Math.sign(q) === Math.sign(leg.position)) return leg;
-  const amount = Math.min(fill.amount, Math.abs(leg.position) / leg.contractSize);
-  if (amount === fill.amount) return applyFill(leg, fill);
-  const part = amount / fill.amount;
-  return applyFill(leg, {
-    ...fill,
-    amount,
-    cost: fill.cost * part,
-    fee: {
-      ...fill.fee,
-      cost: fill.fee.cost * part,
-      ...(fill.fee.quoteCost !== undefined ? { quoteCost: fill.fee.quoteCost * part } : {}),
-    },
-  });
-}
-
 /** An attention that also names what the venue said meanwhile (a liquidation during an exit). */
 function withNotice(c: AttentionContext, a: Attention): Attention {
   return c.venueNotice ? { ...a, reason: `${c.venueNotice}; ${a.reason}` } : a;
@@ -656,4 +367,31 @@ export function flattenPairInput<C extends AttentionContext & { tag: string; cyc
     legs: [legSpec(markets[0], books[0], 0, quotes[0]), legSpec(markets[1], books[1], 0, quotes[1])],
     toleranceBase: h.deltaTolerance(c),
   };
+}
+
+/** Each leg's position, by its name: "spot 0.5, perp -0.5". */
+const positions = (books: [LegBook, LegBook], names: [string, string]) =>
+  `${names[0]} ${books[0].position}, ${names[1]} ${books[1].position}`;
+
+/** Needs attention once the exit budget ran out: what each leg still holds. */
+export function exitIncomplete<C extends { exitAttempts: number; now: number }>(
+  h: TwoLegBooks<C>,
+  c: C,
+  names: [string, string],
+): Attention {
+  const books = h.books(c);
+  return attention(
+    `could not flatten after ${c.exitAttempts} exits: ${positions(books, names)}`,
+    c.now,
+    books,
+  );
+}
+
+/** A stop without flatten that leaves a (hedged) position: said, never quiet. Undefined when flat. */
+export function heldOnStop<C>(h: TwoLegBooks<C>, c: C, names: [string, string]): ErrorInfo | undefined {
+  if (booksFlatIn(h, c)) return undefined;
+  return failure(
+    'StoppedWithPosition',
+    `stopped without flattening: ${positions(h.books(c), names)} (hedged)`,
+  );
 }

@@ -11,10 +11,10 @@
  *   running(slots…) ─(stop, all slots idle)─▶ flattening? ─▶ stopped
  */
 import { assign, sendTo, setup } from 'xstate';
-import type { Instrument, Market, Order, Side } from '../../src/domain/index.ts';
-import { amountToPrecision, microPrice, priceToPrecision } from '../../src/domain/index.ts';
-import { applyNewFills, applyOrderFills, type LegBook, newLeg } from '../accounting.ts';
-import { actorContracts } from '../contract-actors.ts';
+import type { Market, Order, Side } from '../../../src/domain/index.ts';
+import { amountToPrecision, microPrice, priceToPrecision } from '../../../src/domain/index.ts';
+import { applyNewFills, applyOrderFills, type LegBook, newLeg } from '../../accounting.ts';
+import { actorContracts } from '../../contract-actors.ts';
 import type {
   ClockTickInput,
   ErrorInfo,
@@ -24,48 +24,19 @@ import type {
   WaitInput,
   WatchFundingInput,
   WatchQuotesInput,
-} from '../contracts.ts';
-import { failure } from '../contracts.ts';
-import { clientOrderId, strategyTag } from '../ids.ts';
-import { type OrderMachineInput, type OrderOutput, orderMachine } from '../order.ts';
-import { ParamChecker } from '../params.ts';
-import {
-  applyFunding,
-  applyVenueClose,
-  isFresh,
-  mid,
-  type Quote,
-  riskBreachUpdate,
-  toQuote,
-  totalPnl,
-} from './common.ts';
-import type { StrategyControlEvent } from './spot-futures.ts';
+} from '../../contracts.ts';
+import { failure } from '../../contracts.ts';
+import { clientOrderId, strategyTag } from '../../ids.ts';
+import { type OrderMachineInput, type OrderOutput, orderMachine } from '../../order.ts';
+import { ParamChecker } from '../../params.ts';
+import { applyFunding, applyVenueClose, totalPnl } from '../kit/books.ts';
+import { controlActions, controlHandlers, type StrategyControlEvent } from '../kit/control.ts';
+import { isFresh, mid, type Quote, toQuote } from '../kit/quotes.ts';
+import { MAX_LEVELS, type MarketMakerParams } from './params.ts';
 
-export const MAX_LEVELS = 3;
-
-export interface MarketMakerParams {
-  market: Instrument;
-  /** Base units per order. */
-  orderAmount: number;
-  levels: number;
-  /** Distance of the first level from the reference price, bps. */
-  spreadBps: number;
-  /** Extra distance per further level, bps. */
-  levelSpacingBps: number;
-  reference: 'mid' | 'micro';
-  /** Shift of both quotes per base unit of inventory, bps (long → quotes lower). */
-  inventorySkewBpsPerUnit: number;
-  /** No more bids at or above +limit, no more asks at or below −limit (base units). */
-  maxInventoryBase: number;
-  /** Replace an order when its desired price moved more than this, bps. */
-  refreshToleranceBps: number;
-  /** Never cancel an order younger than this for a price move, ms. */
-  minOrderAgeMs: number;
-  staleAfterMs: number;
-  /** Pause of a slot after the venue refused its order, ms. */
-  rejectBackoffMs: number;
-  maxPositionNotional: number;
-}
+/** The params, typed from their schema (./params.ts). */
+export type { MarketMakerParams };
+export { MAX_LEVELS };
 
 export interface MarketMakerInput {
   id: string;
@@ -449,15 +420,7 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
           stopRequested: { flatten: (context.stopRequested?.flatten ?? false) || e.closed !== undefined },
         };
       }),
-      requestStop: assign({
-        stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
-      }),
-      pause: assign({ paused: true }),
-      resume: assign({ paused: false }),
-      blockForRisk: assign(({ context, event }) =>
-        riskBreachUpdate(context, event as { reason: string; flatten?: boolean }),
-      ),
-      clearRisk: assign({ riskBlocked: undefined }),
+      ...controlActions<MarketMakerContext, MarketMakerEvent>(),
       cancelSlotOrder: sendTo((_, p: { slot: string }) => p.slot, { type: 'CANCEL' }),
       recordFlattenIncomplete: assign(({ context }) => ({
         lastError: failure(
@@ -515,11 +478,7 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
       ATTENTION: { actions: 'stopForVenueClose' },
       'TIME.TICK': { actions: 'recordTime' },
       'ORDER.PROGRESS': { actions: 'recordProgress' },
-      STOP: { actions: 'requestStop' },
-      PAUSE: { actions: 'pause' },
-      RESUME: { actions: 'resume' },
-      'RISK.BREACH': { actions: 'blockForRisk' },
-      'RISK.CLEAR': { actions: 'clearRisk' },
+      ...controlHandlers,
     },
     initial: 'quoting',
     states: {

@@ -16,9 +16,9 @@
  * exit (0, 0), rebalance (the perp back to −spot, or spot to −perp when only spot can trade it).
  */
 import { assign, setup } from 'xstate';
-import type { Instrument, Market } from '../../src/domain/index.ts';
-import { type LegBook, newLeg } from '../accounting.ts';
-import { actorContracts } from '../contract-actors.ts';
+import type { Market } from '../../../src/domain/index.ts';
+import { type LegBook, newLeg } from '../../accounting.ts';
+import { actorContracts } from '../../contract-actors.ts';
 import type {
   ClockTickInput,
   ErrorInfo,
@@ -29,65 +29,40 @@ import type {
   QuoteEvent,
   WatchFundingInput,
   WatchQuotesInput,
-} from '../contracts.ts';
-import { failure } from '../contracts.ts';
-import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../hedged-pair.ts';
-import { strategyTag } from '../ids.ts';
-import { orderMachine } from '../order.ts';
-import { ParamChecker } from '../params.ts';
+} from '../../contracts.ts';
+import { failure } from '../../contracts.ts';
+import { type HedgedPairInput, type HedgedPairOutput, hedgedPairMachine } from '../../hedged-pair.ts';
+import { strategyTag } from '../../ids.ts';
+import { orderMachine } from '../../order.ts';
+import { ParamChecker } from '../../params.ts';
 import {
   type Attention,
   afterFlattenState,
-  applyFunding,
-  applyPair,
   attention,
   attentionRules,
+  exitIncomplete,
+  flattenPairInput,
+  heldOnStop,
+  needsAttentionState,
+} from '../kit/attention.ts';
+import {
+  applyFunding,
+  applyPair,
   booksFlatIn,
   booksHedgedIn,
   commonAmount,
-  cycleEndStates,
-  flattenPairInput,
-  forwardQuotesTo,
-  HOUR_MS,
-  isFresh,
   legSpec,
-  mid,
-  needsAttentionState,
   netDelta,
-  type Quote,
-  riskBreachUpdate,
   type TwoLegBooks,
-  toQuote,
   totalPnl,
-} from './common.ts';
+} from '../kit/books.ts';
+import { controlActions, controlHandlers, type StrategyControlEvent } from '../kit/control.ts';
+import { cycleEndStates, HOUR_MS } from '../kit/hedged-cycle.ts';
+import { forwardQuotesTo, isFresh, mid, type Quote, toQuote } from '../kit/quotes.ts';
+import type { SpotFuturesParams } from './params.ts';
 
-export interface SpotFuturesParams {
-  spot: Instrument;
-  perp: Instrument;
-  /** Base units per cycle (e.g. 0.5 BTC). */
-  amount: number;
-  /** long-spot: buy spot, sell perp when the perp is rich; short-spot: the reverse (needs spot inventory). */
-  direction: 'long-spot' | 'short-spot';
-  /** Enter when the basis net of round-trip fees and expected slippage exceeds this, bps. */
-  minEntryBasisBps: number;
-  /** Exit when the basis (in the position's favour) falls to this or below, bps. */
-  exitBasisBps: number;
-  /** Entry fees + expected slippage must stay under this, % of notional. */
-  maxEntryCostPct: number;
-  /** Expected slippage per leg, bps. */
-  slippageBps: number;
-  maxHoldingHours: number;
-  /** Exit when funding has been against the position for longer than this, hours. */
-  maxAdverseFundingHours: number;
-  /** Net delta accepted, base units. */
-  deltaToleranceBase: number;
-  /** Quotes older than this (venue time vs now) block entries, ms. */
-  staleAfterMs: number;
-  maxPositionNotional: number;
-  /** Stop after this many completed cycles (0 = run until stopped). */
-  maxCycles: number;
-  cooldownMs: number;
-}
+/** The params, typed from their schema (./params.ts). */
+export type { SpotFuturesParams };
 
 export interface SpotFuturesInput {
   id: string;
@@ -137,17 +112,7 @@ export interface SpotFuturesContext {
   flattens?: number;
 }
 
-export type StrategyControlEvent =
-  | { type: 'STOP'; flatten: boolean }
-  | { type: 'PAUSE' }
-  | { type: 'RESUME' }
-  | { type: 'RISK.BREACH'; reason: string; flatten?: boolean }
-  | { type: 'RISK.CLEAR' }
-  | { type: 'ORDER.PROGRESS' }
-  /** The engine's position check: the venue does not hold what the books say. */
-  | { type: 'ATTENTION'; reason: string; legs: { venue: string; symbol: string; position: number }[] }
-  | { type: 'OPERATOR.FLATTEN' }
-  | { type: 'OPERATOR.RESOLVE' };
+export type { StrategyControlEvent };
 
 export type SpotFuturesEvent = MarketEvent | StrategyControlEvent;
 
@@ -220,6 +185,8 @@ const BOOKS: TwoLegBooks<SpotFuturesContext> = {
 };
 
 const isFlat = (ctx: SpotFuturesContext): boolean => booksFlatIn(BOOKS, ctx);
+/** The legs' names in messages, in book order. */
+const LEGS: [string, string] = ['spot', 'perp'];
 const hedged = (ctx: SpotFuturesContext): boolean => booksHedgedIn(BOOKS, ctx);
 
 /** Long spot: spot +a, perp −a; short spot: the reverse. Absolute targets: leftover dust is absorbed. */
@@ -406,15 +373,7 @@ export const spotFuturesMachine = setup({
         lastFundingTs: e.timestamp,
       };
     }),
-    requestStop: assign({
-      stopRequested: ({ event }) => ({ flatten: (event as { flatten: boolean }).flatten }),
-    }),
-    pause: assign({ paused: true }),
-    resume: assign({ paused: false }),
-    blockForRisk: assign(({ context, event }) =>
-      riskBreachUpdate(context, event as { reason: string; flatten?: boolean }),
-    ),
-    clearRisk: assign({ riskBlocked: undefined }),
+    ...controlActions<SpotFuturesContext, SpotFuturesEvent>(),
     captureOpportunity: assign(({ context }) => ({
       opportunity: {
         grossBps: entryBasisBps(context),
@@ -475,23 +434,11 @@ export const spotFuturesMachine = setup({
         BOOKS.books(context),
       ),
     })),
-    recordExitIncomplete: assign(({ context }) => ({
-      attention: attention(
-        `could not flatten after ${context.exitAttempts} exits: spot ${context.legs.spot.position}, perp ${context.legs.perp.position}`,
-        context.now,
-        BOOKS.books(context),
-      ),
-    })),
-    noteHeldOnStop: assign(({ context }) =>
-      isFlat(context)
-        ? {}
-        : {
-            lastError: failure(
-              'StoppedWithPosition',
-              `stopped without flattening: spot ${context.legs.spot.position}, perp ${context.legs.perp.position} (hedged)`,
-            ),
-          },
-    ),
+    recordExitIncomplete: assign(({ context }) => ({ attention: exitIncomplete(BOOKS, context, LEGS) })),
+    noteHeldOnStop: assign(({ context }) => {
+      const held = heldOnStop(BOOKS, context, LEGS);
+      return held ? { lastError: held } : {};
+    }),
   },
 }).createMachine({
   id: 'spotFutures',
@@ -555,11 +502,7 @@ export const spotFuturesMachine = setup({
     'TIME.TICK': { actions: 'recordTime' },
     'FUNDING.RATE': { actions: 'recordFundingRate' },
     'FUNDING.PAYMENT': { actions: 'recordFundingPayment' },
-    STOP: { actions: 'requestStop' },
-    PAUSE: { actions: 'pause' },
-    RESUME: { actions: 'resume' },
-    'RISK.BREACH': { actions: 'blockForRisk' },
-    'RISK.CLEAR': { actions: 'clearRisk' },
+    ...controlHandlers,
   },
   initial: 'starting',
   states: {

@@ -4,9 +4,9 @@
  * snapshot. Records what reached each venue so the properties can be checked from outside.
  */
 import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
-import { bindActors } from '../../src/actors/bind.ts';
-import { createExchangeActors, InMemoryIntentJournal } from '../../src/actors/exchange-actors.ts';
-import { VirtualClock } from '../../src/clock/clock.ts';
+import { bindActors } from '../actors/bind.ts';
+import { createExchangeActors, InMemoryIntentJournal } from '../actors/exchange-actors.ts';
+import { VirtualClock } from '../clock/clock.ts';
 import {
   ExchangeError,
   type FeeCurrency,
@@ -15,12 +15,12 @@ import {
   type Market,
   type OrderRequest,
   roundToStep,
-} from '../../src/domain/index.ts';
-import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
-import { type FaultConfig, FaultInjector } from '../../src/exchange/sim/faults.ts';
-import { simMarket } from '../../src/exchange/sim/markets.ts';
-import { SimVenue } from '../../src/exchange/sim/venue.ts';
-import { Rng } from '../../src/util/random.ts';
+} from '../domain/index.ts';
+import { SimExchangeClient } from '../exchange/sim/client.ts';
+import { type FaultConfig, FaultInjector } from '../exchange/sim/faults.ts';
+import { simMarket } from '../exchange/sim/markets.ts';
+import { type SimClientIdRules, SimVenue } from '../exchange/sim/venue.ts';
+import { Rng } from '../util/random.ts';
 
 export interface InstrumentSpec {
   venue: string;
@@ -30,6 +30,8 @@ export interface InstrumentSpec {
   size: number;
   /** Market overrides (e.g. a minimum order far above the strategy's delta tolerance). */
   market?: Partial<Market>;
+  /** The funding rate the venue announces for this perpetual (default: the venue's). */
+  fundingRate?: number;
 }
 
 export interface WorldOptions {
@@ -40,6 +42,8 @@ export interface WorldOptions {
   spotFeeCurrency?: FeeCurrency;
   /** Derivatives' leverage (default 5). */
   leverage?: number;
+  /** How every venue treats client order ids (default: the simulator's kindest). */
+  clientIds?: SimClientIdRules;
   /** Unified-account collateral (default: the venue's); `false`: only the settle wallet counts. */
   collateralHaircuts?: false;
 }
@@ -69,11 +73,17 @@ export class StrategyWorld {
   /** Positions the venues closed themselves (liquidations, auto-deleveraging). */
   readonly venueCloses: string[] = [];
   actor: AnyActorRef | undefined;
+  /** When the strategy reached a final state (its books froze there). */
+  endedAt: number | undefined;
+  /** The books of the second before the strategy ended (see `marksBeforeEnd`). */
+  private booksAtEnd: { at: number; marks: Map<string, number> }[] | undefined;
+  /** The marks of the books published lately, by `venue|symbol`. */
+  private readonly published: { at: number; marks: Map<string, number> }[] = [];
   private machine: AnyStateMachine | undefined;
   private dispose: (() => void) | undefined;
   crashes = 0;
   /** Stands in for the durable journal: it outlives the crashed actor. */
-  private readonly journal = new InMemoryIntentJournal();
+  private readonly journal = new InMemoryIntentJournal(() => this.clock.now());
 
   constructor(readonly opts: WorldOptions) {
     this.sizeRng = new Rng(opts.faults.seed ?? 1);
@@ -94,6 +104,7 @@ export class StrategyWorld {
         balances: opts.balances,
         defaultLeverage: opts.leverage ?? 5,
         assetPrices: { BNB: BNB_PRICE },
+        ...(opts.clientIds ? { clientIds: opts.clientIds } : {}),
         ...(opts.collateralHaircuts === false ? { collateralHaircuts: false } : {}),
       });
       const place = sim.placeOrder.bind(sim);
@@ -144,6 +155,15 @@ export class StrategyWorld {
         return create(req);
       };
     });
+    for (const ins of opts.instruments)
+      if (ins.fundingRate !== undefined)
+        this.sims[ins.venue]!.onFundingRate({
+          symbol: ins.symbol,
+          rate: ins.fundingRate,
+          nextFundingTimestamp: 0,
+          intervalMs: 8 * 3_600_000,
+          timestamp: this.clock.now(),
+        });
     this.feed();
   }
 
@@ -163,7 +183,7 @@ export class StrategyWorld {
     this.dispose = exchange.dispose;
     this.machine = machine.provide({ actors: bindActors(exchange.actors) });
     this.actor = createActor(this.machine, { input } as never);
-    this.actor.subscribe({ error: (e) => this.errors.push(e) });
+    this.watch(this.actor);
     this.actor.start();
   }
 
@@ -184,8 +204,39 @@ export class StrategyWorld {
     this.dispose = exchange.dispose;
     this.machine = this.machine!.provide({ actors: bindActors(exchange.actors) });
     this.actor = createActor(this.machine, { snapshot: snap, input: undefined } as never);
-    this.actor.subscribe({ error: (e) => this.errors.push(e) });
+    this.watch(this.actor);
     this.actor.start();
+  }
+
+  private watch(actor: AnyActorRef): void {
+    actor.subscribe({
+      next: (snap) => {
+        if (snap.status === 'done' && this.endedAt === undefined) {
+          this.endedAt = this.clock.now();
+          this.booksAtEnd = this.booksBefore(this.endedAt);
+        }
+      },
+      error: (e) => this.errors.push(e),
+    });
+  }
+
+  /**
+   * The marks of every book published in the second before the strategy ended: the books it may
+   * have judged its last residual on (quotes reach it a few ms late, and a hedged pair's rounds
+   * read the touch of the book before). Undefined while it runs.
+   */
+  marksBeforeEnd(): ((venue: string, symbol: string) => number)[] | undefined {
+    return this.booksAtEnd?.map((p) => (venue, symbol) => p.marks.get(`${venue}|${symbol}`)!);
+  }
+
+  /**
+   * Taken when the strategy ends, not when asked: the books published since would push the ones
+   * it ended on out of the recent window (an 11 s outage publishes more than it keeps).
+   */
+  private booksBefore(ended: number): { at: number; marks: Map<string, number> }[] {
+    const before = this.published.filter((p) => p.at <= ended);
+    const lastSecond = before.filter((p) => p.at >= ended - 1_000);
+    return lastSecond.length > 0 ? lastSecond : before.slice(-1);
   }
 
   /**
@@ -197,6 +248,7 @@ export class StrategyWorld {
 
   feed(): void {
     const t = this.clock.now();
+    const marks = new Map<string, number>();
     this.opts.instruments.forEach((ins, i) => {
       const m = this.sims[ins.venue]!.market(ins.symbol);
       // On the amount step, as a venue's book shows it.
@@ -216,7 +268,10 @@ export class StrategyWorld {
         askSize: shown(ins.size),
         timestamp: t,
       });
+      marks.set(`${ins.venue}|${ins.symbol}`, this.sims[ins.venue]!.mark(ins.symbol));
     });
+    this.published.push({ at: t, marks });
+    if (this.published.length > 32) this.published.shift();
   }
 
   /** Let `ms` of market time pass with quotes every 250 ms. */
