@@ -40,15 +40,27 @@ export function newLeg(venue: string, symbol: string, contractSize = 1): LegBook
 const MAX_SEEN = 512;
 
 /**
- * Apply one fill; returns a new LegBook (machines assign immutably). A fee charged in the base
- * asset (Binance spot charges a buy's fee in the coin received) is base the account never got:
- * the position moves by `amount − fee`, as a venue's balance does, and the fee is still valued
- * at the fill price — together they reconcile with the account to the last unit.
+ * What one fill does to the account on its leg — the one fee rule, used by the books (applyFill)
+ * and by the hedged pair's tallies alike. A fee charged in the base asset (Binance spot charges a
+ * buy's fee in the coin received) is base the account never got: the position moves by
+ * `amount − fee`, as a venue's balance does, and the fee is still valued at the fill price —
+ * together they reconcile with the account to the last unit.
  */
+export function fillEffect(
+  f: Pick<Fill, 'side' | 'amount' | 'fee' | 'price' | 'symbol'>,
+  contractSize: number,
+): { base: number; feeQuote: number } {
+  const baseFee = f.fee.currency === baseOf(f.symbol) ? f.fee.cost : 0;
+  return {
+    base: f.amount * contractSize * (f.side === 'buy' ? 1 : -1) - baseFee,
+    feeQuote: feeInQuote(f),
+  };
+}
+
+/** Apply one fill (see fillEffect); returns a new LegBook (machines assign immutably). */
 export function applyFill(leg: LegBook, f: Fill): LegBook {
   if (leg.seenFills.includes(f.id)) return leg;
-  const baseFee = f.fee.currency === baseOf(f.symbol) ? f.fee.cost : 0;
-  const q = f.amount * leg.contractSize * (f.side === 'buy' ? 1 : -1) - baseFee;
+  const { base: q, feeQuote } = fillEffect(f, leg.contractSize);
   let { position, entryPrice, realizedPnl } = leg;
   if (position === 0 || Math.sign(position) === Math.sign(q)) {
     const size = Math.abs(position) + Math.abs(q);
@@ -71,7 +83,7 @@ export function applyFill(leg: LegBook, f: Fill): LegBook {
     position,
     entryPrice,
     realizedPnl,
-    fees: leg.fees + feeInQuote(f),
+    fees: leg.fees + feeQuote,
     volume: leg.volume + f.cost,
     seenFills: [...seen, f.id],
   };
@@ -93,27 +105,15 @@ export function feeInQuote(f: Pick<Fill, 'fee' | 'price' | 'symbol'>): number {
 }
 
 /**
- * What an order's fills did to the account: base received net of a fee charged in the base (a
- * Binance spot buy), and the fees' worth in quote. From the fills when the venue gave them, else
- * from the order's aggregate fee.
+ * The part of an order's `filled` its fills do not account for (base units of the order's
+ * amount; 0 when they cover it). The port's contract is that `trades` carries every fill of
+ * `filled` (the ccxt adapter reads the trade history until they do); an answer that breaks it
+ * leaves fills the books cannot see, so the order's outcome counts as unknown.
  */
-export function orderFillEffect(o: Pick<Order, 'trades' | 'fee' | 'symbol' | 'average' | 'filled'>): {
-  baseFee: number;
-  feeQuote: number;
-} {
-  const base = baseOf(o.symbol);
-  if (o.trades.length > 0) {
-    let baseFee = 0;
-    let feeQuote = 0;
-    for (const t of o.trades) {
-      if (t.fee.currency === base) baseFee += t.fee.cost;
-      feeQuote += feeInQuote(t);
-    }
-    return { baseFee, feeQuote };
-  }
-  const price = o.average ?? 0;
-  const baseFee = o.fee.currency === base ? o.fee.cost : 0;
-  return { baseFee, feeQuote: feeInQuote({ fee: o.fee, price, symbol: o.symbol }) };
+export function unaccountedFill(o: Pick<Order, 'trades' | 'filled'>): number {
+  let covered = 0;
+  for (const t of o.trades) covered += t.amount;
+  return Math.max(0, o.filled - covered);
 }
 
 export function applyOrderFills(leg: LegBook, o: Pick<Order, 'trades'>): LegBook {

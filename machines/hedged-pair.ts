@@ -25,7 +25,7 @@
 import { and, assign, setup } from 'xstate';
 import type { Order, OrderRequest, Side } from '../src/domain/index.ts';
 import { roundToStep } from '../src/domain/index.ts';
-import { orderFillEffect } from './accounting.ts';
+import { fillEffect, unaccountedFill } from './accounting.ts';
 import { actorContracts } from './contract-actors.ts';
 import type { QuoteBatchEvent, QuoteEvent, VenueClosedPositionEvent, WaitInput } from './contracts.ts';
 import { clientOrderId, type Phase } from './ids.ts';
@@ -378,26 +378,29 @@ function applyOutput(ctx: PairContext, leg: 0 | 1, out: OrderOutput): Partial<Pa
   const legs: [LegState, LegState] = [...ctx.legs];
   const l = { ...legs[leg] };
   const o = out.order;
-  if (o && o.filled > 0) {
-    const base = o.filled * l.spec.contractSize;
-    // A fee charged in the base is base the account never got: the position is net of it.
-    const { baseFee, feeQuote } = orderFillEffect(o);
-    if (o.side === 'buy') {
-      l.position += base - baseFee;
-      l.buyBase += base;
-      l.buyCost += o.cost;
+  // Fill by fill, by the books' own rule (fillEffect): the pair's tallies are what the strategy
+  // will book from the same orders, to the last fee.
+  for (const f of o?.trades ?? []) {
+    const e = fillEffect(f, l.spec.contractSize);
+    l.position += e.base;
+    if (f.side === 'buy') {
+      l.buyBase += f.amount * l.spec.contractSize;
+      l.buyCost += f.cost;
     } else {
-      l.position -= base + baseFee;
-      l.sellBase += base;
-      l.sellCost += o.cost;
+      l.sellBase += f.amount * l.spec.contractSize;
+      l.sellCost += f.cost;
     }
-    l.fees += feeQuote;
+    l.fees += e.feeQuote;
   }
   l.refusals = out.outcome === 'rejected' ? (l.refusals ?? 0) + 1 : 0;
   legs[leg] = l;
   const request = ctx.plan[leg];
+  // Lost, or said to be filled by more than its fills show: nothing is decided on it until the
+  // venue answers for it (the strategy cannot book what it cannot see).
+  const unknownOutcome =
+    out.outcome === 'lost' || (o !== undefined && unaccountedFill(o) > l.spec.amountStep / 2);
   const unknown =
-    out.outcome === 'lost' && request
+    unknownOutcome && request
       ? [
           ...ctx.unknown,
           { leg, venue: l.spec.venue, symbol: l.spec.symbol, clientOrderId: out.clientOrderId, request },

@@ -59,6 +59,10 @@ export interface Order {
   average?: number;
   status: OrderStatus;
   fee: Fee;
+  /**
+   * Every fill of `filled`: adapters read the trade history until the fills cover it (a fill
+   * the books cannot see makes the order's outcome unknown to the hedged pair).
+   */
   trades: Fill[];
   reduceOnly: boolean;
   timestamp: number;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, fromPromise } from 'xstate';
+import { applyOrderFills, newLeg } from '../../machines/accounting.ts';
 import {
   type HedgedPairInput,
   type HedgedPairOutput,
@@ -7,9 +8,10 @@ import {
   type LegSpec,
 } from '../../machines/hedged-pair.ts';
 import { clientOrderId } from '../../machines/ids.ts';
+import type { OrderMachineInput, OrderOutput } from '../../machines/order.ts';
 import { bindActors } from '../../src/actors/bind.ts';
 import { createExchangeActors } from '../../src/actors/exchange-actors.ts';
-import type { OrderRequest } from '../../src/domain/index.ts';
+import type { Fill, Order, OrderRequest } from '../../src/domain/index.ts';
 import { SimExchangeClient } from '../../src/exchange/sim/client.ts';
 import { FaultInjector, type ScriptedFault } from '../../src/exchange/sim/faults.ts';
 import { makeVenue, PERP, quote, SPOT } from '../helpers.ts';
@@ -246,5 +248,114 @@ describe('hedged pair: converging on target positions against the simulated venu
     const out = await run(s, { ...entry(), maxRounds: 2 });
     expect(out.outcome).toBe('unhedged');
     expect(out.residualBase).toBeCloseTo(0.5, 12);
+  });
+});
+
+/** A pair whose orders are answered by `answer` (the order machine replaced: one output per request). */
+function pairAnswering(answer: (req: OrderRequest) => OrderOutput) {
+  return hedgedPairMachine.provide({
+    actors: {
+      order: fromPromise(async ({ input }: { input: OrderMachineInput }) => answer(input.request)) as never,
+      wait: fromPromise(async () => undefined) as never,
+    },
+  });
+}
+
+function filledOrder(req: OrderRequest, price: number, trades: Fill[]): Order {
+  return {
+    id: `x-${req.clientOrderId}`,
+    clientOrderId: req.clientOrderId,
+    symbol: req.symbol,
+    side: req.side,
+    type: 'market',
+    timeInForce: 'IOC',
+    amount: req.amount,
+    filled: req.amount,
+    remaining: 0,
+    cost: req.amount * price,
+    average: price,
+    status: 'closed',
+    fee: { cost: req.amount * price * 0.001, currency: 'USDT' },
+    trades,
+    reduceOnly: req.reduceOnly ?? false,
+    timestamp: 0,
+    lastUpdateTimestamp: 0,
+  };
+}
+
+function fill(req: OrderRequest, n: number, amount: number, price: number, fee: Fill['fee']): Fill {
+  return {
+    id: `${req.clientOrderId}-t${n}`,
+    orderId: `x-${req.clientOrderId}`,
+    clientOrderId: req.clientOrderId,
+    symbol: req.symbol,
+    side: req.side,
+    price,
+    amount,
+    cost: amount * price,
+    fee,
+    takerOrMaker: 'taker',
+    timestamp: 0,
+  };
+}
+
+async function settle(machine: ReturnType<typeof pairAnswering>, input: HedgedPairInput) {
+  const actor = createActor(machine, { input });
+  actor.start();
+  for (let i = 0; i < 100 && actor.getSnapshot().status !== 'done'; i++) await Promise.resolve();
+  await new Promise((r) => setTimeout(r, 0));
+  expect(actor.getSnapshot().status).toBe('done');
+  return actor.getSnapshot().output!;
+}
+
+describe('hedged pair: one fill path with the books', () => {
+  it('an order reported filled without the fills that make it up is of unknown outcome: nothing of it is counted, nothing sent against it', async () => {
+    const sentIds: string[] = [];
+    const machine = pairAnswering((req) => {
+      sentIds.push(req.clientOrderId);
+      // The perp leg's answer says filled but carries no fills: a port that breaks its contract.
+      const trades =
+        req.symbol === SPOT ? [fill(req, 0, req.amount, 60_010, { cost: 0.3, currency: 'USDT' })] : [];
+      return {
+        clientOrderId: req.clientOrderId,
+        venue: 'sim',
+        outcome: 'filled',
+        order: filledOrder(req, 60_010, trades),
+      };
+    });
+    const out = await settle(machine, entry());
+    expect(out.outcome).toBe('unresolved');
+    expect(out.unknown.map((u) => u.symbol)).toEqual([PERP]);
+    // The books see the perp order's fills only (none): the pair's tallies say the same.
+    expect(out.legs[1].positionBase).toBe(0);
+    expect(sentIds).toHaveLength(2);
+  });
+
+  it('the pair tallies each fill as the books do: a fee in the base moves the position, every fee counts once in quote', async () => {
+    const machine = pairAnswering((req) => {
+      const half = req.amount / 2;
+      const trades =
+        req.symbol === SPOT
+          ? [
+              // Binance spot: a buy's fee in the coin received, one fill in BNB valued by the venue.
+              fill(req, 0, half, 60_010, { cost: half * 0.001, currency: 'BTC' }),
+              fill(req, 1, half, 60_012, { cost: 0.02, currency: 'BNB', quoteCost: 12.5 }),
+            ]
+          : [fill(req, 0, req.amount, 60_100, { cost: req.amount * 60_100 * 0.0005, currency: 'USDT' })];
+      return {
+        clientOrderId: req.clientOrderId,
+        venue: 'sim',
+        outcome: 'filled',
+        order: filledOrder(req, 60_011, trades),
+      };
+    });
+    const out = await settle(machine, { ...entry(), maxRounds: 1 });
+    for (const leg of [0, 1] as const) {
+      let book = newLeg('sim', leg === 0 ? SPOT : PERP);
+      for (const o of out.orders.filter((o) => o.leg === leg)) book = applyOrderFills(book, o.order);
+      expect(out.legs[leg].positionBase).toBeCloseTo(book.position, 12);
+      expect(out.legs[leg].fees).toBeCloseTo(book.fees, 9);
+    }
+    expect(out.legs[0].positionBase).toBeCloseTo(0.5 - 0.25 * 0.001, 12);
   });
 });

@@ -104,7 +104,22 @@ function output(req: OrderRequest, fraction: number | 'lost'): OrderOutput {
     average: price,
     status: filled < req.amount ? 'canceled' : 'closed',
     fee: { cost: filled * price * 0.001, currency: 'USDT' },
-    trades: [],
+    // Every fill of `filled` (the port's contract): the pair tallies fills, as the books do.
+    trades: [
+      {
+        id: `${req.clientOrderId}-t`,
+        orderId: `${req.clientOrderId}-${filled}`,
+        clientOrderId: req.clientOrderId,
+        symbol: req.symbol,
+        side: req.side,
+        price,
+        amount: filled,
+        cost: filled * price,
+        fee: { cost: filled * price * 0.001, currency: 'USDT' },
+        takerOrMaker: 'taker',
+        timestamp: 0,
+      },
+    ],
     reduceOnly: req.reduceOnly ?? false,
     timestamp: 0,
     lastUpdateTimestamp: 0,
