@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnyMachineSnapshot } from 'xstate';
+import { type AnyMachineSnapshot, initialTransition, transition } from 'xstate';
 import {
   type CrossArbitrageContext,
   type CrossArbitrageParams,
@@ -58,6 +58,13 @@ function events(s: AnyMachineSnapshot) {
         flattened: rebalance(Number(Math.abs(a + b).toFixed(6))),
         notFlattened: rebalance(0),
       }),
+    ];
+  // After a flatten it trades on as before (those paths are explored above): only its way back
+  // to trading, and a stop, are explored from there.
+  if ((c.flattens ?? 0) > 0)
+    return [
+      { type: 'xstate.done.actor.pause' },
+      ...(c.stopRequested ? [] : [{ type: 'STOP', flatten: false }]),
     ];
   if (c.params.maxExecutions === 3)
     return [
@@ -172,5 +179,75 @@ describe('cross-exchange arbitrage path coverage', () => {
     });
     expect(report.states.missing).toEqual([]);
     expect(report.transitions.missing).toEqual([]);
+  });
+});
+
+/** One path, event by event, on the machine's pure transition function. */
+function walk(events: unknown[]): AnyMachineSnapshot {
+  const input = {
+    id: 'xa',
+    params: { ...params, maxExecutions: 3 },
+    markets: { A: markets.spot, B: markets.spotB },
+  };
+  let [s] = initialTransition(crossArbitrageMachine, input as never) as unknown as [AnyMachineSnapshot];
+  for (const e of events)
+    [s] = transition(crossArbitrageMachine, s as never, e as never) as unknown as [AnyMachineSnapshot];
+  return s;
+}
+
+/** Balances loaded, B rich, one execution that left 0.05 BTC of inventory off: the books are not hedged. */
+const OFF_AFTER_EXECUTION = [
+  { type: 'xstate.done.actor.balanceA', output: balances },
+  { type: 'xstate.done.actor.balanceB', output: balances },
+  quote('sim', SPOT, 60_000, T0),
+  quote('bybit', SPOT, 60_300, T0),
+  {
+    type: 'xstate.done.actor.execution',
+    output: pairOutput('hedged', [
+      { symbol: SPOT, side: 'buy', amount: 0.5, price: 60_000 },
+      { symbol: SPOT, side: 'sell', amount: 0.45, price: 60_300 },
+    ]),
+  },
+];
+
+describe('cross-exchange arbitrage: a stop never ends it with inventory off', () => {
+  it('a kill switch with flatten after an execution left the books off flattens them (the shared control block honours a breach that asks to flatten), then stops balanced', () => {
+    let s = walk(OFF_AFTER_EXECUTION);
+    expect(s.value).toBe('settling');
+    // The engine's kill switch: RISK.BREACH asking to flatten, then STOP with flatten.
+    s = walk([
+      ...OFF_AFTER_EXECUTION,
+      { type: 'RISK.BREACH', reason: 'kill switch: operator', flatten: true },
+    ]);
+    expect(s.matches('needsAttention')).toBe(true);
+    expect(ctx(s).attention?.reason).toMatch(/^inventory is off by 0\.0(5|49+)/);
+    s = walk([
+      ...OFF_AFTER_EXECUTION,
+      { type: 'RISK.BREACH', reason: 'kill switch: operator', flatten: true },
+      { type: 'STOP', flatten: true },
+    ]);
+    expect(s.matches({ needsAttention: 'flattening' })).toBe(true);
+    s = walk([
+      ...OFF_AFTER_EXECUTION,
+      { type: 'RISK.BREACH', reason: 'kill switch: operator', flatten: true },
+      { type: 'STOP', flatten: true },
+      {
+        type: 'xstate.done.actor.flatten',
+        output: pairOutput('reached', [
+          { symbol: SPOT, side: 'buy', amount: 0, price: 60_000 },
+          { symbol: SPOT, side: 'sell', amount: 0.05, price: 60_000 },
+        ]),
+      },
+    ]);
+    expect(s.value).toBe('stopped');
+    expect(Math.abs(ctx(s).legs.A.position + ctx(s).legs.B.position)).toBeLessThanOrEqual(
+      params.toleranceBase,
+    );
+  });
+
+  it('a stop without flatten after an execution left the books off keeps the locks and says so (needs attention), never stopped', () => {
+    const s = walk([...OFF_AFTER_EXECUTION, { type: 'STOP', flatten: false }]);
+    expect(s.matches('needsAttention')).toBe(true);
+    expect(s.status).toBe('active');
   });
 });

@@ -161,6 +161,7 @@ const BOOKS: TwoLegBooks<CrossArbitrageContext> = {
   markets: (c) => [c.markets.A, c.markets.B],
   quotes: (c) => [c.quotes.A, c.quotes.B],
   deltaTolerance: (c) => c.params.toleranceBase,
+  flattenTo: 'hedged',
 };
 
 const balanced = (ctx: CrossArbitrageContext): boolean => booksHedgedIn(BOOKS, ctx);
@@ -472,6 +473,9 @@ export const crossArbitrageMachine = setup({
       invoke: loadBalances('#crossArbitrage.recovering'),
       always: [
         { guard: 'maxExecutionsReached', target: 'completed' },
+        // Told to stop with the books off (an execution left a residual): as in recovering, say so
+        // and keep the locks; a stop or kill that asks to flatten closes it from there.
+        { guard: 'stopRequestedWhileUnbalanced', target: 'needsAttention', actions: 'recordUnbalanced' },
         { guard: 'stopRequested', target: 'stopped', actions: 'noteInventoryOnStop' },
         { guard: 'balancesKnown', target: 'cooldown' },
       ],

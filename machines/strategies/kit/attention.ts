@@ -14,6 +14,7 @@ import {
   applyOrderOutput,
   applyPair,
   booksFlatIn,
+  booksHedged,
   booksHedgedIn,
   bookVenueClose,
   legSpec,
@@ -101,7 +102,7 @@ export function resolveOrderInput(u: UnknownOrder): OrderMachineInput {
  * acknowledges a manual fix and stops. A STOP without flatten is remembered, never obeyed quietly.
  *
  * The machine names the guards and actions after its own books: noUnknownOrders, orderStillUnknown,
- * attentionClearsNow, booksFlat, flattenAllowed, stopAsksToFlatten, pairLeftBooksFlat,
+ * attentionClearsNow, booksFlat, flattenAllowed, stopAsksToFlatten, flattenLeftNothingToDo,
  * stopRequested; bookResolvedOrder, clearAttention, acknowledgeAttention, requestStop,
  * applyFlatten, raiseAttentionAfterFlatten, countFlatten. `resume` is where a hedged strategy with
  * a position carries on (holding; cooldown for one that holds none between executions).
@@ -172,7 +173,7 @@ export function needsAttentionState(o: {
           input: ({ context }: { context: never }) => o.flattenInput(context),
           onDone: [
             {
-              guard: 'pairLeftBooksFlat',
+              guard: 'flattenLeftNothingToDo',
               target: at('afterFlatten'),
               actions: ['applyFlatten', 'clearAttention'],
             },
@@ -214,8 +215,13 @@ type OrderDoneEvent = { output: OrderOutput };
 export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
   const unknownLeft = (c: C) => (c.attention?.unknownOrders.length ?? 0) > 0;
   const flat = (c: C, books = h.books(c)) => allDust(books, h.markets(c), h.quotes(c));
+  /** Nothing left for a flatten to do: every leg flat, or hedged where the kind flattens to that. */
+  const flattened = (c: C, books = h.books(c)) =>
+    h.flattenTo === 'hedged'
+      ? booksHedged(books, h.markets(c), h.quotes(c), h.deltaTolerance(c))
+      : flat(c, books);
   /** Flattening sends orders: only with no order of unknown outcome, and something to close. */
-  const canFlatten = (c: C) => !unknownLeft(c) && !flat(c);
+  const canFlatten = (c: C) => !unknownLeft(c) && !flattened(c);
   return {
     guards: {
       /**
@@ -236,8 +242,8 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
       flattenAllowed: ({ context }: { context: C }) => canFlatten(context),
       stopAsksToFlatten: ({ context, event }: { context: C; event: unknown }) =>
         (event as { flatten?: boolean }).flatten === true && canFlatten(context),
-      pairLeftBooksFlat: ({ context, event }: { context: C; event: unknown }) =>
-        flat(context, applyPair(h.books(context), (event as PairDoneEvent).output)),
+      flattenLeftNothingToDo: ({ context, event }: { context: C; event: unknown }) =>
+        flattened(context, applyPair(h.books(context), (event as PairDoneEvent).output)),
     },
     // Typed by the machine that spreads them into its setup (XState infers its own event union).
     actions: {

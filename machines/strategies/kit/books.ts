@@ -121,6 +121,12 @@ export interface TwoLegBooks<C> {
   markets(c: C): [Market, Market];
   quotes(c: C): [Quote | undefined, Quote | undefined];
   deltaTolerance(c: C): number;
+  /**
+   * What a flatten leaves (from needs attention, or a stop that asks for it): every leg flat (the
+   * default), or the books hedged — an arbitrage's asset stays on the venues it was bought and
+   * sold on, only a transfer moves it back, so its flatten brings the net to zero.
+   */
+  flattenTo?: 'flat' | 'hedged';
 }
 
 /** Hedged at rest by the shared rule, from a strategy's books. */
