@@ -9,13 +9,14 @@ import { flushMicrotasks, VirtualClock } from '../clock/clock.ts';
 import { STRATEGY_KINDS } from '../config/kinds.ts';
 import type { Config } from '../config/schema.ts';
 import type { Order } from '../domain/index.ts';
-import { createEngine, type EngineStatus, type TransitionRecord } from '../engine/engine.ts';
+import type { EngineStatus, TransitionRecord } from '../engine/engine.ts';
 import { strategyFigures } from '../engine/figures.ts';
 import { csvReplaySource, type ReplayStats } from '../marketdata/csv.ts';
 import type { MarketDataSource, MarketEvent } from '../marketdata/events.ts';
 import { createPaperVenues } from '../paper/venues.ts';
+import { addConfiguredStrategies, buildKernel } from '../runtime/kernel.ts';
 import { syntheticMarketFor } from '../runtime/market.ts';
-import { effectiveStrategies, type ParamAdjustment } from '../runtime/strategies.ts';
+import type { ParamAdjustment } from '../runtime/strategies.ts';
 import { paperVenueSpec } from '../runtime/venues.ts';
 import { MemoryStore } from '../store/memory.ts';
 import { type Reconciliation, reconcile, type VenueFills } from './reconcile.ts';
@@ -133,26 +134,14 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
   clock.jumpTo(firstTs);
 
   const transitions: TransitionRecord[] = [];
-  const { risk } = config;
-  const engine = createEngine({
+  const kernel = buildKernel(config, 'backtest', {
     store: new MemoryStore(),
     venues: Object.fromEntries(paper.clients.map((c, i) => [paper.venues[i]!.name, c])),
     clock,
-    // Nothing restores a backtest: only the order-intent journal is kept (placement reads it).
-    persistSnapshots: false,
-    // Nobody operates a replay, and its venues are the simulator's own books: the running
-    // position check and the operator command queue are for live and paper runs.
-    positionCheckMs: 0,
-    commandPollMs: 0,
     quoteGating: opts.quoteGating ?? true,
     onTransition: (t) => transitions.push(t),
-    risk: {
-      ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
-      ...(risk.maxDailyLossUsd !== undefined ? { maxDailyLoss: risk.maxDailyLossUsd } : {}),
-      flattenOnDailyLoss: risk.flattenOnDailyLoss,
-      ...(risk.enableCircuitBreakers ? { circuitBreaker: risk.circuitBreaker } : {}),
-    },
   });
+  const { engine, strategies, adjustments } = kernel;
   const settle = async <T>(p: Promise<T>): Promise<T> => {
     let done = false;
     const out = p.finally(() => {
@@ -163,9 +152,7 @@ export async function runBacktest(config: Config, opts: BacktestOptions = {}): P
     return out;
   };
   await settle(engine.start());
-  const { strategies, adjustments } = effectiveStrategies(config);
-  for (const s of strategies) engine.validateStrategy({ kind: s.kind, id: s.id, params: s.params });
-  for (const s of strategies) await engine.addStrategy({ kind: s.kind, id: s.id, params: s.params });
+  await addConfiguredStrategies(kernel);
   const kinds = Object.fromEntries(strategies.map((s) => [s.id, s.kind]));
 
   // Fills, attributed to strategies by the tag in their deterministic client order ids.

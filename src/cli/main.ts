@@ -1,10 +1,11 @@
 import { InvalidParamsError } from '../../machines/params.ts';
 import { BacktestSetupError } from '../backtest/run.ts';
 import { ConfigError } from '../config/load.ts';
-import { UnknownStrategyKindError } from '../engine/engine.ts';
+import { UnknownStrategyKindError } from '../engine/recovery.ts';
 import { InspectorPortInUseError } from '../inspector/server.ts';
 import { CsvFormatError } from '../marketdata/csv.ts';
 import { MetricsPortInUseError } from '../ops/server.ts';
+import { StrategySetupError } from '../runtime/kernel.ts';
 import { StoreUrlError } from '../runtime/store.ts';
 import { VenueSetupError } from '../runtime/venues.ts';
 import { StoreInUseError } from '../store/sqlite-owner.ts';
@@ -107,6 +108,7 @@ function isBadInput(e: unknown): boolean {
     e instanceof UnknownStrategyKindError ||
     e instanceof CsvFormatError ||
     e instanceof BacktestSetupError ||
+    e instanceof StrategySetupError ||
     (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
   );
 }

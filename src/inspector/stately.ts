@@ -4,7 +4,7 @@
  * relay at `url` that Stately's inspector UI reads.
  */
 import { createWebSocketInspector } from '@statelyai/inspect';
-import type { InspectionTap } from '../engine/engine.ts';
+import type { InspectionTap } from '../engine/inspection.ts';
 
 export function statelyTap(url: string): InspectionTap & { stop(): void } {
   const inspector = createWebSocketInspector({ url });

@@ -10,7 +10,7 @@
  * Strategy figures are read from the engine at scrape time (status()), never on the order path.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { EngineStatus } from '../engine/engine.ts';
+import type { EngineStatus } from '../engine/status.ts';
 import type { StreamMeter, VenueMeter } from './metered-client.ts';
 
 export interface OpsSource {

@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
-import type { Logger } from 'pino';
-import { InvalidParamsError } from '../../../machines/params.ts';
 import { WallClock } from '../../clock/clock.ts';
 import type { Config } from '../../config/schema.ts';
-import { createEngine, type Engine, type EngineStatus } from '../../engine/engine.ts';
+import type { Engine, EngineStatus } from '../../engine/engine.ts';
 import { listenInspector, startInspector } from '../../inspector/server.ts';
 import { statelyTap } from '../../inspector/stately.ts';
 import { createLogger } from '../../logging/logger.ts';
@@ -12,13 +10,12 @@ import { startRealtimeFeed } from '../../marketdata/realtime.ts';
 import { meteredClient } from '../../ops/metered-client.ts';
 import { OpsMetrics } from '../../ops/metrics.ts';
 import { startOpsServer } from '../../ops/server.ts';
+import { addConfiguredStrategies, buildKernel } from '../../runtime/kernel.ts';
 import { syntheticMarketFor } from '../../runtime/market.ts';
 import { openStore, storeUrl } from '../../runtime/store.ts';
-import { effectiveStrategies } from '../../runtime/strategies.ts';
 import { buildVenues, paperStatePath } from '../../runtime/venues.ts';
 import { isLeasedStore } from '../../store/leases.ts';
 import { redactUrl } from '../../store/postgres/store.ts';
-import { StrategyExistsError } from '../../store/types.ts';
 import { intFlag, UsageError } from '../args.ts';
 import { loadCommandConfig } from '../config-flags.ts';
 import { renderStatusTable, type StatusRow } from '../status-table.ts';
@@ -64,58 +61,6 @@ export function statusRows(status: EngineStatus): StatusRow[] {
     note: s.halted ? `halted: ${s.halted} (statearb strategy resolve ${s.id} once dealt with)` : undefined,
     attention: s.attention,
   }));
-}
-
-/** Add the config's strategies that the store does not know yet, after checking all of them. */
-async function addConfiguredStrategies(
-  engine: Engine,
-  strategies: ReturnType<typeof effectiveStrategies>['strategies'],
-  log: Logger,
-): Promise<void> {
-  const fresh = [];
-  const problems: string[] = [];
-  const locks = engine.status().locks;
-  for (const s of strategies) {
-    const stored = engine.stored(s.id);
-    if (stored) {
-      if (stored.status !== 'active')
-        log.warn(
-          { strategy: s.id, status: stored.status },
-          'strategy already ended in this store; give it a new id to run it again',
-        );
-      else if (JSON.stringify(stored.params) !== JSON.stringify(s.params))
-        log.warn(
-          { strategy: s.id },
-          'config params differ from the stored strategy; it resumes with the stored params (stop it to change them)',
-        );
-      continue;
-    }
-    try {
-      engine.validateStrategy({ kind: s.kind, id: s.id, params: s.params });
-      for (const key of engine.instrumentsOf({ kind: s.kind, params: s.params }))
-        if (locks[key] !== undefined)
-          problems.push(
-            `strategy ${s.id}: ${key} is locked by strategy ${locks[key]} (stop it first, or trade another instrument)`,
-          );
-      fresh.push(s);
-    } catch (e) {
-      if (!(e instanceof InvalidParamsError)) throw e;
-      const i = strategies.indexOf(s);
-      for (const issue of e.issues)
-        problems.push(`strategies[${i}] (${s.id}).params.${issue.path}: ${issue.reason}`);
-    }
-  }
-  if (problems.length > 0)
-    throw new UsageError(`strategy params do not fit the venues' markets:\n  ${problems.join('\n  ')}`);
-  for (const s of fresh) {
-    try {
-      await engine.addStrategy({ kind: s.kind, id: s.id, params: s.params });
-    } catch (e) {
-      // Another engine process sharing the store added it first: it is stored, that is enough.
-      if (!(e instanceof StrategyExistsError)) throw e;
-      log.info({ strategy: s.id }, 'strategy added meanwhile by another engine process');
-    }
-  }
 }
 
 /** A started run: the engine and its paper venues (if any). */
@@ -253,28 +198,12 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     const router = paper ? new VenueRouter(paper.venues) : undefined;
     const feed = market && router ? startRealtimeFeed(market, (e) => router.route(e)) : undefined;
     if (feed) closers.push(() => feed.stop());
-    const { risk } = config;
     // Measured for /metrics: every request's latency, rate limits, stream failures, quote age.
     const clients = Object.fromEntries(
       Object.entries(venues.clients).map(([name, c]) => [name, meteredClient(name, c, metrics)]),
     );
-    const engine = createEngine({
-      store,
-      venues: clients,
-      clock,
-      logger: log,
-      quotePersistMs: config.engine.quotePersistMs,
-      positionCheckMs: config.engine.positionCheckMs,
-      positionSettleMs: config.engine.positionSettleMs,
-      onShutdown: config.engine.onShutdown,
-      ...(config.engine.capacity !== undefined ? { capacity: config.engine.capacity } : {}),
-      risk: {
-        ...(risk.maxTotalExposureUsd !== undefined ? { maxTotalExposure: risk.maxTotalExposureUsd } : {}),
-        ...(risk.maxDailyLossUsd !== undefined ? { maxDailyLoss: risk.maxDailyLossUsd } : {}),
-        flattenOnDailyLoss: risk.flattenOnDailyLoss,
-        ...(risk.enableCircuitBreakers ? { circuitBreaker: risk.circuitBreaker } : {}),
-      },
-    });
+    const kernel = buildKernel(config, 'run', { store, venues: clients, clock, logger: log });
+    const { engine } = kernel;
     const stately = inspectCfg.stately ? statelyTap(config.inspector.statelyUrl) : undefined;
     if (stately) {
       engine.addInspectionTap(stately);
@@ -324,9 +253,8 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
       },
       'engine started',
     );
-    const { strategies, adjustments } = effectiveStrategies(config);
-    for (const a of adjustments) log.warn(a, 'strategy param tightened by a portfolio risk limit');
-    await addConfiguredStrategies(engine, strategies, log);
+    for (const a of kernel.adjustments) log.warn(a, 'strategy param tightened by a portfolio risk limit');
+    await addConfiguredStrategies(kernel, log);
     // Started: from here the engine is stopped by its own shutdown, before the rest closes.
     closers.splice(closers.indexOf(stopEngine), 1);
     return { engine, paper };
