@@ -336,27 +336,21 @@ export const crossArbitrageMachine = setup({
       opportunity: findOpportunity(context),
       cycle: context.cycle + 1,
     })),
-    applyExecution: assign(({ context, event }) => {
+    /** What an execution did (before its fills are booked: its PnL is the books' change). */
+    noteExecution: assign(({ context, event }) => {
       const out = (event as unknown as PairDone).output;
       // The pair's legs are always [A, B] (see pairInput), whichever side buys.
       const [A, B] = applyPair([context.legs.A, context.legs.B], out);
-      const legs = { A, B };
-      const next = { ...context, legs };
       return {
-        legs,
         executions: ['reached', 'hedged'].includes(out.outcome) ? context.executions + 1 : context.executions,
         // Balances moved: refresh them before the next decision.
         balances: { A: undefined, B: undefined },
         lastExecution: {
           outcome: out.outcome,
           edgeBps: context.opportunity!.edgeBps,
-          pnl: pnl(next) - pnl(context),
+          pnl: pnl({ ...context, legs: { A, B } }) - pnl(context),
         },
-        ...(out.errors.length
-          ? {
-              lastError: failure('ExecutionErrors', out.errors.join('; ')),
-            }
-          : {}),
+        ...(out.errors.length ? { lastError: failure('ExecutionErrors', out.errors.join('; ')) } : {}),
       };
     }),
     recordBalanceA: assign({
@@ -462,9 +456,13 @@ export const crossArbitrageMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyExecution', { type: 'raiseAttentionAfter', params: { what: 'execution' } }],
+            actions: [
+              'noteExecution',
+              'bookFills',
+              { type: 'raiseAttentionAfter', params: { what: 'execution' } },
+            ],
           },
-          { target: 'settling', actions: 'applyExecution' },
+          { target: 'settling', actions: ['noteExecution', 'bookFills'] },
         ],
       },
     },

@@ -104,7 +104,7 @@ export function resolveOrderInput(u: UnknownOrder): OrderMachineInput {
  * The machine names the guards and actions after its own books: noUnknownOrders, orderStillUnknown,
  * attentionClearsNow, booksFlat, flattenAllowed, stopAsksToFlatten, flattenLeftNothingToDo,
  * stopRequested; bookResolvedOrder, clearAttention, acknowledgeAttention, requestStop,
- * applyFlatten, raiseAttentionAfterFlatten, countFlatten. `resume` is where a hedged strategy with
+ * bookFills, raiseAttentionAfterFlatten, countFlatten. `resume` is where a hedged strategy with
  * a position carries on (holding; cooldown for one that holds none between executions).
  */
 export function needsAttentionState(o: {
@@ -175,9 +175,9 @@ export function needsAttentionState(o: {
             {
               guard: 'flattenLeftNothingToDo',
               target: at('afterFlatten'),
-              actions: ['applyFlatten', 'clearAttention'],
+              actions: ['bookFills', 'clearAttention'],
             },
-            { target: 'checkingOrders', actions: ['applyFlatten', 'raiseAttentionAfterFlatten'] },
+            { target: 'checkingOrders', actions: ['bookFills', 'raiseAttentionAfterFlatten'] },
           ],
         },
       },
@@ -269,7 +269,11 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
             ),
           }) as never,
       ) as never,
-      applyFlatten: assign(({ context, event }: { context: C; event: unknown }) =>
+      /**
+       * The one fill-booking action of a two-leg kind: an execution's fills (entry, exit,
+       * rebalance, flatten) into the books, fill by fill by the books' own rule.
+       */
+      bookFills: assign(({ context, event }: { context: C; event: unknown }) =>
         h.withBooks(context, applyPair(h.books(context), (event as PairDoneEvent).output)),
       ) as never,
       raiseAttentionAfterFlatten: assign(
@@ -344,7 +348,7 @@ type AttentionActionName =
   | 'bookResolvedOrder'
   | 'clearAttention'
   | 'acknowledgeAttention'
-  | 'applyFlatten'
+  | 'bookFills'
   | 'raiseAttentionAfterFlatten'
   | 'raiseAttentionAfter'
   | 'raiseAttention'

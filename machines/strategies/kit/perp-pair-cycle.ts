@@ -275,10 +275,6 @@ export function perpPairCycleMachine<P extends PerpPairParams, X>(
           ...(rules.onEntry ? { own: rules.onEntry(started) } : {}),
         };
       }),
-      bookFills: assign(({ context, event }) => {
-        const [legA, legB] = applyPair(BOOKS.books(context), (event as unknown as PairDone).output);
-        return { legs: { legA, legB } };
-      }),
       markEntered: assign(({ context }) => ({ enteredAt: context.now, exitAttempts: 0, emptyEntries: 0 })),
       countEmptyEntry: assign(({ context }) => ({ emptyEntries: (context.emptyEntries ?? 0) + 1 })),
       noteExitReason: assign(({ context }) => ({ exitReason: context.exitReason ?? exitWhy(context) })),

@@ -383,17 +383,12 @@ export const spotFuturesMachine = setup({
       },
       cycle: context.cycle + 1,
     })),
-    applyEntry: assign(({ context, event }) => {
+    /** What the last execution did, for status and reports; an entry's order errors too. */
+    notePairResult: assign(({ event }, p: { errorsAs?: string }) => {
       const out = (event as unknown as PairDone).output;
-      const [spot, perp] = applyPair([context.legs.spot, context.legs.perp], out);
       return {
-        legs: { spot, perp },
         lastPair: { outcome: out.outcome, residualBase: out.residualBase, fees: out.fees },
-        ...(out.errors.length
-          ? {
-              lastError: failure('EntryErrors', out.errors.join('; ')),
-            }
-          : {}),
+        ...(p.errorsAs && out.errors.length ? { lastError: failure(p.errorsAs, out.errors.join('; ')) } : {}),
       };
     }),
     markEntered: assign(({ context }) => ({
@@ -403,22 +398,8 @@ export const spotFuturesMachine = setup({
       exitAttempts: 0,
       rebalances: 0,
     })),
-    applyExit: assign(({ context, event }) => {
-      const out = (event as unknown as PairDone).output;
-      const [spot, perp] = applyPair([context.legs.spot, context.legs.perp], out);
-      return {
-        legs: { spot, perp },
-        exitAttempts: context.exitAttempts + 1,
-        lastPair: { outcome: out.outcome, residualBase: out.residualBase, fees: out.fees },
-      };
-    }),
-    applyRebalance: assign(({ context, event }) => {
-      const [spot, perp] = applyPair(
-        [context.legs.spot, context.legs.perp],
-        (event as unknown as PairDone).output,
-      );
-      return { legs: { spot, perp }, rebalances: context.rebalances + 1 };
-    }),
+    countExit: assign(({ context }) => ({ exitAttempts: context.exitAttempts + 1 })),
+    countRebalance: assign(({ context }) => ({ rebalances: context.rebalances + 1 })),
     finishCycle: assign(({ context }) => ({
       completedCycles: context.completedCycles + 1,
       enteredAt: undefined,
@@ -543,17 +524,27 @@ export const spotFuturesMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyEntry', { type: 'raiseAttentionAfter', params: { what: 'entry' } }],
+            actions: [
+              'bookFills',
+              { type: 'notePairResult', params: { errorsAs: 'EntryErrors' } },
+              { type: 'raiseAttentionAfter', params: { what: 'entry' } },
+            ],
           },
           {
             guard: 'entryHolds',
             target: 'holding',
-            actions: ['applyEntry', 'markEntered', assign({ emptyEntries: 0 })],
+            actions: [
+              'bookFills',
+              { type: 'notePairResult', params: { errorsAs: 'EntryErrors' } },
+              'markEntered',
+              assign({ emptyEntries: 0 }),
+            ],
           },
           {
             target: 'cooldown',
             actions: [
-              'applyEntry',
+              'bookFills',
+              { type: 'notePairResult', params: { errorsAs: 'EntryErrors' } },
               assign({ emptyEntries: ({ context }) => (context.emptyEntries ?? 0) + 1 }),
             ],
           },
@@ -591,9 +582,13 @@ export const spotFuturesMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyRebalance', { type: 'raiseAttentionAfter', params: { what: 'rebalance' } }],
+            actions: [
+              'bookFills',
+              'countRebalance',
+              { type: 'raiseAttentionAfter', params: { what: 'rebalance' } },
+            ],
           },
-          { target: 'holding', actions: 'applyRebalance' },
+          { target: 'holding', actions: ['bookFills', 'countRebalance'] },
         ],
       },
     },
@@ -607,9 +602,17 @@ export const spotFuturesMachine = setup({
           {
             guard: 'executionLeftExposure',
             target: 'needsAttention',
-            actions: ['applyExit', { type: 'raiseAttentionAfter', params: { what: 'exit' } }],
+            actions: [
+              'bookFills',
+              'countExit',
+              { type: 'notePairResult', params: {} },
+              { type: 'raiseAttentionAfter', params: { what: 'exit' } },
+            ],
           },
-          { target: 'afterExit', actions: 'applyExit' },
+          {
+            target: 'afterExit',
+            actions: ['bookFills', 'countExit', { type: 'notePairResult', params: {} }],
+          },
         ],
       },
     },
