@@ -38,15 +38,7 @@ import {
   heldOnStop,
   needsAttentionState,
 } from './attention.ts';
-import {
-  applyFunding,
-  applyPair,
-  booksFlatIn,
-  commonAmount,
-  legSpec,
-  type TwoLegBooks,
-  totalPnl,
-} from './books.ts';
+import { applyFunding, booksFlatIn, commonAmount, legSpec, type TwoLegBooks, totalPnl } from './books.ts';
 import { controlActions, controlHandlers, type StrategyControlEvent } from './control.ts';
 import { cycleEndStates, HOUR_MS } from './hedged-cycle.ts';
 import { forwardQuotesTo, isFresh, mid, type Quote, toQuote } from './quotes.ts';

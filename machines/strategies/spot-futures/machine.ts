@@ -47,7 +47,6 @@ import {
 } from '../kit/attention.ts';
 import {
   applyFunding,
-  applyPair,
   booksFlatIn,
   booksHedgedIn,
   commonAmount,
