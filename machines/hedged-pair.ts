@@ -380,7 +380,11 @@ function applyOutput(ctx: PairContext, leg: 0 | 1, out: OrderOutput): Partial<Pa
   const o = out.order;
   // Fill by fill, by the books' own rule (fillEffect): the pair's tallies are what the strategy
   // will book from the same orders, to the last fee.
+  const seen = new Set<string>();
   for (const f of o?.trades ?? []) {
+    // A fill reported twice is one fill (the books book a fill id once).
+    if (seen.has(f.id)) continue;
+    seen.add(f.id);
     const e = fillEffect(f, l.spec.contractSize);
     l.position += e.base;
     if (f.side === 'buy') {

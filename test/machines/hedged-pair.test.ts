@@ -358,4 +358,19 @@ describe('hedged pair: one fill path with the books', () => {
     }
     expect(out.legs[0].positionBase).toBeCloseTo(0.5 - 0.25 * 0.001, 12);
   });
+
+  it('a fill the venue reports twice in one order is tallied once, as the books book it once', async () => {
+    const machine = pairAnswering((req) => {
+      const f = fill(req, 0, req.amount, 60_010, { cost: 0.3, currency: 'USDT' });
+      return {
+        clientOrderId: req.clientOrderId,
+        venue: 'sim',
+        outcome: 'filled',
+        order: filledOrder(req, 60_010, [f, { ...f }]),
+      };
+    });
+    const out = await settle(machine, { ...entry(), maxRounds: 1 });
+    expect(out.legs[0].positionBase).toBeCloseTo(0.5, 12);
+    expect(out.legs[0].fees).toBeCloseTo(0.3, 12);
+  });
 });

@@ -6,7 +6,7 @@ import {
   crossArbitrageMachine,
 } from '../../machines/strategies/cross-arbitrage/machine.ts';
 import { coverage } from './coverage.ts';
-import { filledOrder, markets, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
+import { filledOrder, markets, needsAttentionEvents, orderOutput, pairOutput, quote } from './fixtures.ts';
 
 const SPOT = 'BTC/USDT';
 const T0 = 1_000_000;
@@ -183,10 +183,10 @@ describe('cross-exchange arbitrage path coverage', () => {
 });
 
 /** One path, event by event, on the machine's pure transition function. */
-function walk(events: unknown[]): AnyMachineSnapshot {
+function walk(events: unknown[], maxExecutions = 3): AnyMachineSnapshot {
   const input = {
     id: 'xa',
-    params: { ...params, maxExecutions: 3 },
+    params: { ...params, maxExecutions },
     markets: { A: markets.spot, B: markets.spotB },
   };
   let [s] = initialTransition(crossArbitrageMachine, input as never) as unknown as [AnyMachineSnapshot];
@@ -249,5 +249,71 @@ describe('cross-exchange arbitrage: a stop never ends it with inventory off', ()
     const s = walk([...OFF_AFTER_EXECUTION, { type: 'STOP', flatten: false }]);
     expect(s.matches('needsAttention')).toBe(true);
     expect(s.status).toBe('active');
+  });
+
+  it('the last execution leaving the books off does not complete it: it needs attention, locks kept', () => {
+    const s = walk(OFF_AFTER_EXECUTION, 1);
+    expect(s.matches('needsAttention')).toBe(true);
+    expect(ctx(s).attention?.reason).toMatch(/^inventory is off by 0\.0(5|49+) base after the execution/);
+  });
+
+  it('a kill switch with flatten that arrives while an execution runs is carried out once the execution leaves exposure', () => {
+    const executing = OFF_AFTER_EXECUTION.slice(0, 4);
+    expect(walk(executing).value).toBe('executing');
+    const kill = [
+      { type: 'RISK.BREACH', reason: 'kill switch: operator', flatten: true },
+      { type: 'STOP', flatten: true },
+    ];
+    const unhedged = {
+      type: 'xstate.done.actor.execution',
+      output: pairOutput('unhedged', [
+        { symbol: SPOT, side: 'buy', amount: 0.5, price: 60_000 },
+        { symbol: SPOT, side: 'sell', amount: 0, price: 60_300 },
+      ]),
+    };
+    let s = walk([...executing, ...kill, unhedged]);
+    // The stop's flatten, asked before the execution ended, is not left for an operator.
+    expect(s.matches({ needsAttention: 'flattening' })).toBe(true);
+    // Carried out once: a flatten that fails waits for the operator, it is not retried in a loop.
+    s = walk([
+      ...executing,
+      ...kill,
+      unhedged,
+      {
+        type: 'xstate.done.actor.flatten',
+        output: pairOutput('unhedged', [
+          { symbol: SPOT, side: 'buy', amount: 0, price: 60_000 },
+          { symbol: SPOT, side: 'sell', amount: 0, price: 60_000 },
+        ]),
+      },
+    ]);
+    expect(s.matches({ needsAttention: 'waitingForOperator' })).toBe(true);
+  });
+
+  it('an order re-asked about whose fills still do not cover what it filled stays unknown', () => {
+    const executing = OFF_AFTER_EXECUTION.slice(0, 4);
+    const unresolved = {
+      type: 'xstate.done.actor.execution',
+      output: pairOutput('unresolved', [
+        { symbol: SPOT, side: 'buy', amount: 0.5, price: 60_000 },
+        { symbol: SPOT, side: 'sell', amount: 0, price: 60_300 },
+      ]),
+    };
+    expect(walk([...executing, unresolved]).matches({ needsAttention: 'resolvingOrders' })).toBe(true);
+    const answer = filledOrder(SPOT, 'sell', 0.5, 60_300, 'Slost');
+    const s = walk([
+      ...executing,
+      unresolved,
+      // Filled 0.5, one fill of 0.2 shown: 0.3 the books cannot see.
+      {
+        type: 'xstate.done.actor.resolve',
+        output: orderOutput(
+          { ...answer, trades: [{ ...answer.trades[0]!, amount: 0.2, cost: 0.2 * 60_300 }] },
+          'filled',
+        ),
+      },
+    ]);
+    expect(s.matches({ needsAttention: 'waitingForVenue' })).toBe(true);
+    expect(ctx(s).attention?.unknownOrders.map((u) => u.clientOrderId)).toEqual(['Slost']);
   });
 });

@@ -273,6 +273,10 @@ export const crossArbitrageMachine = setup({
     maxExecutionsReached: ({ context }) =>
       context.params.maxExecutions > 0 && context.executions >= context.params.maxExecutions,
     stopRequestedWhileUnbalanced: ({ context }) => context.stopRequested !== undefined && !balanced(context),
+    finishedUnbalanced: ({ context }) =>
+      context.params.maxExecutions > 0 &&
+      context.executions >= context.params.maxExecutions &&
+      !balanced(context),
     inventoryUnbalanced: ({ context }) => !balanced(context),
   },
   actions: {
@@ -296,9 +300,9 @@ export const crossArbitrageMachine = setup({
         ),
       };
     }),
-    recordUnbalanced: assign(({ context }) => ({
+    recordUnbalanced: assign(({ context }, p: { after: 'recovery' | 'the execution' }) => ({
       attention: attention(
-        `inventory is off by ${context.legs.A.position + context.legs.B.position} base after recovery${context.lastError ? `; ${context.lastError.message}` : ''}`,
+        `inventory is off by ${context.legs.A.position + context.legs.B.position} base after ${p.after}${context.lastError ? `; ${context.lastError.message}` : ''}`,
         context.now,
         BOOKS.books(context),
       ),
@@ -470,10 +474,19 @@ export const crossArbitrageMachine = setup({
     settling: {
       invoke: loadBalances('#crossArbitrage.recovering'),
       always: [
+        // The last execution, or a stop, with the books off (an execution left a residual): as in
+        // recovering, say so and keep the locks; a stop or kill that asks to flatten closes it.
+        {
+          guard: 'finishedUnbalanced',
+          target: 'needsAttention',
+          actions: { type: 'recordUnbalanced', params: { after: 'the execution' } },
+        },
         { guard: 'maxExecutionsReached', target: 'completed' },
-        // Told to stop with the books off (an execution left a residual): as in recovering, say so
-        // and keep the locks; a stop or kill that asks to flatten closes it from there.
-        { guard: 'stopRequestedWhileUnbalanced', target: 'needsAttention', actions: 'recordUnbalanced' },
+        {
+          guard: 'stopRequestedWhileUnbalanced',
+          target: 'needsAttention',
+          actions: { type: 'recordUnbalanced', params: { after: 'the execution' } },
+        },
         { guard: 'stopRequested', target: 'stopped', actions: 'noteInventoryOnStop' },
         { guard: 'balancesKnown', target: 'cooldown' },
       ],
@@ -495,7 +508,11 @@ export const crossArbitrageMachine = setup({
       entry: ['countRecovery', assign({ balances: { A: undefined, B: undefined } })],
       always: [
         // Told to stop with inventory off: say so and keep it, never stop quietly.
-        { guard: 'stopRequestedWhileUnbalanced', target: 'needsAttention', actions: 'recordUnbalanced' },
+        {
+          guard: 'stopRequestedWhileUnbalanced',
+          target: 'needsAttention',
+          actions: { type: 'recordUnbalanced', params: { after: 'recovery' } },
+        },
         { guard: 'stopRequested', target: 'stopped', actions: 'noteInventoryOnStop' },
       ],
       initial: 'waitingForFeeds',
@@ -512,7 +529,7 @@ export const crossArbitrageMachine = setup({
             {
               guard: 'inventoryUnbalanced',
               target: '#crossArbitrage.needsAttention',
-              actions: 'recordUnbalanced',
+              actions: { type: 'recordUnbalanced', params: { after: 'recovery' } },
             },
             { guard: 'balancesKnown', target: '#crossArbitrage.detecting' },
           ],

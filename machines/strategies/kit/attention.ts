@@ -5,7 +5,7 @@
  */
 
 import { type AnyActorRef, assign, enqueueActions } from 'xstate';
-import type { LegBook } from '../../accounting.ts';
+import { type LegBook, unaccountedFill } from '../../accounting.ts';
 import { type ErrorInfo, failure, type VenueClosedPositionEvent, type WaitInput } from '../../contracts.ts';
 import type { HedgedPairInput, HedgedPairOutput, UnknownOrder } from '../../hedged-pair.ts';
 import type { OrderMachineInput, OrderOutput } from '../../order.ts';
@@ -102,9 +102,10 @@ export function resolveOrderInput(u: UnknownOrder): OrderMachineInput {
  * acknowledges a manual fix and stops. A STOP without flatten is remembered, never obeyed quietly.
  *
  * The machine names the guards and actions after its own books: noUnknownOrders, orderStillUnknown,
- * attentionClearsNow, booksFlat, flattenAllowed, stopAsksToFlatten, flattenLeftNothingToDo,
+ * attentionClearsNow, booksFlat, flattenAllowed, stopAsksToFlatten, stopStillAsksToFlatten,
+ * flattenLeftNothingToDo,
  * stopRequested; bookResolvedOrder, clearAttention, acknowledgeAttention, requestStop,
- * bookFills, raiseAttentionAfterFlatten, countFlatten. `resume` is where a hedged strategy with
+ * bookFills, raiseAttentionAfterFlatten, countFlatten, takeUpTheStopsFlatten. `resume` is where a hedged strategy with
  * a position carries on (holding; cooldown for one that holds none between executions).
  */
 export function needsAttentionState(o: {
@@ -154,6 +155,8 @@ export function needsAttentionState(o: {
         always: [
           { guard: 'attentionClearsFlat', target: at('cooldown'), actions: 'clearAttention' },
           { guard: 'attentionClearsNow', target: at(o.resume), actions: 'clearAttention' },
+          // A stop or kill that asked to flatten while an execution ran is carried out, once.
+          { guard: 'stopStillAsksToFlatten', target: 'flattening', actions: 'takeUpTheStopsFlatten' },
           { target: 'waitingForOperator' },
         ],
       },
@@ -233,13 +236,23 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
         context.venueNotice !== undefined ||
         ['unhedged', 'unresolved'].includes((event as PairDoneEvent).output.outcome),
       noUnknownOrders: ({ context }: { context: C }) => !unknownLeft(context),
-      orderStillUnknown: ({ event }: { event: unknown }) =>
-        (event as OrderDoneEvent).output.outcome === 'lost',
+      /** Lost again, or its fills still do not cover what it filled: its outcome stays unknown. */
+      orderStillUnknown: ({ context, event }: { context: C; event: unknown }) => {
+        const out = (event as OrderDoneEvent).output;
+        const leg = context.attention?.unknownOrders[0]?.leg ?? 0;
+        return (
+          out.outcome === 'lost' ||
+          (out.order !== undefined &&
+            unaccountedFill(out.order) > h.markets(context)[leg].precision.amount / 2)
+        );
+      },
       attentionClearsNow: ({ context }: { context: C }) =>
         context.attention?.clearsWhenResolved === true && !unknownLeft(context) && booksHedgedIn(h, context),
       attentionClearsFlat: ({ context }: { context: C }) =>
         context.attention?.clearsWhenResolved === true && !unknownLeft(context) && flat(context),
       flattenAllowed: ({ context }: { context: C }) => canFlatten(context),
+      stopStillAsksToFlatten: ({ context }: { context: C & { stopRequested?: { flatten: boolean } } }) =>
+        context.stopRequested?.flatten === true && canFlatten(context),
       stopAsksToFlatten: ({ context, event }: { context: C; event: unknown }) =>
         (event as { flatten?: boolean }).flatten === true && canFlatten(context),
       flattenLeftNothingToDo: ({ context, event }: { context: C; event: unknown }) =>
@@ -255,6 +268,8 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
         return { ...h.withBooks(context, books), attention: { ...a, unknownOrders: rest } } as never;
       }),
       clearAttention: assign({ attention: undefined, venueNotice: undefined } as never),
+      /** The stop stands; its flatten is being carried out (one that fails waits for the operator). */
+      takeUpTheStopsFlatten: assign({ stopRequested: { flatten: false } } as never),
       acknowledgeAttention: assign(
         ({ context }: { context: C }) =>
           ({
@@ -349,6 +364,7 @@ type AttentionActionName =
   | 'clearAttention'
   | 'acknowledgeAttention'
   | 'bookFills'
+  | 'takeUpTheStopsFlatten'
   | 'raiseAttentionAfterFlatten'
   | 'raiseAttentionAfter'
   | 'raiseAttention'
