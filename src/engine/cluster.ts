@@ -56,7 +56,10 @@ export class ClusterNode {
   async join(report: RecoveryReport): Promise<void> {
     const { leased, clock } = this.deps;
     this.lastRenewal = clock.now();
-    await this.restore(leased.claim(this.deps.capacity - this.deps.liveCount(), this.deps.kinds()), report);
+    await this.deps.restore(
+      leased.claim(this.deps.capacity - this.deps.liveCount(), this.deps.kinds()),
+      report,
+    );
     const tick = () => {
       void this.tick().finally(() => {
         if (this.timer !== undefined) this.timer = clock.setTimeout(tick, this.deps.leaseCheckMs);
@@ -70,16 +73,25 @@ export class ClusterNode {
     this.lost++;
   }
 
-  /** Stop the loop and hand the leases back at once: another node takes over without waiting. */
-  leave(): void {
-    const { leased, clock, log } = this.deps;
-    if (this.timer !== undefined) clock.clearTimeout(this.timer);
+  /** Stop renewing and claiming (first thing at stop: nothing is taken over while strategies stop). */
+  stopClaiming(): void {
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** Hand the leases back at once: another node takes over without waiting for them to lapse. */
+  release(): void {
+    const { leased, log } = this.deps;
     try {
       leased.release(leased.owned());
     } catch (e) {
       log.warn({ err: String(e) }, 'lease release failed: other nodes take over when the leases lapse');
     }
+  }
+
+  /** A strategy taken over by this node (restored from a claim). */
+  countTakenOver(): void {
+    this.takenOver++;
   }
 
   view(): NodeView {
@@ -92,18 +104,6 @@ export class ClusterNode {
       takenOver: this.takenOver,
       lost: this.lost,
     };
-  }
-
-  private async restore(
-    loaded: { records: StrategyRecord[]; quarantined: QuarantinedRecord[] },
-    report: RecoveryReport,
-  ): Promise<void> {
-    const before = report.recovered.length;
-    try {
-      await this.deps.restore(loaded, report);
-    } finally {
-      this.takenOver += report.recovered.length - before;
-    }
   }
 
   /** Renew this node's leases, stop what it lost, take over what lapsed. */
@@ -130,7 +130,7 @@ export class ClusterNode {
       const claimed = leased.claim(free, this.deps.kinds());
       if (claimed.records.length === 0 && claimed.quarantined.length === 0) return;
       const report = emptyReport();
-      await this.restore(claimed, report);
+      await this.deps.restore(claimed, report);
       log.warn(
         { node: leased.nodeId, ...report, quarantined: report.quarantined.length },
         'strategies taken over',

@@ -185,7 +185,11 @@ export class Engine {
       market: this.market,
       journal: () => this.journal,
       positionSettleMs: options.positionSettleMs ?? 10_000,
-      launch: (id, kind, instruments, snapshot, input) => this.launch(id, kind, instruments, snapshot, input),
+      launch: (id, kind, instruments, snapshot, input) => {
+        const host = this.launch(id, kind, instruments, snapshot, input);
+        this.cluster?.countTakenOver();
+        return host;
+      },
       shuttingDown: () => this.shuttingDown,
     });
     this.positionCheck = new RunningPositionCheck({
@@ -599,9 +603,10 @@ export class Engine {
   async stop(): Promise<void> {
     // No tick of any period (risk checks, strategies' TIME.TICK) fires from here on.
     this.ticker.dispose();
+    this.cluster?.stopClaiming();
     for (const host of this.running.values()) host.finalStop();
     // Then the leases go back at once: another node takes over without waiting for them to lapse.
-    this.cluster?.leave();
+    this.cluster?.release();
     // The stopped actors stay listed: status() after a shutdown shows where each strategy stopped.
     this.exchange?.dispose();
   }

@@ -325,6 +325,8 @@ export class Recovery {
     const deadline = clock.now() + this.deps.positionSettleMs;
     let counted = false;
     for (;;) {
+      // Dropped meanwhile (its lease went to another node) or ended: not this check's to judge.
+      if (host.done) return;
       let mismatch: { compared: number; reason: string | undefined };
       try {
         mismatch = await this.positionMismatch(host);

@@ -33,10 +33,10 @@ export interface Kernel {
   adjustments: ParamAdjustment[];
 }
 
-/** Strategies of a config that do not fit the venues' markets: exit code 2, each field named. */
+/** Strategies of a config that cannot start (params, instruments, locks): exit code 2, each named. */
 export class StrategySetupError extends Error {
   constructor(readonly problems: string[]) {
-    super(`strategy params do not fit the venues' markets:\n  ${problems.join('\n  ')}`);
+    super(`the config's strategies cannot start as configured:\n  ${problems.join('\n  ')}`);
     this.name = 'StrategySetupError';
   }
 }

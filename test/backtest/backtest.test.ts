@@ -181,6 +181,16 @@ describe('backtest', () => {
     expect(s.strategies.basis!.trades).toBeGreaterThan(0);
   });
 
+  it('a strategy whose instrument the venues do not list stops the backtest before it starts, named as run names it (exit 2)', async () => {
+    const bad = structuredClone(configObject);
+    bad.strategies[0]!.params.perp = { venue: 'binance', symbol: 'ETH/USDT:USDT' }; // not listed (assets: BTC)
+    const file = join(dir, 'bad-params.json');
+    writeFileSync(file, JSON.stringify({ ...bad, marketData: { source: 'synthetic', durationHours: 0.1 } }));
+    const r = await runCli(['backtest', '--config', file, '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/strategies\[0\] \(basis\)\.params\.perp: binance does not list ETH\/USDT:USDT/);
+  });
+
   it('a strategy that ends in needs attention is in the report with its reason and each leg; --fail-on-attention exits 4', async () => {
     // Every order answer is lost half the time and every order query times out: the entry's
     // fills are unknown, so the strategy stops and says so instead of guessing.
