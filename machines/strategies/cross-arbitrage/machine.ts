@@ -40,7 +40,8 @@ import {
 } from '../kit/attention.ts';
 import { applyPair, booksHedgedIn, legSpec, type TwoLegBooks, totalPnl } from '../kit/books.ts';
 import { controlActions, controlHandlers, type StrategyControlEvent } from '../kit/control.ts';
-import { forwardQuotesTo, isFresh, mid, type Quote, toQuote } from '../kit/quotes.ts';
+import { pairExecutionState } from '../kit/hedged-cycle.ts';
+import { isFresh, mid, type Quote, toQuote } from '../kit/quotes.ts';
 import type { CrossArbitrageParams } from './params.ts';
 
 /** The params, typed from their schema (./params.ts). */
@@ -450,26 +451,13 @@ export const crossArbitrageMachine = setup({
       entry: 'refreshOpportunity',
       always: { target: 'executing' },
     },
-    executing: {
-      on: forwardQuotesTo('execution'),
-      invoke: {
-        id: 'execution',
-        src: 'hedgedPair',
-        input: ({ context }) => pairInput(context),
-        onDone: [
-          {
-            guard: 'executionLeftExposure',
-            target: 'needsAttention',
-            actions: [
-              'noteExecution',
-              'bookFills',
-              { type: 'raiseAttentionAfter', params: { what: 'execution' } },
-            ],
-          },
-          { target: 'settling', actions: ['noteExecution', 'bookFills'] },
-        ],
-      },
-    },
+    executing: pairExecutionState<CrossArbitrageContext>({
+      id: 'execution',
+      what: 'execution',
+      input: pairInput,
+      before: ['noteExecution'],
+      onward: [{ target: 'settling' }],
+    }),
     /** Refreshes balances after an execution, then looks again (or finishes). */
     settling: {
       invoke: loadBalances('#crossArbitrage.recovering'),

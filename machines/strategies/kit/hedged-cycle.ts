@@ -1,5 +1,10 @@
-/** The end of a hedged cycle, shared by the kinds that cycle: cooldown after it, completed or stopped. */
+/**
+ * The parts of a hedged cycle the kinds share: a state running one hedged execution, and the end
+ * of a cycle (cooldown after it, completed or stopped).
+ */
 import type { WaitInput } from '../../contracts.ts';
+import type { HedgedPairInput } from '../../hedged-pair.ts';
+import { forwardQuotesTo } from './quotes.ts';
 
 export const HOUR_MS = 3_600_000;
 
@@ -54,4 +59,42 @@ export function cycleEndStates() {
     completed: { type: 'final' },
     stopped: { type: 'final' },
   } as const;
+}
+
+/**
+ * A state running one hedged execution (an entry, an exit, a rebalance, an arbitrage's
+ * execution) on the hedged pair: the quotes forwarded to it, every outcome's fills booked
+ * (`bookFills`), exposure it leaves or an order of unknown outcome sent to needs attention
+ * (`raiseAttentionAfter` names `what`), else the first of `onward` whose guard holds. `before`
+ * runs ahead of the booking (it sees the books as they were), `after` behind it, on every
+ * outcome. The machine names the actions and guards after its own rules.
+ */
+export function pairExecutionState<C>(o: {
+  /** The invoke's id: persisted snapshots name it, never change it. */
+  id: string;
+  what: string;
+  input: (context: C) => HedgedPairInput;
+  quoteBatches?: boolean;
+  before?: unknown[];
+  after?: unknown[];
+  onward: { guard?: string; target: string; actions?: unknown[] }[];
+}): never {
+  const booked = [...(o.before ?? []), 'bookFills', ...(o.after ?? [])];
+  // Returned as `never`: a state config the machine's own types accept (its invoke is untyped here).
+  return {
+    on: forwardQuotesTo(o.id, o.quoteBatches),
+    invoke: {
+      id: o.id,
+      src: 'hedgedPair',
+      input: ({ context }: { context: C }) => o.input(context),
+      onDone: [
+        {
+          guard: 'executionLeftExposure',
+          target: 'needsAttention',
+          actions: [...booked, { type: 'raiseAttentionAfter', params: { what: o.what } }],
+        },
+        ...o.onward.map((t) => ({ ...t, actions: [...booked, ...(t.actions ?? [])] })),
+      ],
+    },
+  } as never;
 }

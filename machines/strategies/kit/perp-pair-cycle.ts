@@ -40,8 +40,8 @@ import {
 } from './attention.ts';
 import { applyFunding, booksFlatIn, commonAmount, legSpec, type TwoLegBooks, totalPnl } from './books.ts';
 import { controlActions, controlHandlers, type StrategyControlEvent } from './control.ts';
-import { cycleEndStates, HOUR_MS } from './hedged-cycle.ts';
-import { forwardQuotesTo, isFresh, mid, type Quote, toQuote } from './quotes.ts';
+import { cycleEndStates, HOUR_MS, pairExecutionState } from './hedged-cycle.ts';
+import { isFresh, mid, type Quote, toQuote } from './quotes.ts';
 
 /** The params every perp-pair kind has (its schema adds its own). */
 export interface PerpPairParams {
@@ -355,23 +355,15 @@ export function perpPairCycleMachine<P extends PerpPairParams, X>(
           { guard: 'entrySignalled', target: 'entering', actions: 'startCycle' },
         ],
       },
-      entering: {
-        on: forwardQuotesTo('entry'),
-        invoke: {
-          id: 'entry',
-          src: 'hedgedPair',
-          input: ({ context }) => pairInput(context, 'e'),
-          onDone: [
-            {
-              guard: 'executionLeftExposure',
-              target: 'needsAttention',
-              actions: ['bookFills', { type: 'raiseAttentionAfter', params: { what: 'entry' } }],
-            },
-            { guard: 'entryHolds', target: 'holding', actions: ['bookFills', 'markEntered'] },
-            { target: 'cooldown', actions: ['bookFills', 'countEmptyEntry'] },
-          ],
-        },
-      },
+      entering: pairExecutionState<C>({
+        id: 'entry',
+        what: 'entry',
+        input: (c) => pairInput(c, 'e'),
+        onward: [
+          { guard: 'entryHolds', target: 'holding', actions: ['markEntered'] },
+          { target: 'cooldown', actions: ['countEmptyEntry'] },
+        ],
+      }),
       holding: {
         on: {
           ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' },
@@ -383,22 +375,13 @@ export function perpPairCycleMachine<P extends PerpPairParams, X>(
           { guard: 'exitSignalled', target: 'exiting', actions: 'noteExitReason' },
         ],
       },
-      exiting: {
-        on: forwardQuotesTo('exit'),
-        invoke: {
-          id: 'exit',
-          src: 'hedgedPair',
-          input: ({ context }) => pairInput(context, 'x'),
-          onDone: [
-            {
-              guard: 'executionLeftExposure',
-              target: 'needsAttention',
-              actions: ['bookFills', 'countExit', { type: 'raiseAttentionAfter', params: { what: 'exit' } }],
-            },
-            { target: 'afterExit', actions: ['bookFills', 'countExit'] },
-          ],
-        },
-      },
+      exiting: pairExecutionState<C>({
+        id: 'exit',
+        what: 'exit',
+        input: (c) => pairInput(c, 'x'),
+        after: ['countExit'],
+        onward: [{ target: 'afterExit' }],
+      }),
       ...cycleEndStates(),
       needsAttention: needsAttentionState({
         machineId: rules.machineId,

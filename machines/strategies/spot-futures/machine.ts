@@ -56,8 +56,8 @@ import {
   totalPnl,
 } from '../kit/books.ts';
 import { controlActions, controlHandlers, type StrategyControlEvent } from '../kit/control.ts';
-import { cycleEndStates, HOUR_MS } from '../kit/hedged-cycle.ts';
-import { forwardQuotesTo, isFresh, mid, type Quote, toQuote } from '../kit/quotes.ts';
+import { cycleEndStates, HOUR_MS, pairExecutionState } from '../kit/hedged-cycle.ts';
+import { isFresh, mid, type Quote, toQuote } from '../kit/quotes.ts';
 import type { SpotFuturesParams } from './params.ts';
 
 /** The params, typed from their schema (./params.ts). */
@@ -513,43 +513,20 @@ export const spotFuturesMachine = setup({
         { guard: 'basisWideEnoughToEnter', target: 'entering', actions: 'captureOpportunity' },
       ],
     },
-    entering: {
-      on: forwardQuotesTo('entry', true),
-      invoke: {
-        id: 'entry',
-        src: 'hedgedPair',
-        input: ({ context }) => entryInput(context),
-        onDone: [
-          {
-            guard: 'executionLeftExposure',
-            target: 'needsAttention',
-            actions: [
-              'bookFills',
-              { type: 'notePairResult', params: { errorsAs: 'EntryErrors' } },
-              { type: 'raiseAttentionAfter', params: { what: 'entry' } },
-            ],
-          },
-          {
-            guard: 'entryHolds',
-            target: 'holding',
-            actions: [
-              'bookFills',
-              { type: 'notePairResult', params: { errorsAs: 'EntryErrors' } },
-              'markEntered',
-              assign({ emptyEntries: 0 }),
-            ],
-          },
-          {
-            target: 'cooldown',
-            actions: [
-              'bookFills',
-              { type: 'notePairResult', params: { errorsAs: 'EntryErrors' } },
-              assign({ emptyEntries: ({ context }) => (context.emptyEntries ?? 0) + 1 }),
-            ],
-          },
-        ],
-      },
-    },
+    entering: pairExecutionState<SpotFuturesContext>({
+      id: 'entry',
+      what: 'entry',
+      input: entryInput,
+      quoteBatches: true,
+      after: [{ type: 'notePairResult', params: { errorsAs: 'EntryErrors' } }],
+      onward: [
+        { guard: 'entryHolds', target: 'holding', actions: ['markEntered', assign({ emptyEntries: 0 })] },
+        {
+          target: 'cooldown',
+          actions: [assign({ emptyEntries: ({ context }) => (context.emptyEntries ?? 0) + 1 })],
+        },
+      ],
+    }),
     holding: {
       on: {
         ATTENTION: { target: 'needsAttention', actions: 'raiseAttention' },
@@ -571,50 +548,22 @@ export const spotFuturesMachine = setup({
         { target: 'needsAttention', actions: 'recordDeltaUncorrectable' },
       ],
     },
-    correctingDelta: {
-      on: forwardQuotesTo('rebalance', true),
-      invoke: {
-        id: 'rebalance',
-        src: 'hedgedPair',
-        input: ({ context }) => rebalanceInput(context),
-        onDone: [
-          {
-            guard: 'executionLeftExposure',
-            target: 'needsAttention',
-            actions: [
-              'bookFills',
-              'countRebalance',
-              { type: 'raiseAttentionAfter', params: { what: 'rebalance' } },
-            ],
-          },
-          { target: 'holding', actions: ['bookFills', 'countRebalance'] },
-        ],
-      },
-    },
-    exiting: {
-      on: forwardQuotesTo('exit', true),
-      invoke: {
-        id: 'exit',
-        src: 'hedgedPair',
-        input: ({ context }) => exitInput(context),
-        onDone: [
-          {
-            guard: 'executionLeftExposure',
-            target: 'needsAttention',
-            actions: [
-              'bookFills',
-              'countExit',
-              { type: 'notePairResult', params: {} },
-              { type: 'raiseAttentionAfter', params: { what: 'exit' } },
-            ],
-          },
-          {
-            target: 'afterExit',
-            actions: ['bookFills', 'countExit', { type: 'notePairResult', params: {} }],
-          },
-        ],
-      },
-    },
+    correctingDelta: pairExecutionState<SpotFuturesContext>({
+      id: 'rebalance',
+      what: 'rebalance',
+      input: rebalanceInput,
+      quoteBatches: true,
+      after: ['countRebalance'],
+      onward: [{ target: 'holding' }],
+    }),
+    exiting: pairExecutionState<SpotFuturesContext>({
+      id: 'exit',
+      what: 'exit',
+      input: exitInput,
+      quoteBatches: true,
+      after: ['countExit', { type: 'notePairResult', params: {} }],
+      onward: [{ target: 'afterExit' }],
+    }),
     ...cycleEndStates(),
     /** Exposure it could not close, or an order's outcome unknown: locks kept, operator told. */
     needsAttention: needsAttentionState({
