@@ -105,14 +105,20 @@ export function feeInQuote(f: Pick<Fill, 'fee' | 'price' | 'symbol'>): number {
 }
 
 /**
- * The part of an order's `filled` its fills do not account for (base units of the order's
- * amount; 0 when they cover it). The port's contract is that `trades` carries every fill of
- * `filled` (the ccxt adapter reads the trade history until they do); an answer that breaks it
- * leaves fills the books cannot see, so the order's outcome counts as unknown.
+ * The part of an order's `filled` its fills do not account for, in the order's amount units
+ * (contracts for a derivative); 0 when they cover it. A fill id counts once, as the books count
+ * it. The port's contract is that `trades` carries every fill of `filled` (the ccxt adapter reads
+ * the trade history until they do); an answer that breaks it leaves fills the books cannot see,
+ * so the order's outcome counts as unknown.
  */
 export function unaccountedFill(o: Pick<Order, 'trades' | 'filled'>): number {
+  const seen = new Set<string>();
   let covered = 0;
-  for (const t of o.trades) covered += t.amount;
+  for (const t of o.trades) {
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    covered += t.amount;
+  }
   return Math.max(0, o.filled - covered);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise } from 'xstate';
-import { applyOrderFills, newLeg } from '../../machines/accounting.ts';
+import { applyOrderFills, newLeg, unaccountedFill } from '../../machines/accounting.ts';
 import {
   type HedgedPairInput,
   type HedgedPairOutput,
@@ -372,5 +372,18 @@ describe('hedged pair: one fill path with the books', () => {
     const out = await settle(machine, { ...entry(), maxRounds: 1 });
     expect(out.legs[0].positionBase).toBeCloseTo(0.5, 12);
     expect(out.legs[0].fees).toBeCloseTo(0.3, 12);
+  });
+
+  it('fills reported twice do not cover what an order filled: the rest is unaccounted for', () => {
+    const req: OrderRequest = {
+      symbol: SPOT,
+      side: 'buy',
+      type: 'market',
+      amount: 0.5,
+      clientOrderId: 'Sdup',
+    };
+    const f = fill(req, 0, 0.25, 60_010, { cost: 0.1, currency: 'USDT' });
+    expect(unaccountedFill(filledOrder(req, 60_010, [f, { ...f }]))).toBeCloseTo(0.25, 12);
+    expect(unaccountedFill(filledOrder(req, 60_010, [f, { ...f, id: `${f.id}b` }]))).toBe(0);
   });
 });

@@ -99,14 +99,16 @@ export function resolveOrderInput(u: UnknownOrder): OrderMachineInput {
  * outcome is unknown until it answers (booking what it says), carries on by itself only when the
  * cause was unknown orders and the books are hedged again, and otherwise waits for an operator:
  * OPERATOR.FLATTEN (or STOP with flatten) closes both legs and resumes (or stops); OPERATOR.RESOLVE
- * acknowledges a manual fix and stops. A STOP without flatten is remembered, never obeyed quietly.
+ * acknowledges a manual fix and stops. A STOP without flatten is remembered, never obeyed quietly;
+ * one with flatten that came while an execution ran is carried out here, once. What "closes"
+ * means is the kind's (`TwoLegBooks.flattenTo`): every leg flat, or the books hedged.
  *
- * The machine names the guards and actions after its own books: noUnknownOrders, orderStillUnknown,
- * attentionClearsNow, booksFlat, flattenAllowed, stopAsksToFlatten, stopStillAsksToFlatten,
- * flattenLeftNothingToDo,
- * stopRequested; bookResolvedOrder, clearAttention, acknowledgeAttention, requestStop,
- * bookFills, raiseAttentionAfterFlatten, countFlatten, takeUpTheStopsFlatten. `resume` is where a hedged strategy with
- * a position carries on (holding; cooldown for one that holds none between executions).
+ * The machine names the guards and actions after its own books: noUnknownOrders,
+ * orderStillUnknown, attentionClearsNow, booksFlat, flattenAllowed, stopAsksToFlatten,
+ * stopStillAsksToFlatten, flattenLeftNothingToDo, stopRequested; bookResolvedOrder,
+ * clearAttention, acknowledgeAttention, requestStop, bookFills, raiseAttentionAfterFlatten,
+ * countFlatten, takeUpTheStopsFlatten. `resume` is where a hedged strategy with a position
+ * carries on (holding; cooldown for one that holds none between executions).
  */
 export function needsAttentionState(o: {
   machineId: string;
