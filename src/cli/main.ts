@@ -69,13 +69,16 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
     },
   };
 
+/** The command column: the longest name and two spaces, whatever commands are added. */
+const NAME_WIDTH = Math.max(...Object.keys(commands).map((n) => n.length)) + 2;
+
 const usage = `statearb — crypto trading strategies as XState state machines
 
 Usage: statearb <command> [options]     (statearb <command> --help for its options)
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(NAME_WIDTH)}${c.summary}`)
   .join('\n')}
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad input.`;

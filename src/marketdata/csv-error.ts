@@ -5,7 +5,8 @@ export class CsvFormatError extends Error {
     readonly line: number,
     reason: string,
   ) {
-    super(`${file}:${line}: ${reason}`);
+    // Line 0: the file as a whole (missing, unreadable), not a line of it.
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
     this.name = 'CsvFormatError';
   }
 }

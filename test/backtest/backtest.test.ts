@@ -262,7 +262,7 @@ describe('backtest', () => {
 
     const missing = await runCli(['backtest', '--config', cfgFile, '--data', join(dir, 'nope.csv')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/nope\.csv:0: file not found/);
+    expect(missing.stderr).toMatch(/nope\.csv: file not found/);
     const wrongHeader = join(dir, 'wrong.csv');
     writeFileSync(wrongHeader, 'time,bid,ask\n1,2,3\n');
     const bad = await runCli(['backtest', '--config', cfgFile, '--data', wrongHeader]);

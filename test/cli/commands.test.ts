@@ -153,9 +153,13 @@ describe('statearb CLI', () => {
     const dir = tmp();
     const ccxt = { binance: { type: 'ccxt', exchange: 'binance', sandbox: true } };
     const paper = writeConfig(dir, { venues: ccxt, strategies: [] });
+    // --live on a paper config is refused as such (before: it named the ccxt venue).
     const r1 = await runCli(['run', '--config', paper, '--live']);
     expect(r1.code).toBe(2);
-    expect(r1.stderr).toMatch(/venues\.binance: .*mode: live.*--live/);
+    expect(r1.stderr).toMatch(/mode: paper; --live trades only a config with mode: live/);
+    const r1b = await runCli(['run', '--config', paper]);
+    expect(r1b.code).toBe(2);
+    expect(r1b.stderr).toMatch(/venues\.binance: .*mode: live.*--live/);
     const live = writeConfig(dir, { mode: 'live', venues: ccxt, strategies: [] });
     const r2 = await runCli(['run', '--config', live]);
     expect(r2.code).toBe(2);

@@ -111,6 +111,11 @@ export async function runCommand(argv: string[], opts: { inspect?: boolean } = {
     store: values.store,
     dataDir: values['data-dir'],
   });
+  // --live asks for real money: on a paper config it would silently run paper.
+  if (values.live && config.mode !== 'live')
+    throw new UsageError(
+      `${file}: the config says mode: ${config.mode}; --live trades only a config with mode: live (nothing was started)`,
+    );
   if (config.marketData.source === 'csv')
     throw new UsageError(
       `${file}: marketData.source csv replays recorded quotes; use statearb backtest for it`,

@@ -70,7 +70,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     const rows: StatusRow[] = strategies.map((s) => ({
       id: s.id,
       kind: s.kind,
-      state: s.status === 'active' ? s.state : `${s.state} (${s.status})`,
+      state: stateLabel(s.state, s.status),
       halted: s.halted,
       legs: s.legs ?? [],
       netPnl: s.netPnl ?? 0,
@@ -99,4 +99,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
   } finally {
     store.close();
   }
+}
+
+/** A strategy's state with how its record ended, said once when the state already says it. */
+export function stateLabel(state: string, status: string): string {
+  return status === 'active' || status === state ? state : `${state} (${status})`;
 }

@@ -29,7 +29,8 @@ function typeOf(p: Record<string, unknown>): string {
   const bounds = [
     p.exclusiveMinimum !== undefined ? `> ${p.exclusiveMinimum}` : undefined,
     p.minimum !== undefined ? `≥ ${p.minimum}` : undefined,
-    p.maximum !== undefined ? `≤ ${p.maximum}` : undefined,
+    // zod writes an integer without an upper bound as ≤ MAX_SAFE_INTEGER: no bound to show.
+    p.maximum !== undefined && (p.maximum as number) < Number.MAX_SAFE_INTEGER ? `≤ ${p.maximum}` : undefined,
   ].filter(Boolean);
   return bounds.length ? `${t} ${bounds.join(', ')}` : t;
 }
