@@ -44,4 +44,31 @@ describe('statearb CLI wording', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/mode: paper.*--live/);
   });
+
+  it('a cross-field parameter error names the strategy and the field, in a backtest as in a run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'statearb-wording-'));
+    const config = writePaperConfig(dir, {
+      marketData: { source: 'synthetic', seed: 3, stepMs: 100, durationHours: 0.01 },
+      strategies: [
+        {
+          id: 'basis',
+          kind: 'spot-futures',
+          params: {
+            spot: { venue: 'binance', symbol: 'BTC/USDT' },
+            perp: { venue: 'binance', symbol: 'BTC/USDT:USDT' },
+            amount: 0.01,
+            minEntryBasisBps: 5,
+            exitBasisBps: 10,
+          },
+        },
+      ],
+    });
+    for (const command of [['backtest'], ['run', '--duration-s', '1']]) {
+      const r = await runCli([...command, '--config', config]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /strategies\[0\] \(basis\)\.params\.exitBasisBps: must be below minEntryBasisBps/,
+      );
+    }
+  });
 });
