@@ -268,6 +268,18 @@ describe('backtest', () => {
     const bad = await runCli(['backtest', '--config', cfgFile, '--data', wrongHeader]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/wrong\.csv:1: expected header "ts,venue,symbol,bid,bid_size,ask,ask_size"/);
+    // A range past the data replays nothing: said, exit 2 (it printed an empty report, exit 0).
+    const past = await runCli([
+      'backtest',
+      '--config',
+      cfgFile,
+      '--data',
+      fixture.file,
+      '--from',
+      String(START + 2 * 3_600_000),
+    ]);
+    expect(past.code).toBe(2);
+    expect(past.stderr).toMatch(/no market data in the range asked \(--from 2026-03-01T02:00:00\.000Z\)/);
     const badTime = await runCli(['backtest', '--config', cfgFile, '--from', 'yesterday']);
     expect(badTime.code).toBe(2);
     expect(badTime.stderr).toMatch(/--from: expected epoch ms or an ISO 8601 time/);

@@ -110,6 +110,18 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     },
   });
   bar?.done();
+  // Nothing replayed is not a report: a range past the data, or a file with no rows, says so.
+  if (run.events === 0) {
+    const range = [
+      from !== undefined ? `--from ${new Date(from).toISOString()}` : undefined,
+      to !== undefined ? `--to ${new Date(to).toISOString()}` : undefined,
+    ].filter(Boolean);
+    throw new UsageError(
+      range.length > 0
+        ? `no market data in the range asked (${range.join(', ')}): nothing was replayed`
+        : 'the market data has no events: nothing was replayed',
+    );
+  }
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const summary = buildSummary(run);
   if (values.report) {
