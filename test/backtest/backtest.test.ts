@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { renderHtml } from '../../src/backtest/html.ts';
 import { type BacktestSummary, buildSummary, maxDrawdown, sharpeLike } from '../../src/backtest/report.ts';
 import { runBacktest } from '../../src/backtest/run.ts';
-import { backtestCommand } from '../../src/cli/commands/backtest.ts';
+import { backtestCommand, defaultSampleMs } from '../../src/cli/commands/backtest.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { QUOTES_HEADER } from '../../src/marketdata/csv.ts';
 import { SyntheticMarket } from '../../src/marketdata/synthetic.ts';
@@ -216,6 +216,13 @@ describe('backtest', () => {
     expect(s.attention?.legs.map((l) => l.symbol)).toEqual(['BTC/USDT', 'BTC/USDT:USDT']);
     expect(s.positions.map((p) => p.symbol)).toEqual(['BTC/USDT', 'BTC/USDT:USDT']);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('NEEDS ATTENTION');
+  });
+
+  it('the sample period follows the span replayed: a 42 s recording is sampled every second, a day every minute', () => {
+    expect(defaultSampleMs(42_000)).toBe(1_000);
+    expect(defaultSampleMs(40 * 60_000)).toBe(5_000);
+    expect(defaultSampleMs(86_400_000)).toBe(60_000);
+    expect(defaultSampleMs(undefined)).toBe(60_000);
   });
 
   it('drawdown and the Sharpe-like ratio', () => {

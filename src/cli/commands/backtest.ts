@@ -26,7 +26,8 @@ Usage: statearb backtest [--config FILE] [--data quotes.csv] [--funding funding.
                           price and basis with entries and exits marked)
   --json                  print the JSON summary on stdout instead of the short table
   --progress              draw the progress bar even when stderr is not a terminal
-  --sample-ms N           equity/price sample period in virtual ms (default 60000)
+  --sample-ms N           equity/price sample period in virtual ms (default: about 500 samples
+                          over the span replayed, between 1000 and 60000)
   --fail-on-attention     exit 4 when a strategy ends in needs attention (exposure it could not
                           close; the report names the reason and each leg's position either way)
 
@@ -55,6 +56,37 @@ function estimateRows(file: string): number {
   } catch {
     return 0;
   }
+}
+
+/** The first and last row times of a quotes CSV (epoch ms in its first column), from its ends. */
+function csvSpan(file: string): { first: number; last: number } | undefined {
+  try {
+    const size = statSync(file).size;
+    const fd = openSync(file, 'r');
+    const read = (at: number, n: number) => {
+      const buf = Buffer.alloc(Math.min(n, size - at));
+      readSync(fd, buf, 0, buf.length, at);
+      return buf.toString('utf8').split('\n');
+    };
+    const head = read(0, 64 * 1024);
+    const tail = read(Math.max(0, size - 64 * 1024), 64 * 1024);
+    closeSync(fd);
+    const tsOf = (l: string | undefined) => Number(l?.slice(0, l.indexOf(',')));
+    const first = tsOf(head[1]);
+    const last = tsOf(tail.filter((l) => l.trim() !== '').at(-1));
+    return Number.isFinite(first) && Number.isFinite(last) && last >= first ? { first, last } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The sample period when none is given: about 500 samples over the span replayed, between 1 s and
+ * 60 s (a 42 s recording gets 42 samples, not none at a 60 s period; a day gets 1,440).
+ */
+export function defaultSampleMs(spanMs: number | undefined): number {
+  if (spanMs === undefined || !(spanMs > 0)) return 60_000;
+  return Math.min(60_000, Math.max(1_000, Math.round(spanMs / 500 / 1_000) * 1_000));
 }
 
 export async function backtestCommand(argv: string[]): Promise<number> {
@@ -87,6 +119,11 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     md && !csv
       ? (to ?? (from ?? md.startTs ?? Date.UTC(2026, 0, 1)) + (md.durationHours ?? 24) * 3_600_000)
       : undefined;
+  // The span replayed, for the sample period: the file's (or the synthetic run's), cut by the range.
+  const span = csv ? csvSpan(csv) : undefined;
+  const spanStart = from ?? span?.first ?? (md ? (md.startTs ?? Date.UTC(2026, 0, 1)) : undefined);
+  const spanEnd = to ?? span?.last ?? synthEnd;
+  const spanMs = spanStart !== undefined && spanEnd !== undefined ? spanEnd - spanStart : undefined;
   const show = values.progress || Boolean(process.stderr.isTTY);
   const bar = show ? new ProgressBar(process.stderr, 'backtest') : undefined;
   let firstTs = Number.NaN;
@@ -96,7 +133,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     ...(values.funding ? { funding: values.funding } : {}),
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
-    sampleMs: intFlag('sample-ms', values['sample-ms'], 60_000, 1_000),
+    sampleMs: intFlag('sample-ms', values['sample-ms'], defaultSampleMs(spanMs), 1_000),
     onProgress: ({ events, ts }) => {
       if (!bar) return;
       if (Number.isNaN(firstTs)) firstTs = ts;
