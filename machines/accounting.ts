@@ -112,14 +112,27 @@ export function feeInQuote(f: Pick<Fill, 'fee' | 'price' | 'symbol'>): number {
  * so the order's outcome counts as unknown.
  */
 export function unaccountedFill(o: Pick<Order, 'trades' | 'filled'>): number {
-  const seen = new Set<string>();
   let covered = 0;
-  for (const t of o.trades) {
+  for (const t of distinctFills(o.trades)) covered += t.amount;
+  return Math.max(0, o.filled - covered);
+}
+
+/** More of the order filled than its fills show, beyond half an amount step: its outcome is unknown. */
+export function fillsMissing(o: Pick<Order, 'trades' | 'filled'>, amountStep: number): boolean {
+  return unaccountedFill(o) > amountStep / 2;
+}
+
+/** An order's fills, each fill id once (a venue may report one twice; the books book it once). */
+export function distinctFills<F extends { id: string }>(trades: F[]): F[] {
+  if (trades.length < 2) return trades;
+  const seen = new Set<string>();
+  const out: F[] = [];
+  for (const t of trades) {
     if (seen.has(t.id)) continue;
     seen.add(t.id);
-    covered += t.amount;
+    out.push(t);
   }
-  return Math.max(0, o.filled - covered);
+  return out;
 }
 
 export function applyOrderFills(leg: LegBook, o: Pick<Order, 'trades'>): LegBook {

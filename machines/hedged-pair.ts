@@ -25,7 +25,7 @@
 import { and, assign, setup } from 'xstate';
 import type { Order, OrderRequest, Side } from '../src/domain/index.ts';
 import { roundToStep } from '../src/domain/index.ts';
-import { fillEffect, unaccountedFill } from './accounting.ts';
+import { distinctFills, fillEffect, fillsMissing } from './accounting.ts';
 import { actorContracts } from './contract-actors.ts';
 import type { QuoteBatchEvent, QuoteEvent, VenueClosedPositionEvent, WaitInput } from './contracts.ts';
 import { clientOrderId, type Phase } from './ids.ts';
@@ -380,11 +380,7 @@ function applyOutput(ctx: PairContext, leg: 0 | 1, out: OrderOutput): Partial<Pa
   const o = out.order;
   // Fill by fill, by the books' own rule (fillEffect): the pair's tallies are what the strategy
   // will book from the same orders, to the last fee.
-  const seen = new Set<string>();
-  for (const f of o?.trades ?? []) {
-    // A fill reported twice is one fill (the books book a fill id once).
-    if (seen.has(f.id)) continue;
-    seen.add(f.id);
+  for (const f of distinctFills(o?.trades ?? [])) {
     const e = fillEffect(f, l.spec.contractSize);
     l.position += e.base;
     if (f.side === 'buy') {
@@ -401,8 +397,7 @@ function applyOutput(ctx: PairContext, leg: 0 | 1, out: OrderOutput): Partial<Pa
   const request = ctx.plan[leg];
   // Lost, or said to be filled by more than its fills show: nothing is decided on it until the
   // venue answers for it (the strategy cannot book what it cannot see).
-  const unknownOutcome =
-    out.outcome === 'lost' || (o !== undefined && unaccountedFill(o) > l.spec.amountStep / 2);
+  const unknownOutcome = out.outcome === 'lost' || (o !== undefined && fillsMissing(o, l.spec.amountStep));
   const unknown =
     unknownOutcome && request
       ? [

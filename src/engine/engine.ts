@@ -35,6 +35,7 @@ import {
   type EngineLogger,
   type HostServices,
   StrategyHost,
+  silentLogger,
   type TransitionRecord,
   type WriteStats,
 } from './strategy-host.ts';
@@ -43,9 +44,7 @@ import {
 export type { InspectionTap } from './inspection.ts';
 export type { RecoveryReport } from './recovery.ts';
 export type { EngineStatus, StrategyStatusView } from './status.ts';
-export type { EngineLogger, TransitionRecord } from './strategy-host.ts';
-
-const silent: EngineLogger = { info() {}, warn() {}, error() {} };
+export { type EngineLogger, silentLogger, type TransitionRecord } from './strategy-host.ts';
 
 export interface EngineOptions {
   store: SnapshotStore;
@@ -154,7 +153,7 @@ export class Engine {
     this.store = options.store;
     this.venues = options.venues;
     this.clock = options.clock;
-    this.log = options.logger ?? silent;
+    this.log = options.logger ?? silentLogger;
     this.risk = new PortfolioRisk(options.risk, riskDayBooks(this.store));
     this.ticker = new Ticker(this.clock);
     this.leased = isLeasedStore(options.store) ? options.store : undefined;

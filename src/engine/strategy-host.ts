@@ -19,6 +19,9 @@ export interface EngineLogger {
   error(obj: object, msg: string): void;
 }
 
+/** A logger that drops everything (the engine's default; backtests add strategies with it). */
+export const silentLogger: EngineLogger = { info() {}, warn() {}, error() {} };
+
 export interface TransitionRecord {
   strategy: string;
   kind: string;

@@ -8,7 +8,13 @@
 import { InvalidParamsError } from '../../machines/params.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { Config, StrategyConfig } from '../config/schema.ts';
-import { createEngine, type Engine, type EngineLogger, type TransitionRecord } from '../engine/engine.ts';
+import {
+  createEngine,
+  type Engine,
+  type EngineLogger,
+  silentLogger,
+  type TransitionRecord,
+} from '../engine/engine.ts';
 import type { ExchangeClient } from '../exchange/port.ts';
 import { type SnapshotStore, StrategyExistsError } from '../store/types.ts';
 import { effectiveStrategies, type ParamAdjustment } from './strategies.ts';
@@ -40,8 +46,6 @@ export class StrategySetupError extends Error {
     this.name = 'StrategySetupError';
   }
 }
-
-const quiet: EngineLogger = { info() {}, warn() {}, error() {} };
 
 export function buildKernel(config: Config, mode: KernelMode, parts: KernelParts): Kernel {
   const { risk, engine: e } = config;
@@ -83,7 +87,10 @@ export function buildKernel(config: Config, mode: KernelMode, parts: KernelParts
  * that does not fit stops them all, naming `strategies[i] (id).params.field` and the reason.
  * A stored one resumes as stored (a warning says when the config now differs).
  */
-export async function addConfiguredStrategies(kernel: Kernel, log: EngineLogger = quiet): Promise<void> {
+export async function addConfiguredStrategies(
+  kernel: Kernel,
+  log: EngineLogger = silentLogger,
+): Promise<void> {
   const { engine, strategies } = kernel;
   const fresh: StrategyConfig[] = [];
   const problems: string[] = [];

@@ -172,6 +172,20 @@ export class StrategyWorld {
   }
 
   start(machine: AnyStateMachine, input: unknown): void {
+    this.launch(machine, { input });
+  }
+
+  /** The process dies and comes back: stop everything, restore from the JSON of the persisted snapshot. */
+  crashAndRestore(): void {
+    const snap = JSON.parse(JSON.stringify(this.actor!.getPersistedSnapshot()));
+    this.actor!.stop();
+    this.dispose?.();
+    this.crashes++;
+    this.launch(this.machine!, { snapshot: snap, input: undefined });
+  }
+
+  /** The machine with fresh exchange actors (a new process's), its actor created, watched, started. */
+  private launch(machine: AnyStateMachine, options: { input: unknown; snapshot?: unknown }): void {
     const exchange = createExchangeActors({
       venues: this.clients,
       clock: this.clock,
@@ -182,28 +196,7 @@ export class StrategyWorld {
     });
     this.dispose = exchange.dispose;
     this.machine = machine.provide({ actors: bindActors(exchange.actors) });
-    this.actor = createActor(this.machine, { input } as never);
-    this.watch(this.actor);
-    this.actor.start();
-  }
-
-  /** The process dies and comes back: stop everything, restore from the JSON of the persisted snapshot. */
-  crashAndRestore(): void {
-    const snap = JSON.parse(JSON.stringify(this.actor!.getPersistedSnapshot()));
-    this.actor!.stop();
-    this.dispose?.();
-    this.crashes++;
-    const exchange = createExchangeActors({
-      venues: this.clients,
-      clock: this.clock,
-      journal: this.journal,
-      orderPollMs: 500,
-      reconnectMs: 500,
-      fundingPollMs: 60_000,
-    });
-    this.dispose = exchange.dispose;
-    this.machine = this.machine!.provide({ actors: bindActors(exchange.actors) });
-    this.actor = createActor(this.machine, { snapshot: snap, input: undefined } as never);
+    this.actor = createActor(this.machine, options as never);
     this.watch(this.actor);
     this.actor.start();
   }

@@ -1,12 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
 import {
   type FuturesSpreadContext,
   type FuturesSpreadParams,
   futuresSpreadMachine,
 } from '../../machines/strategies/futures-spread/machine.ts';
-import { coverage } from './coverage.ts';
-import { filledOrder, markets, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
+import { filledOrder, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
+import { expectPerpPairCoverage } from './perp-pair.ts';
 
 const PERP = 'BTC/USDT:USDT';
 const T0 = 1_000_000;
@@ -141,54 +141,13 @@ function events(s: AnyMachineSnapshot) {
   ];
 }
 
-function invariant(s: AnyMachineSnapshot, stable: boolean): void {
-  const c = ctx(s);
-  const tol = c.params.deltaToleranceBase;
-  const flat = Math.abs(c.legs.legA.position) <= tol && Math.abs(c.legs.legB.position) <= tol;
-  if (stable && (s.matches('watching') || s.matches('cooldown') || s.matches('warmingUp')))
-    expect(flat).toBe(true);
-  if (stable && s.matches('holding')) {
-    expect(Math.abs(c.legs.legA.position + c.legs.legB.position)).toBeLessThanOrEqual(tol);
-    expect(c.positionSign).not.toBe(0);
-  }
-  if (s.matches('needsAttention')) {
-    expect(c.attention?.reason).toBeTruthy();
-    expect(c.attention?.legs.length).toBeGreaterThan(0);
-  }
-  if (s.matches('stopped') && !flat)
-    expect(c.lastError?.name).toMatch(/StoppedWithPosition|ResolvedByOperator/);
-  if (s.matches('completed')) expect(flat).toBe(true);
-}
-
 describe('futures–futures spread path coverage', () => {
   it('reaches every state and transition with the invariants holding at every microstep', () => {
-    const input = { id: 'ff', params, markets: { legA: markets.perp, legB: markets.perpB } };
-    const report = coverage(futuresSpreadMachine, {
-      input,
-      inputs: [input, { ...input, params: { ...params, maxCycles: 3 } }],
-      events: events as never,
-      serializeState: (s) => {
-        const c = ctx(s);
-        return JSON.stringify([
-          s.value,
-          Math.round(c.legs.legA.position * 100),
-          Math.round(c.legs.legB.position * 100),
-          c.quotes.legA ? Math.round(c.quotes.legA.bid) : 0,
-          c.quotes.legB ? Math.round(c.quotes.legB.bid) : 0,
-          Math.min(c.own.stats.samples, 3),
-          Math.floor(((c.now || T0) - T0) / 10_000),
-          c.stopRequested?.flatten ?? null,
-          c.paused,
-          c.riskBlocked ?? null,
-          c.completedCycles,
-          c.exitAttempts,
-          c.attention !== undefined,
-          c.attention?.unknownOrders.length ?? 0,
-        ]);
-      },
-      invariant,
+    expectPerpPairCoverage(futuresSpreadMachine, {
+      id: 'ff',
+      params,
+      events,
+      kindKey: (c) => [Math.min((c as unknown as FuturesSpreadContext).own.stats.samples, 3)],
     });
-    expect(report.states.missing).toEqual([]);
-    expect(report.transitions.missing).toEqual([]);
   });
 });

@@ -3,15 +3,15 @@
  * transition reached with @xstate/graph, the invariants (flat at rest outside a position,
  * hedged while holding, needs attention naming its reason and legs) at every microstep.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
 import {
   type FundingCarryContext,
   type FundingCarryParams,
   fundingCarryMachine,
 } from '../../examples/custom-strategy/funding-carry.ts';
-import { coverage } from './coverage.ts';
-import { filledOrder, markets, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
+import { filledOrder, needsAttentionEvents, pairOutput, quote } from './fixtures.ts';
+import { expectPerpPairCoverage } from './perp-pair.ts';
 
 const PERP = 'BTC/USDT:USDT';
 const T0 = 1_000_000;
@@ -151,55 +151,13 @@ function events(s: AnyMachineSnapshot) {
   ];
 }
 
-function invariant(s: AnyMachineSnapshot, stable: boolean): void {
-  const c = ctx(s);
-  const tol = c.params.deltaToleranceBase;
-  const flat = Math.abs(c.legs.legA.position) <= tol && Math.abs(c.legs.legB.position) <= tol;
-  if (stable && (s.matches('watching') || s.matches('cooldown') || s.matches('warmingUp')))
-    expect(flat).toBe(true);
-  if (stable && s.matches('holding')) {
-    expect(Math.abs(c.legs.legA.position + c.legs.legB.position)).toBeLessThanOrEqual(tol);
-    expect(c.positionSign).not.toBe(0);
-  }
-  if (s.matches('needsAttention')) {
-    expect(c.attention?.reason).toBeTruthy();
-    expect(c.attention?.legs.length).toBeGreaterThan(0);
-  }
-  if (s.matches('stopped') && !flat)
-    expect(c.lastError?.name).toMatch(/StoppedWithPosition|ResolvedByOperator/);
-  if (s.matches('completed')) expect(flat).toBe(true);
-}
-
 describe('the kit’s perp-pair cycle (the funding-carry example) path coverage', () => {
   it('reaches every state and transition with the invariants holding at every microstep', () => {
-    const input = { id: 'fc', params, markets: { legA: markets.perp, legB: markets.perpB } };
-    const report = coverage(fundingCarryMachine, {
-      input,
-      inputs: [input, { ...input, params: { ...params, maxCycles: 3 } }],
-      events: events as never,
-      serializeState: (s) => {
-        const c = ctx(s);
-        return JSON.stringify([
-          s.value,
-          Math.round(c.legs.legA.position * 100),
-          Math.round(c.legs.legB.position * 100),
-          c.quotes.legA ? Math.round(c.quotes.legA.bid) : 0,
-          c.quotes.legB ? Math.round(c.quotes.legB.bid) : 0,
-          c.fundingRates.legA ?? null,
-          c.fundingRates.legB ?? null,
-          Math.floor(((c.now || T0) - T0) / 10_000),
-          c.stopRequested?.flatten ?? null,
-          c.paused,
-          c.riskBlocked ?? null,
-          c.completedCycles,
-          c.exitAttempts,
-          c.attention !== undefined,
-          c.attention?.unknownOrders.length ?? 0,
-        ]);
-      },
-      invariant,
+    expectPerpPairCoverage(fundingCarryMachine, {
+      id: 'fc',
+      params,
+      events,
+      kindKey: (c) => [c.fundingRates.legA ?? null, c.fundingRates.legB ?? null],
     });
-    expect(report.states.missing).toEqual([]);
-    expect(report.transitions.missing).toEqual([]);
   });
 });

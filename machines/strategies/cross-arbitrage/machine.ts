@@ -36,6 +36,7 @@ import {
   afterFlattenState,
   attention,
   attentionRules,
+  flattenPairInput,
   needsAttentionState,
 } from '../kit/attention.ts';
 import { applyPair, booksHedgedIn, legSpec, type TwoLegBooks, totalPnl } from '../kit/books.ts';
@@ -167,6 +168,9 @@ const BOOKS: TwoLegBooks<CrossArbitrageContext> = {
 
 const balanced = (ctx: CrossArbitrageContext): boolean => booksHedgedIn(BOOKS, ctx);
 
+const executionsDone = (ctx: CrossArbitrageContext): boolean =>
+  ctx.params.maxExecutions > 0 && ctx.executions >= ctx.params.maxExecutions;
+
 /**
  * Buy `a` on one venue, sell it on the other, at the quoted prices (IOC); leg 0 is always venue A.
  * B's target is the opposite of A's, so any residual in the books is absorbed here.
@@ -189,22 +193,6 @@ function pairInput(ctx: CrossArbitrageContext): HedgedPairInput {
     // A missed IOC leg is chased at market; then the hedge already held is kept.
     maxRounds: 4,
     retryDelayMs: 100,
-  };
-}
-
-/** Flatten for an arbitrage: bring the net inventory back to zero (each venue keeps what it holds). */
-function rebalanceInput(ctx: CrossArbitrageContext): HedgedPairInput {
-  return {
-    tag: ctx.tag,
-    cycle: ctx.cycle,
-    phase: 'f',
-    execution: Math.max(0, (ctx.flattens ?? 1) - 1),
-    mode: 'adjust',
-    legs: [
-      legSpec(ctx.markets.A, ctx.legs.A, ctx.legs.A.position, ctx.quotes.A),
-      legSpec(ctx.markets.B, ctx.legs.B, -ctx.legs.A.position, ctx.quotes.B),
-    ],
-    toleranceBase: ctx.params.toleranceBase,
   };
 }
 
@@ -271,13 +259,11 @@ export const crossArbitrageMachine = setup({
       isFresh(context.quotes.A, context.now, context.params.staleAfterMs) &&
       isFresh(context.quotes.B, context.now, context.params.staleAfterMs) &&
       findOpportunity(context) !== undefined,
-    maxExecutionsReached: ({ context }) =>
-      context.params.maxExecutions > 0 && context.executions >= context.params.maxExecutions,
+    maxExecutionsReached: ({ context }) => executionsDone(context),
     stopRequestedWhileUnbalanced: ({ context }) => context.stopRequested !== undefined && !balanced(context),
-    finishedUnbalanced: ({ context }) =>
-      context.params.maxExecutions > 0 &&
-      context.executions >= context.params.maxExecutions &&
-      !balanced(context),
+    /** About to end (its last execution, or a stop) with the books off. */
+    endingWithBooksOff: ({ context }) =>
+      (executionsDone(context) || context.stopRequested !== undefined) && !balanced(context),
     inventoryUnbalanced: ({ context }) => !balanced(context),
   },
   actions: {
@@ -465,16 +451,11 @@ export const crossArbitrageMachine = setup({
         // The last execution, or a stop, with the books off (an execution left a residual): as in
         // recovering, say so and keep the locks; a stop or kill that asks to flatten closes it.
         {
-          guard: 'finishedUnbalanced',
+          guard: 'endingWithBooksOff',
           target: 'needsAttention',
           actions: { type: 'recordUnbalanced', params: { after: 'the execution' } },
         },
         { guard: 'maxExecutionsReached', target: 'completed' },
-        {
-          guard: 'stopRequestedWhileUnbalanced',
-          target: 'needsAttention',
-          actions: { type: 'recordUnbalanced', params: { after: 'the execution' } },
-        },
         { guard: 'stopRequested', target: 'stopped', actions: 'noteInventoryOnStop' },
         { guard: 'balancesKnown', target: 'cooldown' },
       ],
@@ -528,7 +509,7 @@ export const crossArbitrageMachine = setup({
     needsAttention: needsAttentionState({
       machineId: 'crossArbitrage',
       resume: 'cooldown',
-      flattenInput: (c: CrossArbitrageContext) => rebalanceInput(c),
+      flattenInput: (c: CrossArbitrageContext) => flattenPairInput(BOOKS, c),
     }),
     afterFlatten: afterFlattenState(),
     completed: { type: 'final' },

@@ -5,7 +5,7 @@
  */
 
 import { type AnyActorRef, assign, enqueueActions } from 'xstate';
-import { type LegBook, unaccountedFill } from '../../accounting.ts';
+import { fillsMissing, type LegBook } from '../../accounting.ts';
 import { type ErrorInfo, failure, type VenueClosedPositionEvent, type WaitInput } from '../../contracts.ts';
 import type { HedgedPairInput, HedgedPairOutput, UnknownOrder } from '../../hedged-pair.ts';
 import type { OrderMachineInput, OrderOutput } from '../../order.ts';
@@ -244,8 +244,7 @@ export function attentionRules<C extends AttentionContext>(h: TwoLegBooks<C>) {
         const leg = context.attention?.unknownOrders[0]?.leg ?? 0;
         return (
           out.outcome === 'lost' ||
-          (out.order !== undefined &&
-            unaccountedFill(out.order) > h.markets(context)[leg].precision.amount / 2)
+          (out.order !== undefined && fillsMissing(out.order, h.markets(context)[leg].precision.amount))
         );
       },
       attentionClearsNow: ({ context }: { context: C }) =>
@@ -378,7 +377,11 @@ function withNotice(c: AttentionContext, a: Attention): Attention {
   return c.venueNotice ? { ...a, reason: `${c.venueNotice}; ${a.reason}` } : a;
 }
 
-/** The close-out of both legs an operator (or a stop with flatten) asks for in needs attention. */
+/**
+ * The flatten an operator (or a stop with flatten) asks for in needs attention, as the kind
+ * flattens (`flattenTo`): both legs closed, or the second leg brought back to the opposite of the
+ * first (the net to zero; each venue keeps what it holds).
+ */
 export function flattenPairInput<C extends AttentionContext & { tag: string; cycle: number }>(
   h: TwoLegBooks<C>,
   c: C,
@@ -386,13 +389,17 @@ export function flattenPairInput<C extends AttentionContext & { tag: string; cyc
   const books = h.books(c);
   const markets = h.markets(c);
   const quotes = h.quotes(c);
+  const [targetA, targetB] = h.flattenTo === 'hedged' ? [books[0].position, -books[0].position] : [0, 0];
   return {
     tag: c.tag,
     cycle: c.cycle,
     phase: 'f',
     execution: Math.max(0, (c.flattens ?? 1) - 1),
-    mode: 'close',
-    legs: [legSpec(markets[0], books[0], 0, quotes[0]), legSpec(markets[1], books[1], 0, quotes[1])],
+    mode: h.flattenTo === 'hedged' ? 'adjust' : 'close',
+    legs: [
+      legSpec(markets[0], books[0], targetA, quotes[0]),
+      legSpec(markets[1], books[1], targetB, quotes[1]),
+    ],
     toleranceBase: h.deltaTolerance(c),
   };
 }

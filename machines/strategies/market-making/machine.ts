@@ -280,6 +280,15 @@ function slotRegion(slot: string) {
   } as const;
 }
 
+/** The inventory is above the market's minimum order and notional: a flatten can trade it. */
+function positionTradable(ctx: MarketMakerContext): boolean {
+  const amt = amountToPrecision(ctx.market, Math.abs(ctx.leg.position) / ctx.market.contractSize);
+  return (
+    amt >= ctx.market.limits.amount.min &&
+    amt * ctx.market.contractSize * mid(ctx.quote) >= ctx.market.limits.cost.min
+  );
+}
+
 function pnl(ctx: MarketMakerContext): number {
   return totalPnl([ctx.leg], [mid(ctx.quote)]);
 }
@@ -304,28 +313,9 @@ export function createMarketMakerMachine(maxLevels = MAX_LEVELS) {
       stoppedAndAllSlotsIdle: ({ context }) =>
         context.stopRequested !== undefined &&
         Object.values(context.slots).every((s) => s.working === undefined),
-      flattenWanted: ({ context }) => {
-        if (context.stopRequested?.flatten !== true) return false;
-        const amt = amountToPrecision(
-          context.market,
-          Math.abs(context.leg.position) / context.market.contractSize,
-        );
-        return (
-          amt >= context.market.limits.amount.min &&
-          amt * context.market.contractSize * mid(context.quote) >= context.market.limits.cost.min
-        );
-      },
-      flattenWantedWithAttemptsLeft: ({ context }) => {
-        if (context.stopRequested?.flatten !== true || context.flattenAttempts >= 3) return false;
-        const amt = amountToPrecision(
-          context.market,
-          Math.abs(context.leg.position) / context.market.contractSize,
-        );
-        return (
-          amt >= context.market.limits.amount.min &&
-          amt * context.market.contractSize * mid(context.quote) >= context.market.limits.cost.min
-        );
-      },
+      flattenWanted: ({ context }) => context.stopRequested?.flatten === true && positionTradable(context),
+      flattenWantedWithAttemptsLeft: ({ context }) =>
+        context.stopRequested?.flatten === true && context.flattenAttempts < 3 && positionTradable(context),
     },
     actions: {
       recordQuote: assign(({ context, event }) => {

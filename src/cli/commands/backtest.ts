@@ -42,41 +42,41 @@ function timeFlag(name: string, raw: string | undefined): number | undefined {
   return n;
 }
 
-/** Rows in a CSV, estimated from the size and the length of its first lines (for the progress bar). */
-function estimateRows(file: string): number {
-  try {
-    const size = statSync(file).size;
-    const fd = openSync(file, 'r');
-    const buf = Buffer.alloc(Math.min(size, 256 * 1024));
-    readSync(fd, buf, 0, buf.length, 0);
-    closeSync(fd);
-    let lines = 0;
-    for (const b of buf) if (b === 10) lines++;
-    return lines > 0 ? (size / buf.length) * lines : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** The first and last row times of a quotes CSV (epoch ms in its first column), from its ends. */
-function csvSpan(file: string): { first: number; last: number } | undefined {
+/**
+ * What the ends of a quotes CSV say, read once: its rows, estimated from the size and the length of
+ * its first lines (for the progress bar), and the first and last row times (epoch ms in the first
+ * column; for the sample period).
+ */
+function csvShape(file: string): { rows: number; span: { first: number; last: number } | undefined } {
   try {
     const size = statSync(file).size;
     const fd = openSync(file, 'r');
     const read = (at: number, n: number) => {
       const buf = Buffer.alloc(Math.min(n, size - at));
       readSync(fd, buf, 0, buf.length, at);
-      return buf.toString('utf8').split('\n');
+      return buf;
     };
-    const head = read(0, 64 * 1024);
-    const tail = read(Math.max(0, size - 64 * 1024), 64 * 1024);
+    const head = read(0, 256 * 1024);
+    const tail = read(Math.max(0, size - 64 * 1024), 64 * 1024)
+      .toString('utf8')
+      .split('\n');
     closeSync(fd);
+    let lines = 0;
+    for (const b of head) if (b === 10) lines++;
     const tsOf = (l: string | undefined) => Number(l?.slice(0, l.indexOf(',')));
-    const first = tsOf(head[1]);
+    const first = tsOf(
+      head
+        .subarray(0, 64 * 1024)
+        .toString('utf8')
+        .split('\n')[1],
+    );
     const last = tsOf(tail.filter((l) => l.trim() !== '').at(-1));
-    return Number.isFinite(first) && Number.isFinite(last) && last >= first ? { first, last } : undefined;
+    return {
+      rows: lines > 0 ? (size / head.length) * lines : 0,
+      span: Number.isFinite(first) && Number.isFinite(last) && last >= first ? { first, last } : undefined,
+    };
   } catch {
-    return undefined;
+    return { rows: 0, span: undefined };
   }
 }
 
@@ -114,13 +114,14 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   const { config } = await loadCommandConfig(values.config);
   const csv = values.data ?? (config.marketData.source === 'csv' ? config.marketData.quotes : undefined);
   const md = config.marketData.source === 'synthetic' ? config.marketData : undefined;
-  const estRows = csv ? estimateRows(csv) : 0;
+  const shape = csv ? csvShape(csv) : undefined;
+  const estRows = shape?.rows ?? 0;
   const synthEnd =
     md && !csv
       ? (to ?? (from ?? md.startTs ?? Date.UTC(2026, 0, 1)) + (md.durationHours ?? 24) * 3_600_000)
       : undefined;
   // The span replayed, for the sample period: the file's (or the synthetic run's), cut by the range.
-  const span = csv ? csvSpan(csv) : undefined;
+  const span = shape?.span;
   const spanStart = from ?? span?.first ?? (md ? (md.startTs ?? Date.UTC(2026, 0, 1)) : undefined);
   const spanEnd = to ?? span?.last ?? synthEnd;
   const spanMs = spanStart !== undefined && spanEnd !== undefined ? spanEnd - spanStart : undefined;
